@@ -1,0 +1,494 @@
+"""Run a Pulumi Python program under Pulumi's own mock runtime, the way the CLI would run it.
+
+This is the engine half of the offline plan and the harness every stack test uses. It keeps what
+the program sent on the wire (the resource monitor's RegisterResource/ReadResource requests) so the
+policy pack can be fed exactly what the real engine would feed it: camelCase properties, unknown
+values as Pulumi's UNKNOWN sentinel, parents and (property) dependencies.
+
+Faithfulness rules (see BRIEF §4):
+- preview mode: a new resource's outputs are its inputs; everything the provider computes (ids,
+  ARNs of autonamed things, ...) stays unknown. Invokes (account, region, AZs) are known, as in a
+  real preview with credentials.
+- StackReference outputs come from the caller (the upstream stacks planned in the same run); an
+  upstream value that was unknown stays unknown.
+- `preview=False` simulates a finished `pulumi up` with deterministic fake ids and ARNs; tests use
+  it to obtain concrete upstream exports. The offline plan never does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import json
+import os
+import runpy
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from google.protobuf import json_format
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
+from pulumi.runtime.config import set_all_config
+from pulumi.runtime.settings import get_root_resource
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+UNKNOWN = rpc.UNKNOWN
+"""The wire sentinel for a value not known until the resource is created."""
+SECRET_SIG_KEY = rpc._special_sig_key
+SECRET_SIG = rpc._special_secret_sig
+RESOURCE_SIG = rpc._special_resource_sig
+STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
+
+OFFLINE_ACCOUNT_ID = "123456789012"
+"""The account the offline plan pretends to deploy to (AWS's documentation account)."""
+
+
+class PlanInputError(Exception):
+    """The program could not be planned because of its input: YAML, config, upstream stacks."""
+
+
+@dataclass(frozen=True)
+class RegisteredResource:
+    """One resource as the engine saw it: wire-form inputs (camelCase, UNKNOWN sentinels)."""
+
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    parent: str
+    dependencies: tuple[str, ...]
+    property_dependencies: Mapping[str, tuple[str, ...]]
+    inputs: Mapping[str, Any]
+    provider: str = ""
+
+
+@dataclass
+class StackRun:
+    """The result of one program run."""
+
+    project: str
+    stack: str
+    organization: str
+    preview: bool
+    resources: list[RegisteredResource] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    """Stack exports in wire form: UNKNOWN sentinels and secret wrappers kept."""
+    stack_urn: str = ""
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.organization}/{self.project}/{self.stack}"
+
+    def of_type(self, type_token: str) -> list[RegisteredResource]:
+        return [r for r in self.resources if r.type == type_token]
+
+    def plain_outputs(self) -> dict[str, Any]:
+        """Exports with secrets unwrapped (unknowns stay as the UNKNOWN sentinel)."""
+        return {k: unwrap_secrets(v) for k, v in self.outputs.items()}
+
+
+def unwrap_secrets(value: Any) -> Any:
+    """Turn Pulumi's secret wrappers into their plaintext, recursively (as the analyzer sees it)."""
+    if isinstance(value, dict):
+        if value.get(SECRET_SIG_KEY) == SECRET_SIG:
+            return unwrap_secrets(value.get("value"))
+        if value.get(SECRET_SIG_KEY) == RESOURCE_SIG:
+            resource_id = value.get("id")
+            return resource_id if resource_id not in (None, "", UNKNOWN) else value.get("urn")
+        return {k: unwrap_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unwrap_secrets(v) for v in value]
+    return value
+
+
+def contains_unknown(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(contains_unknown(v) for v in value.values())
+    if isinstance(value, list):
+        return any(contains_unknown(v) for v in value)
+    return value == UNKNOWN
+
+
+# --------------------------------------------------------------------------------------------
+# Configuration, as the CLI builds it from Pulumi.yaml and Pulumi.<stack>.yaml
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProjectConfig:
+    project: str
+    values: dict[str, str]
+    secret_keys: list[str]
+
+
+def _load_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        raise PlanInputError(f"{path}: file not found") from error
+    except yaml.YAMLError as error:
+        raise PlanInputError(f"{path}: not valid YAML: {error}") from error
+
+
+def _config_string(value: Any) -> str:
+    """The CLI hands every config value to the program as a string; objects as JSON."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(value)
+
+
+def project_name(project_dir: Path) -> str:
+    document = _load_yaml(project_dir / "Pulumi.yaml")
+    if not isinstance(document, dict) or not isinstance(document.get("name"), str):
+        raise PlanInputError(f"{project_dir / 'Pulumi.yaml'}: missing the project 'name'")
+    return str(document["name"])
+
+
+def load_project_config(
+    project_dir: Path,
+    stack: str,
+    overrides: Mapping[str, Any] | None = None,
+    extra_config_file: Path | None = None,
+) -> ProjectConfig:
+    """Merge project defaults, `Pulumi.<stack>.yaml`, an optional extra file and overrides.
+
+    Keys without a namespace belong to the project, as the CLI treats them. `secure:` values
+    cannot be decrypted offline: they must be overridden (plaintext) or the plan stops naming them.
+    """
+    project_file = project_dir / "Pulumi.yaml"
+    project_document = _load_yaml(project_file)
+    if not isinstance(project_document, dict) or not isinstance(project_document.get("name"), str):
+        raise PlanInputError(f"{project_file}: missing the project 'name'")
+    project = str(project_document["name"])
+
+    def qualify(key: str) -> str:
+        return key if ":" in key else f"{project}:{key}"
+
+    values: dict[str, Any] = {}
+    schema = project_document.get("config") or {}
+    if not isinstance(schema, dict):
+        raise PlanInputError(f"{project_file}: 'config' must be a mapping")
+    for key, declaration in schema.items():
+        if isinstance(declaration, dict) and "default" in declaration:
+            values[qualify(str(key))] = declaration["default"]
+        elif not isinstance(declaration, dict):
+            values[qualify(str(key))] = declaration
+
+    secret_keys: set[str] = set()
+    undecryptable: list[str] = []
+    files = [project_dir / f"Pulumi.{stack}.yaml"]
+    if extra_config_file is not None:
+        files.append(extra_config_file)
+    for path in files:
+        document = _load_yaml(path) or {}
+        if not isinstance(document, dict):
+            raise PlanInputError(f"{path}: expected a mapping at the top level")
+        stack_config = document.get("config") or {}
+        if not isinstance(stack_config, dict):
+            raise PlanInputError(f"{path}: 'config' must be a mapping")
+        for key, value in stack_config.items():
+            qualified = qualify(str(key))
+            if isinstance(value, dict) and set(value) == {"secure"}:
+                undecryptable.append(f"{path.name}: {qualified}")
+                secret_keys.add(qualified)
+                continue
+            values[qualified] = value
+
+    for key, value in (overrides or {}).items():
+        qualified = qualify(key)
+        values[qualified] = value
+        if qualified in {entry.split(": ", 1)[1] for entry in undecryptable}:
+            undecryptable = [e for e in undecryptable if not e.endswith(f": {qualified}")]
+
+    if undecryptable:
+        raise PlanInputError(
+            "secure config values cannot be decrypted without the Pulumi CLI and the stack's "
+            "secrets provider; pass plaintext stand-ins with --config KEY=VALUE: "
+            + ", ".join(undecryptable)
+        )
+    return ProjectConfig(
+        project=project,
+        values={k: _config_string(v) for k, v in values.items() if v is not None},
+        secret_keys=sorted(secret_keys),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# The mock engine
+# --------------------------------------------------------------------------------------------
+
+_ARN_SERVICES: dict[str, tuple[str, str, bool]] = {
+    # type token -> (service, resource path template, global service)
+    "aws:iam/role:Role": ("iam", "role/{name}", True),
+    "aws:iam/policy:Policy": ("iam", "policy/{name}", True),
+    "aws:sns/topic:Topic": ("sns", "{name}", False),
+    "aws:sqs/queue:Queue": ("sqs", "{name}", False),
+    "aws:lambda/function:Function": ("lambda", "function:{name}", False),
+    "aws:sfn/stateMachine:StateMachine": ("states", "stateMachine:{name}", False),
+    "aws:cloudwatch/eventRule:EventRule": ("events", "rule/{name}", False),
+    "aws:scheduler/schedule:Schedule": ("scheduler", "schedule/default/{name}", False),
+    "aws:cloudwatch/logGroup:LogGroup": ("logs", "log-group:{name}", False),
+    "aws:kms/key:Key": ("kms", "key/{name}", False),
+    "aws:cloudwatch/metricAlarm:MetricAlarm": ("cloudwatch", "alarm:{name}", False),
+    "aws:s3/bucket:Bucket": ("s3", "{name}", True),
+    "aws:s3/bucketV2:BucketV2": ("s3", "{name}", True),
+}
+
+_NAME_INPUT_KEYS = ("name", "bucket", "functionName", "roleName")
+
+
+class _Mocks(pulumi_mocks.Mocks):
+    def __init__(self, run: StackRun, account_id: str, region: str, partition: str,
+                 stack_references: Mapping[str, Mapping[str, Any]]) -> None:
+        self.run = run
+        self.account_id = account_id
+        self.region = region
+        self.partition = partition
+        self.stack_references = stack_references
+        self._counter = 0
+
+    def call(self, args: pulumi_mocks.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
+        token = args.token
+        if token == "aws:index/getCallerIdentity:getCallerIdentity":
+            arn = f"arn:{self.partition}:iam::{self.account_id}:user/offline-plan"
+            return {"accountId": self.account_id, "arn": arn, "userId": "AIDAOFFLINEPLAN",
+                    "id": self.account_id}
+        if token == "aws:index/getRegion:getRegion":
+            return {"name": self.region, "region": self.region, "id": self.region,
+                    "endpoint": f"{self.region}.amazonaws.com",
+                    "description": self.region}
+        if token == "aws:index/getPartition:getPartition":
+            return {"partition": self.partition, "id": self.partition,
+                    "dnsSuffix": "amazonaws.com", "reverseDnsPrefix": "com.amazonaws"}
+        if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+            letters = "abcdef"
+            return {"names": [f"{self.region}{c}" for c in letters[:3]],
+                    "zoneIds": [f"use1-az{i}" for i in range(1, 4)],
+                    "id": self.region, "groupNames": [self.region]}
+        if token == "aws:ec2/getPrefixList:getPrefixList" or token.endswith(":getPrefixList"):
+            return {"id": "pl-63a5400a", "name": f"com.amazonaws.{self.region}.s3",
+                    "cidrBlocks": []}
+        raise PlanInputError(
+            f"the offline plan cannot answer the provider function {token!r}: "
+            "add it to offline_plan.mock_runtime._Mocks.call"
+        )
+
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        if args.typ == STACK_REFERENCE_TYPE:
+            stack_name = args.resource_id or args.name
+            if stack_name not in self.stack_references:
+                known = ", ".join(sorted(self.stack_references)) or "none"
+                raise PlanInputError(
+                    f"StackReference {stack_name!r} is not available to the offline plan "
+                    f"(stacks planned before it: {known})"
+                )
+            outputs = dict(self.stack_references[stack_name])
+            return stack_name, {"name": stack_name, "outputs": outputs,
+                                "secretOutputNames": []}
+        if self.run.preview:
+            return "", dict(args.inputs)
+        return self._simulated_create(args)
+
+    def _simulated_create(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        """What a finished `pulumi up` would report, with deterministic fake identifiers."""
+        self._counter += 1
+        state = dict(args.inputs)
+        name = next((str(state[k]) for k in _NAME_INPUT_KEYS if isinstance(state.get(k), str)),
+                    f"{args.name}-{self._counter:04d}")
+        resource_id = name
+        if args.typ == "aws:kms/key:Key":
+            resource_id = f"{self._counter:08d}-0000-4000-8000-{self._counter:012d}"
+            state["keyId"] = resource_id
+        if args.typ == "aws:sqs/queue:Queue":
+            state["url"] = f"https://sqs.{self.region}.amazonaws.com/{self.account_id}/{name}"
+            resource_id = state["url"]
+        if args.typ in _ARN_SERVICES:
+            service, template, is_global = _ARN_SERVICES[args.typ]
+            region = "" if is_global else self.region
+            account = "" if service == "s3" else self.account_id
+            path = template.format(name=resource_id if args.typ == "aws:kms/key:Key" else name)
+            state["arn"] = f"arn:{self.partition}:{service}:{region}:{account}:{path}"
+        if args.typ.startswith("aws:ec2/"):
+            prefix = args.typ.split(":")[-1].lower()[:6]
+            resource_id = f"{prefix}-{self._counter:017x}"
+        state.setdefault("id", resource_id)
+        return resource_id, state
+
+
+class _RecordingMonitor(pulumi_mocks.MockMonitor):
+    """Keeps each registration's wire form: parent, dependencies and raw inputs."""
+
+    def __init__(self, mocks: _Mocks) -> None:
+        super().__init__(mocks)
+        self.run = mocks.run
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            self.run.stack_urn = response.urn
+            return response
+        self.run.resources.append(
+            RegisteredResource(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                custom=bool(request.custom),
+                parent=request.parent,
+                dependencies=tuple(request.dependencies),
+                property_dependencies={
+                    key: tuple(deps.urns) for key, deps in request.propertyDependencies.items()
+                },
+                inputs=json_format.MessageToDict(request.object),
+                provider=request.provider,
+            )
+        )
+        return response
+
+
+# --------------------------------------------------------------------------------------------
+# StackReference outputs, one key at a time
+# --------------------------------------------------------------------------------------------
+
+
+def _stack_reference_output(reference: pulumi.StackReference, name: Any, required: bool) -> Any:
+    """`get_output`/`require_output` with per-key knownness.
+
+    The SDK reads a referenced stack's outputs as one Output, so a single unknown value anywhere
+    in them makes every key unknown. That never happens against a deployed stack (the only thing
+    the real CLI can reference); it does when the upstream stack is itself only previewed in the
+    same offline run. Resolving key by key keeps a known upstream value known and an unknown one
+    unknown, which is what a real preview would see once the upstream stack exists.
+    """
+    outputs_data = reference.outputs._data  # the SDK's own resolved value + knownness
+
+    async def value_data() -> Any:
+        data = await outputs_data
+        key = await pulumi.Output.from_input(name).future()
+        outputs = data.value if isinstance(data.value, dict) else {}
+        if key not in outputs:
+            if required:
+                raise KeyError(f"Required output '{key}' does not exist on stack "
+                               f"'{reference._name}'.")
+            return None
+        return outputs[key]
+
+    async def secret() -> bool:
+        names = await reference.secret_output_names.future() or []
+        key = await pulumi.Output.from_input(name).future()
+        return key in names
+
+    value_future = asyncio.ensure_future(value_data())
+
+    async def known() -> bool:
+        return not rpc.contains_unknowns(await value_future)
+
+    async def resources() -> set[pulumi.Resource]:
+        return {reference}
+
+    return pulumi.Output(resources(), value_future, known(), secret())
+
+
+@contextmanager
+def _per_key_stack_references() -> Iterator[None]:
+    original_get = pulumi.StackReference.get_output
+    original_require = pulumi.StackReference.require_output
+
+    def get_output(self: pulumi.StackReference, name: Any) -> Any:
+        return _stack_reference_output(self, name, required=False)
+
+    def require_output(self: pulumi.StackReference, name: Any) -> Any:
+        return _stack_reference_output(self, name, required=True)
+
+    pulumi.StackReference.get_output = get_output  # type: ignore[method-assign]
+    pulumi.StackReference.require_output = require_output  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        pulumi.StackReference.get_output = original_get  # type: ignore[method-assign]
+        pulumi.StackReference.require_output = original_require  # type: ignore[method-assign]
+
+
+# --------------------------------------------------------------------------------------------
+# Running a program
+# --------------------------------------------------------------------------------------------
+
+
+@contextmanager
+def _program_environment(project_dir: Path) -> Iterator[None]:
+    """cwd and sys.path as the CLI's language host sets them for the program."""
+    previous_cwd = Path.cwd()
+    path_entry = str(project_dir)
+    sys.path.insert(0, path_entry)
+    os.chdir(project_dir)
+    try:
+        yield
+    finally:
+        os.chdir(previous_cwd)
+        if path_entry in sys.path:
+            sys.path.remove(path_entry)
+
+
+async def _serialize_exports(exports: Mapping[str, Any]) -> dict[str, Any]:
+    struct = await rpc.serialize_properties(dict(exports), {})
+    return json_format.MessageToDict(struct)
+
+
+def run_program(
+    project_dir: Path | str,
+    stack: str,
+    *,
+    config: Mapping[str, Any] | None = None,
+    config_overrides: Mapping[str, Any] | None = None,
+    extra_config_file: Path | None = None,
+    stack_references: Mapping[str, Mapping[str, Any]] | None = None,
+    preview: bool = True,
+    organization: str = "organization",
+    account_id: str = OFFLINE_ACCOUNT_ID,
+    region: str | None = None,
+    partition: str = "aws",
+) -> StackRun:
+    """Run `<project_dir>/__main__.py` under mocks and return what it registered and exported.
+
+    `config`, when given, replaces `Pulumi.<stack>.yaml` entirely (keys may omit the project
+    namespace). Exceptions raised by the program propagate unchanged.
+    """
+    project_path = Path(project_dir).resolve()
+    if config is not None:
+        project = project_name(project_path)
+        values = {
+            (k if ":" in k else f"{project}:{k}"): _config_string(v) for k, v in config.items()
+        }
+        loaded = ProjectConfig(project=project, values=values, secret_keys=[])
+    else:
+        loaded = load_project_config(project_path, stack, config_overrides, extra_config_file)
+    effective_region = region or loaded.values.get("aws:region", "us-east-1")
+    run = StackRun(project=loaded.project, stack=stack, organization=organization,
+                   preview=preview)
+    mocks = _Mocks(run, account_id, effective_region, partition, stack_references or {})
+    monitor = _RecordingMonitor(mocks)
+
+    def execute() -> None:
+        set_all_config(loaded.values, loaded.secret_keys)
+        pulumi.runtime.set_mocks(mocks, project=loaded.project, stack=stack, preview=preview,
+                                 monitor=monitor, organization=organization)
+        with _program_environment(project_path), _per_key_stack_references():
+            _sync_await(run_pulumi_func(
+                lambda: runpy.run_path(str(project_path / "__main__.py"), run_name="__main__")
+            ))
+            root = get_root_resource()
+            exports = dict(getattr(root, "outputs", {}) or {})
+            run.outputs = _sync_await(_serialize_exports(exports))
+
+    # Pulumi's settings, config and root stack live in context variables: a fresh context per
+    # run keeps consecutive runs in one process (tests, the multi-stack plan) from leaking.
+    contextvars.Context().run(execute)
+    return run
