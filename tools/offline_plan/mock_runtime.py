@@ -67,6 +67,15 @@ class RegisteredResource:
     property_dependencies: Mapping[str, tuple[str, ...]]
     inputs: Mapping[str, Any]
     provider: str = ""
+    version: str = ""
+    """The package version the SDK asked for (names the default provider, as the engine does)."""
+    protect: bool = False
+    ignore_changes: tuple[str, ...] = ()
+    additional_secret_outputs: tuple[str, ...] = ()
+    delete_before_replace: bool | None = None
+    custom_timeouts: Mapping[str, str] = field(default_factory=dict)
+    """`create`/`update`/`delete` as Go durations ("5m"), as the SDK sends them."""
+    alias_urns: tuple[str, ...] = ()
 
 
 @dataclass
@@ -81,6 +90,9 @@ class StackRun:
     outputs: dict[str, Any] = field(default_factory=dict)
     """Stack exports in wire form: UNKNOWN sentinels and secret wrappers kept."""
     stack_urn: str = ""
+    reads: list[RegisteredResource] = field(default_factory=list)
+    """Resources the program read rather than registered (StackReferences, `Resource.get`);
+    `inputs` holds the state the read returned, in wire form."""
 
     @property
     def full_name(self) -> str:
@@ -113,7 +125,7 @@ def contains_unknown(value: Any) -> bool:
         return any(contains_unknown(v) for v in value.values())
     if isinstance(value, list):
         return any(contains_unknown(v) for v in value)
-    return value == UNKNOWN
+    return isinstance(value, str) and value == UNKNOWN
 
 
 # --------------------------------------------------------------------------------------------
@@ -163,6 +175,8 @@ def load_project_config(
 
     Keys without a namespace belong to the project, as the CLI treats them. `secure:` values
     cannot be decrypted offline: they must be overridden (plaintext) or the plan stops naming them.
+    Like the CLI, values are checked against the project's declared config (`Pulumi.yaml`
+    `config:` types; a declared key without default must be set), every problem at once.
     """
     project_file = project_dir / "Pulumi.yaml"
     project_document = _load_yaml(project_file)
@@ -173,53 +187,122 @@ def load_project_config(
     def qualify(key: str) -> str:
         return key if ":" in key else f"{project}:{key}"
 
-    values: dict[str, Any] = {}
-    schema = project_document.get("config") or {}
-    if not isinstance(schema, dict):
+    declarations = project_document.get("config") or {}
+    if not isinstance(declarations, dict):
         raise PlanInputError(f"{project_file}: 'config' must be a mapping")
-    for key, declaration in schema.items():
-        if isinstance(declaration, dict) and "default" in declaration:
-            values[qualify(str(key))] = declaration["default"]
-        elif not isinstance(declaration, dict):
-            values[qualify(str(key))] = declaration
 
-    secret_keys: set[str] = set()
-    undecryptable: list[str] = []
     files = [project_dir / f"Pulumi.{stack}.yaml"]
     if extra_config_file is not None:
-        files.append(extra_config_file)
+        # The CLI runs a stack without a Pulumi.<stack>.yaml with empty stack config: when an
+        # extra file describes the stack (a team's stack under review), the base may be absent.
+        if not files[0].is_file():
+            files = []
+        files.append(Path(extra_config_file))
+
+    values: dict[str, Any] = {}
+    origin: dict[str, str] = {}
+    secret_keys: set[str] = set()
+    undecryptable: dict[str, str] = {}
     for path in files:
-        document = _load_yaml(path) or {}
-        if not isinstance(document, dict):
-            raise PlanInputError(f"{path}: expected a mapping at the top level")
-        stack_config = document.get("config") or {}
-        if not isinstance(stack_config, dict):
-            raise PlanInputError(f"{path}: 'config' must be a mapping")
-        for key, value in stack_config.items():
-            qualified = qualify(str(key))
+        for key, value in _stack_config_entries(path).items():
+            qualified = qualify(key)
+            origin[qualified] = str(path)
             if isinstance(value, dict) and set(value) == {"secure"}:
-                undecryptable.append(f"{path.name}: {qualified}")
+                undecryptable[qualified] = f"{path.name}: {qualified}"
                 secret_keys.add(qualified)
+                values.pop(qualified, None)
                 continue
+            undecryptable.pop(qualified, None)
             values[qualified] = value
 
     for key, value in (overrides or {}).items():
         qualified = qualify(key)
         values[qualified] = value
-        if qualified in {entry.split(": ", 1)[1] for entry in undecryptable}:
-            undecryptable = [e for e in undecryptable if not e.endswith(f": {qualified}")]
+        origin[qualified] = "--config"
+        undecryptable.pop(qualified, None)
 
-    if undecryptable:
-        raise PlanInputError(
-            "secure config values cannot be decrypted without the Pulumi CLI and the stack's "
-            "secrets provider; pass plaintext stand-ins with --config KEY=VALUE: "
-            + ", ".join(undecryptable)
-        )
+    problems = [
+        f"{entry} (secure values cannot be decrypted without the Pulumi CLI and the stack's "
+        "secrets provider; pass a plaintext stand-in with --config KEY=VALUE)"
+        for entry in undecryptable.values()
+    ]
+    stack_file = files[-1] if files else project_file
+    problems += _apply_declarations(
+        declarations,
+        qualify=qualify,
+        values=values,
+        secret_keys=secret_keys,
+        origin=origin,
+        stack=stack,
+        stack_file=stack_file,
+    )
+    if problems:
+        raise PlanInputError("; ".join(problems))
     return ProjectConfig(
         project=project,
         values={k: _config_string(v) for k, v in values.items() if v is not None},
         secret_keys=sorted(secret_keys),
     )
+
+
+def _stack_config_entries(path: Path) -> dict[str, Any]:
+    document = _load_yaml(path) or {}
+    if not isinstance(document, dict):
+        raise PlanInputError(f"{path}: expected a mapping at the top level")
+    stack_config = document.get("config") or {}
+    if not isinstance(stack_config, dict):
+        raise PlanInputError(f"{path}: 'config' must be a mapping")
+    return {str(key): value for key, value in stack_config.items()}
+
+
+_DECLARED_TYPE_CHECKS: dict[str, Any] = {
+    "string": lambda v: not isinstance(v, dict | list),
+    "integer": lambda v: (
+        (isinstance(v, int) and not isinstance(v, bool))
+        or (isinstance(v, str) and v.strip().lstrip("-").isdigit())
+    ),
+    "boolean": lambda v: isinstance(v, bool) or v in ("true", "false"),
+    "array": lambda v: isinstance(v, list),
+}
+
+
+def _apply_declarations(
+    declarations: Mapping[Any, Any],
+    *,
+    qualify: Any,
+    values: dict[str, Any],
+    secret_keys: set[str],
+    origin: Mapping[str, str],
+    stack: str,
+    stack_file: Path,
+) -> list[str]:
+    """Fill declared defaults/values and check declared types, as the CLI does before a run."""
+    problems: list[str] = []
+    for key, declaration in declarations.items():
+        qualified = qualify(str(key))
+        if not isinstance(declaration, dict):
+            values.setdefault(qualified, declaration)  # `aws:region: us-east-1` shorthand
+            continue
+        if qualified in values or qualified in secret_keys:
+            declared_type = declaration.get("type")
+            check = _DECLARED_TYPE_CHECKS.get(str(declared_type))
+            value = values.get(qualified)
+            if check is not None and qualified in values and not check(value):
+                problems.append(
+                    f"{origin.get(qualified, stack_file)}: {qualified} = {value!r} must be of "
+                    f"type {declared_type} (declared in Pulumi.yaml)"
+                )
+            continue
+        if "value" in declaration:
+            values[qualified] = declaration["value"]
+        elif "default" in declaration:
+            values[qualified] = declaration["default"]
+        else:
+            problems.append(
+                f"{stack_file}: stack {stack!r} is missing the configuration value {qualified} "
+                "(declared without a default in Pulumi.yaml)"
+            )
+    return problems
 
 
 # --------------------------------------------------------------------------------------------
@@ -247,8 +330,14 @@ _NAME_INPUT_KEYS = ("name", "bucket", "functionName", "roleName")
 
 
 class _Mocks(pulumi_mocks.Mocks):
-    def __init__(self, run: StackRun, account_id: str, region: str, partition: str,
-                 stack_references: Mapping[str, Mapping[str, Any]]) -> None:
+    def __init__(
+        self,
+        run: StackRun,
+        account_id: str,
+        region: str,
+        partition: str,
+        stack_references: Mapping[str, Mapping[str, Any]],
+    ) -> None:
         self.run = run
         self.account_id = account_id
         self.region = region
@@ -257,28 +346,46 @@ class _Mocks(pulumi_mocks.Mocks):
         self._counter = 0
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
-        token = args.token
-        if token == "aws:index/getCallerIdentity:getCallerIdentity":
+        invoked = args.token
+        if invoked == "aws:index/getCallerIdentity:getCallerIdentity":
             arn = f"arn:{self.partition}:iam::{self.account_id}:user/offline-plan"
-            return {"accountId": self.account_id, "arn": arn, "userId": "AIDAOFFLINEPLAN",
-                    "id": self.account_id}
-        if token == "aws:index/getRegion:getRegion":
-            return {"name": self.region, "region": self.region, "id": self.region,
-                    "endpoint": f"{self.region}.amazonaws.com",
-                    "description": self.region}
-        if token == "aws:index/getPartition:getPartition":
-            return {"partition": self.partition, "id": self.partition,
-                    "dnsSuffix": "amazonaws.com", "reverseDnsPrefix": "com.amazonaws"}
-        if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+            return {
+                "accountId": self.account_id,
+                "arn": arn,
+                "userId": "AIDAOFFLINEPLAN",
+                "id": self.account_id,
+            }
+        if invoked == "aws:index/getRegion:getRegion":
+            return {
+                "name": self.region,
+                "region": self.region,
+                "id": self.region,
+                "endpoint": f"{self.region}.amazonaws.com",
+                "description": self.region,
+            }
+        if invoked == "aws:index/getPartition:getPartition":
+            return {
+                "partition": self.partition,
+                "id": self.partition,
+                "dnsSuffix": "amazonaws.com",
+                "reverseDnsPrefix": "com.amazonaws",
+            }
+        if invoked == "aws:index/getAvailabilityZones:getAvailabilityZones":
             letters = "abcdef"
-            return {"names": [f"{self.region}{c}" for c in letters[:3]],
-                    "zoneIds": [f"use1-az{i}" for i in range(1, 4)],
-                    "id": self.region, "groupNames": [self.region]}
-        if token == "aws:ec2/getPrefixList:getPrefixList" or token.endswith(":getPrefixList"):
-            return {"id": "pl-63a5400a", "name": f"com.amazonaws.{self.region}.s3",
-                    "cidrBlocks": []}
+            return {
+                "names": [f"{self.region}{c}" for c in letters[:3]],
+                "zoneIds": [f"use1-az{i}" for i in range(1, 4)],
+                "id": self.region,
+                "groupNames": [self.region],
+            }
+        if invoked.endswith(":getPrefixList"):
+            return {
+                "id": "pl-63a5400a",
+                "name": f"com.amazonaws.{self.region}.s3",
+                "cidrBlocks": [],
+            }
         raise PlanInputError(
-            f"the offline plan cannot answer the provider function {token!r}: "
+            f"the offline plan cannot answer the provider function {invoked!r}: "
             "add it to offline_plan.mock_runtime._Mocks.call"
         )
 
@@ -292,8 +399,18 @@ class _Mocks(pulumi_mocks.Mocks):
                     f"(stacks planned before it: {known})"
                 )
             outputs = dict(self.stack_references[stack_name])
-            return stack_name, {"name": stack_name, "outputs": outputs,
-                                "secretOutputNames": []}
+            # The engine lists the top-level outputs that are secrets; the SDK marks exactly
+            # those keys secret in `get_output`, so a secret upstream export stays secret here.
+            secret_names = sorted(
+                key
+                for key, value in outputs.items()
+                if isinstance(value, dict) and value.get(SECRET_SIG_KEY) == SECRET_SIG
+            )
+            return stack_name, {
+                "name": stack_name,
+                "outputs": outputs,
+                "secretOutputNames": secret_names,
+            }
         if self.run.preview:
             return "", dict(args.inputs)
         return self._simulated_create(args)
@@ -302,8 +419,10 @@ class _Mocks(pulumi_mocks.Mocks):
         """What a finished `pulumi up` would report, with deterministic fake identifiers."""
         self._counter += 1
         state = dict(args.inputs)
-        name = next((str(state[k]) for k in _NAME_INPUT_KEYS if isinstance(state.get(k), str)),
-                    f"{args.name}-{self._counter:04d}")
+        name = next(
+            (str(state[k]) for k in _NAME_INPUT_KEYS if isinstance(state.get(k), str)),
+            f"{args.name}-{self._counter:04d}",
+        )
         resource_id = name
         if args.typ == "aws:kms/key:Key":
             resource_id = f"{self._counter:08d}-0000-4000-8000-{self._counter:012d}"
@@ -331,8 +450,8 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         super().__init__(mocks)
         self.run = mocks.run
 
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
-        response = super().RegisterResource(request)
+    def RegisterResource(self, request: Any) -> Any:  # gRPC method name
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type == "pulumi:pulumi:Stack":
             self.run.stack_urn = response.urn
             return response
@@ -349,6 +468,43 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
                 },
                 inputs=json_format.MessageToDict(request.object),
                 provider=request.provider,
+                version=request.version,
+                protect=bool(request.protect),
+                ignore_changes=tuple(request.ignoreChanges),
+                additional_secret_outputs=tuple(request.additionalSecretOutputs),
+                delete_before_replace=(
+                    bool(request.deleteBeforeReplace)
+                    if request.deleteBeforeReplaceDefined
+                    else None
+                ),
+                custom_timeouts={
+                    key: value
+                    for key, value in (
+                        ("create", request.customTimeouts.create),
+                        ("update", request.customTimeouts.update),
+                        ("delete", request.customTimeouts.delete),
+                    )
+                    if value
+                },
+                alias_urns=tuple(request.aliasURNs),
+            )
+        )
+        return response
+
+    def ReadResource(self, request: Any) -> Any:  # gRPC method name
+        response = super().ReadResource(request)  # type: ignore[no-untyped-call]
+        self.run.reads.append(
+            RegisteredResource(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                custom=True,
+                parent=request.parent,
+                dependencies=tuple(request.dependencies),
+                property_dependencies={},
+                inputs=json_format.MessageToDict(response.properties),
+                provider=request.provider,
+                version=request.version,
             )
         )
         return response
@@ -376,25 +532,37 @@ def _stack_reference_output(reference: pulumi.StackReference, name: Any, require
         outputs = data.value if isinstance(data.value, dict) else {}
         if key not in outputs:
             if required:
-                raise KeyError(f"Required output '{key}' does not exist on stack "
-                               f"'{reference._name}'.")
+                raise KeyError(
+                    f"Required output '{key}' does not exist on stack '{reference._name}'."
+                )
             return None
         return outputs[key]
 
-    async def secret() -> bool:
-        names = await reference.secret_output_names.future() or []
-        key = await pulumi.Output.from_input(name).future()
-        return key in names
-
     value_future = asyncio.ensure_future(value_data())
 
+    # Knownness and secretness are scheduled as tasks that never fail: when the value itself
+    # fails (a missing required output), that error surfaces through the value alone instead
+    # of leaving never-awaited coroutines behind.
     async def known() -> bool:
-        return not rpc.contains_unknowns(await value_future)
+        try:
+            return not rpc.contains_unknowns(await value_future)
+        except Exception:  # reported through the value
+            return False
+
+    async def secret() -> bool:
+        try:
+            names = await reference.secret_output_names.future() or []
+            key = await pulumi.Output.from_input(name).future()
+        except Exception:  # reported through the value
+            return False
+        return key in names
 
     async def resources() -> set[pulumi.Resource]:
         return {reference}
 
-    return pulumi.Output(resources(), value_future, known(), secret())
+    return pulumi.Output(
+        resources(), value_future, asyncio.ensure_future(known()), asyncio.ensure_future(secret())
+    )
 
 
 @contextmanager
@@ -439,7 +607,8 @@ def _program_environment(project_dir: Path) -> Iterator[None]:
 
 async def _serialize_exports(exports: Mapping[str, Any]) -> dict[str, Any]:
     struct = await rpc.serialize_properties(dict(exports), {})
-    return json_format.MessageToDict(struct)
+    serialized: dict[str, Any] = json_format.MessageToDict(struct)
+    return serialized
 
 
 def run_program(
@@ -471,19 +640,26 @@ def run_program(
     else:
         loaded = load_project_config(project_path, stack, config_overrides, extra_config_file)
     effective_region = region or loaded.values.get("aws:region", "us-east-1")
-    run = StackRun(project=loaded.project, stack=stack, organization=organization,
-                   preview=preview)
+    run = StackRun(project=loaded.project, stack=stack, organization=organization, preview=preview)
     mocks = _Mocks(run, account_id, effective_region, partition, stack_references or {})
     monitor = _RecordingMonitor(mocks)
 
     def execute() -> None:
         set_all_config(loaded.values, loaded.secret_keys)
-        pulumi.runtime.set_mocks(mocks, project=loaded.project, stack=stack, preview=preview,
-                                 monitor=monitor, organization=organization)
+        pulumi.runtime.set_mocks(
+            mocks,
+            project=loaded.project,
+            stack=stack,
+            preview=preview,
+            monitor=monitor,
+            organization=organization,
+        )
         with _program_environment(project_path), _per_key_stack_references():
-            _sync_await(run_pulumi_func(
-                lambda: runpy.run_path(str(project_path / "__main__.py"), run_name="__main__")
-            ))
+
+            def program() -> None:
+                runpy.run_path(str(project_path / "__main__.py"), run_name="__main__")
+
+            _sync_await(run_pulumi_func(program))
             root = get_root_resource()
             exports = dict(getattr(root, "outputs", {}) or {})
             run.outputs = _sync_await(_serialize_exports(exports))
