@@ -1,0 +1,1 @@
+"""CrossGuard policies for scheduled SageMaker retraining stacks (one module per policy family)."""

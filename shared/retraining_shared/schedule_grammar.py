@@ -1,0 +1,1 @@
+../../policy/retraining_policies/aws_schedule_grammar.py
