@@ -1,0 +1,168 @@
+"""`python -m offline_plan`: the offline plan of an environment's stacks, judged by the pack.
+
+Exit codes: 0 no mandatory violation; 1 mandatory violations; 2 the input could not be planned
+(bad YAML or config, a program's error, a missing upstream stack or output, an invalid policy
+configuration); 3 the planner itself failed (a bug: please report it with the traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+
+from offline_plan.discovery import StackSelection
+from offline_plan.planner import PACK_PROCESS_MODES, PlanRequest, ProgressListener, plan
+from offline_plan.render import RichProgress, render
+
+EXIT_PLANNER_FAILED = 3
+
+
+def _default_repository() -> Path:
+    """The checkout to plan: the working directory if it holds stacks/, else this tool's repo."""
+    for candidate in (Path.cwd(), Path(__file__).resolve().parents[2]):
+        if (candidate / "stacks").is_dir():
+            return candidate
+    return Path.cwd()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    repository = _default_repository()
+    parser = argparse.ArgumentParser(
+        prog="python -m offline_plan",
+        description=(
+            "Preview the monorepo's stacks offline (Pulumi's mock runtime, preview mode) in "
+            "dependency order, resolving StackReferences from the stacks planned in the same "
+            "run, and judge them with the policy pack over its gRPC protocol, as "
+            "`pulumi preview --policy-pack policy` would."
+        ),
+        epilog="Exit codes: 0 no mandatory violation, 1 mandatory violations, 2 input could not "
+        "be planned, 3 the planner failed.",
+    )
+    parser.add_argument("environment", nargs="?", help="environment to plan (same as --env)")
+    parser.add_argument("-e", "--env", default=None, help="environment to plan (default: dev)")
+    parser.add_argument(
+        "--stack",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="plan only this stack (`stack` or `project/stack`) and the stacks it reads; "
+        "repeatable",
+    )
+    parser.add_argument(
+        "--stack-config",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="FILE",
+        help="plan the stack described by this Pulumi.<stack>.yaml (e.g. a team's stack under "
+        "review, anywhere on disk) and the stacks it reads; repeatable",
+    )
+    parser.add_argument(
+        "--project",
+        default=None,
+        help="project of the --stack-config files outside a project folder (default: retraining)",
+    )
+    parser.add_argument(
+        "--config",
+        action="append",
+        default=[],
+        metavar="[PROJECT:]KEY=VALUE",
+        help="set a config value, e.g. a plaintext stand-in for a `secure:` value; repeatable",
+    )
+    parser.add_argument(
+        "--policy-pack",
+        type=Path,
+        default=repository / "policy",
+        metavar="DIR",
+        help="policy pack folder (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--no-policy-pack", action="store_true", help="plan without judging (no policy pack)"
+    )
+    parser.add_argument(
+        "--policy-pack-config",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="policy configuration JSON, as for `pulumi preview --policy-pack-config`",
+    )
+    parser.add_argument(
+        "--stacks-dir",
+        type=Path,
+        default=repository / "stacks",
+        metavar="DIR",
+        help="folder holding one folder per Pulumi project (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--organization",
+        default="organization",
+        help="organization of the stack names (default: %(default)s, a self-managed backend's)",
+    )
+    parser.add_argument(
+        "--json",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="also write the report as JSON ('-' for stdout, then no plan text)",
+    )
+    parser.add_argument("--details", action="store_true", help="show every resource's inputs")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="show upstream stacks in full and each check a preview could not run",
+    )
+    parser.add_argument(
+        "--pack-processes",
+        choices=PACK_PROCESS_MODES,
+        default="auto",
+        help="one policy pack process for the whole plan, or one per stack; auto: shared unless "
+        "the pack's source reads the stack's identity or config (default: %(default)s)",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = build_parser().parse_args(argv)
+    environment = arguments.env or arguments.environment or "dev"
+    request = PlanRequest(
+        stacks_dir=arguments.stacks_dir.resolve(),
+        selection=StackSelection(
+            environment=environment,
+            stacks=tuple(arguments.stack),
+            stack_config_files=tuple(arguments.stack_config),
+            review_project=arguments.project,
+            overrides=tuple(arguments.config),
+            organization=arguments.organization,
+        ),
+        policy_pack=None if arguments.no_policy_pack else arguments.policy_pack.resolve(),
+        policy_pack_config=arguments.policy_pack_config,
+        pack_processes=arguments.pack_processes,
+    )
+    json_to_stdout = arguments.json is not None and str(arguments.json) == "-"
+    console = Console(stderr=json_to_stdout, highlight=False)
+    progress_console = Console(stderr=True)
+    try:
+        if progress_console.is_terminal:
+            with RichProgress(progress_console) as progress:
+                report = plan(request, progress)
+        else:
+            report = plan(request, ProgressListener())
+    except Exception:
+        traceback.print_exc()
+        print("offline plan: the planner itself failed (exit 3)", file=sys.stderr)
+        return EXIT_PLANNER_FAILED
+    if arguments.json is not None:
+        document = json.dumps(report.to_json(), indent=2)
+        if json_to_stdout:
+            sys.stdout.write(document + "\n")
+        else:
+            arguments.json.write_text(document + "\n", encoding="utf-8")
+    render(report, console, details=arguments.details, verbose=arguments.verbose)
+    return report.exit_code

@@ -1,0 +1,386 @@
+"""The offline plan: every stack of an environment, in dependency order, judged by the pack.
+
+Timeline of one plan (2 cores: the programs run in this process, the pack in its own):
+
+    pack process   |==start==|--analyze A--|   |--analyze B--|  |--analyze C--|
+    this process   |--program A--|--program B--|--program C--|......wait.....|
+
+The pack is started before the first program runs, and each stack is analysed on a worker
+thread (the gRPC calls wait on the pack's process) while the next program runs here.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from offline_plan.analysis import (
+    PolicyAnalysis,
+    StackAnalysis,
+    engine_resources,
+    pack_reads_stack_identity,
+)
+from offline_plan.discovery import InputProblem, StackSelection, StackTarget, discover
+from offline_plan.mock_runtime import PlanInputError, StackRun, run_program
+from offline_plan.policy_client import ENFORCEMENT_LEVEL_NAMES, PolicyPackError
+from offline_plan.policy_config import (
+    PolicyConfigEntry,
+    PolicyConfigError,
+    load_policy_pack_config,
+)
+from offline_plan.report import (
+    SECRET_MASK,
+    PlannedResource,
+    PlanReport,
+    PolicyPackSummary,
+    StackPlan,
+    masked,
+)
+
+PACK_PROCESS_MODES = ("auto", "shared", "per-stack")
+
+
+@dataclass(frozen=True)
+class PlanRequest:
+    stacks_dir: Path
+    selection: StackSelection = field(default_factory=StackSelection)
+    policy_pack: Path | None = None
+    policy_pack_config: Path | None = None
+    pack_processes: str = "auto"
+
+
+class ProgressListener:
+    """What the planner tells a progress display; the default says nothing."""
+
+    def planning(self, total: int) -> None:
+        """The plan will run `total` stacks."""
+
+    def stack_started(self, name: str) -> None:
+        """A program starts."""
+
+    def stack_finished(self, name: str) -> None:
+        """A program finished (or failed)."""
+
+    def stack_analyzed(self, name: str) -> None:
+        """The pack judged a stack."""
+
+
+class _ProgramLog(logging.Handler):
+    """Collects what a program logs through `pulumi.log` (the mock engine logs to root)."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.warnings: list[str] = []
+        self.errors: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.name != "root":
+            return
+        message = record.getMessage()
+        target = self.errors if record.levelno >= logging.ERROR else self.warnings
+        if message not in target:
+            target.append(message)
+
+
+@contextmanager
+def _captured_program_output() -> Iterator[_ProgramLog]:
+    handler = _ProgramLog()
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        with warnings.catch_warnings():
+            # The SDKs' Python warnings repeat what they also log through pulumi.log, which
+            # the plan reports per stack (as the CLI shows them).
+            warnings.simplefilter("ignore")
+            yield handler
+    finally:
+        root.removeHandler(handler)
+
+
+def _program_problem(target: StackTarget, error: BaseException) -> InputProblem:
+    """A program's exception as an input problem naming the stack file and, if it can, the key."""
+    if isinstance(error, KeyError) and error.args:
+        message = str(error.args[0])
+    elif isinstance(error, PlanInputError):
+        message = str(error)
+    else:
+        message = f"{type(error).__name__}: {error}"
+    key = None
+    for config_key, upstream in target.upstreams.items():
+        short = upstream.split("/", 1)[1]
+        if upstream in message or re.search(rf"'{re.escape(short)}'", message):
+            key = config_key
+            message += f" (the stack named by {config_key})"
+            break
+    if key is None:
+        named = re.search(rf"\b{re.escape(target.project)}:[A-Za-z][A-Za-z0-9_]*", message)
+        key = named.group(0) if named else None
+    return InputProblem(
+        f"stack {target.full_name} could not be planned: {message}",
+        file=str(target.config_file),
+        key=key,
+        stack=target.full_name,
+    )
+
+
+def _secret_provider_keys(target: StackTarget) -> set[str]:
+    return set(target.config.secret_keys) if target.config is not None else set()
+
+
+def _stack_plan(target: StackTarget, run: StackRun) -> StackPlan:
+    config = target.config.values if target.config is not None else {}
+    secret_keys = _secret_provider_keys(target)
+    wire_inputs = {r.urn: r.inputs for r in [*run.resources, *run.reads]}
+    plan = StackPlan(
+        project=target.project,
+        stack=target.stack,
+        organization=target.organization,
+        config_file=str(target.config_file),
+        role=target.role,
+    )
+    for resource in engine_resources(run, config):
+        if resource.urn in wire_inputs:
+            inputs = masked(dict(wire_inputs[resource.urn]))
+        elif resource.type.startswith("pulumi:providers:"):
+            package = resource.type.rsplit(":", 1)[1]
+            inputs = {
+                key: SECRET_MASK if f"{package}:{key}" in secret_keys else value
+                for key, value in resource.properties.items()
+            }
+        else:
+            inputs = {}
+        plan.resources.append(
+            PlannedResource(
+                urn=resource.urn,
+                type=resource.type,
+                name=resource.name,
+                parent=resource.parent or None,
+                operation="create" if resource.analyzed else "read",
+                custom=resource.custom,
+                inputs=inputs,
+                dependencies=list(resource.dependencies),
+                provider=resource.provider.urn if resource.provider else None,
+            )
+        )
+    plan.outputs = masked(dict(run.outputs))
+    return plan
+
+
+def _shared_process_allowed(request: PlanRequest, report: PlanReport) -> bool:
+    assert request.policy_pack is not None  # noqa: S101 - only called with a pack
+    if request.pack_processes == "shared":
+        return True
+    if request.pack_processes == "per-stack":
+        return False
+    readers = pack_reads_stack_identity(request.policy_pack)
+    if readers:
+        report.warnings.append(
+            "the policy pack may read the stack's identity or config ("
+            + ", ".join(readers[:5])
+            + (", ..." if len(readers) > 5 else "")
+            + "): one pack process per stack, started with that stack's environment"
+        )
+    return not readers
+
+
+class _Analyses:
+    """The pack and the worker thread that talks to it."""
+
+    def __init__(self, request: PlanRequest, report: PlanReport) -> None:
+        self.analysis: PolicyAnalysis | None = None
+        self.futures: list[tuple[StackPlan, Future[StackAnalysis]]] = []
+        self.executor: ThreadPoolExecutor | None = None
+        if request.policy_pack is None:
+            return
+        policy_config: dict[str, PolicyConfigEntry] = {}
+        source = "policy pack config"
+        if request.policy_pack_config is not None:
+            source = str(request.policy_pack_config)
+            try:
+                policy_config = load_policy_pack_config(request.policy_pack_config)
+            except PolicyConfigError as error:
+                report.errors.append(InputProblem(str(error), key="--policy-pack-config"))
+                return
+        shared = _shared_process_allowed(request, report)
+        report.policy_pack = PolicyPackSummary(
+            path=str(request.policy_pack),
+            processes="shared" if shared else "per-stack",
+            policy_config_file=str(request.policy_pack_config)
+            if request.policy_pack_config
+            else None,
+        )
+        self.analysis = PolicyAnalysis(
+            request.policy_pack,
+            policy_config=policy_config,
+            policy_config_source=source,
+            shared_process=shared,
+        )
+        # One conversation at a time with a shared pack; per-stack packs can overlap.
+        self.executor = ThreadPoolExecutor(max_workers=1 if shared else 2)
+
+    def prepare(self, target: StackTarget) -> None:
+        if self.analysis is not None and target.role == "target":
+            self.analysis.prepare(target)
+
+    def submit(
+        self, target: StackTarget, run: StackRun, plan: StackPlan, done: Callable[[str], None]
+    ) -> None:
+        if self.analysis is None or self.executor is None or target.role != "target":
+            return
+        analysis = self.analysis
+
+        def job() -> StackAnalysis:
+            try:
+                return analysis.analyze(target, run)
+            finally:
+                done(target.full_name)
+
+        self.futures.append((plan, self.executor.submit(job)))
+
+    def finish(self, report: PlanReport) -> None:
+        if self.analysis is None:
+            return
+        seen: set[str] = set()
+        try:
+            for plan, future in self.futures:
+                try:
+                    result = future.result()
+                except (PolicyConfigError, PolicyPackError) as error:
+                    if str(error) not in seen:
+                        seen.add(str(error))
+                        key = (
+                            "--policy-pack-config" if isinstance(error, PolicyConfigError) else None
+                        )
+                        report.errors.append(InputProblem(str(error), key=key))
+                    continue
+                plan.analysis_seconds = result.seconds
+                plan.resources_analyzed = result.resources_analyzed
+                report.diagnostics.extend(result.diagnostics)
+        finally:
+            if self.executor is not None:
+                self.executor.shutdown(wait=True)
+            self.analysis.close()
+        info = self.analysis.info
+        if report.policy_pack is not None:
+            report.policy_pack.processes_started = self.analysis.processes_started
+            if info is not None:
+                report.policy_pack.name = info.name
+                report.policy_pack.version = info.version
+                report.policy_pack.enforcement = {
+                    policy.name: ENFORCEMENT_LEVEL_NAMES[
+                        info.settings[policy.name].enforcement_level
+                    ]
+                    for policy in info.policies
+                    if policy.name in info.settings
+                }
+                report.warnings.extend(info.warnings)
+
+
+def _plan_stack(
+    target: StackTarget,
+    outputs_by_name: dict[str, dict[str, Any]],
+    analyses: _Analyses,
+    listener: ProgressListener,
+    report: PlanReport,
+) -> StackPlan:
+    """Run one stack's program (its upstream stacks' exports already known) and queue its
+    analysis; problems go to the report and leave the stack `failed` or `skipped`."""
+    entry = StackPlan(
+        project=target.project,
+        stack=target.stack,
+        organization=target.organization,
+        config_file=str(target.config_file),
+        role=target.role,
+    )
+    if target.problems:
+        entry.status = "failed"
+        report.errors.extend(target.problems)
+        return entry
+    missing = [u for u in target.upstreams.values() if u not in outputs_by_name]
+    if missing:
+        entry.status = "skipped"
+        report.errors.append(
+            InputProblem(
+                f"stack {target.full_name} was not planned: its upstream stack "
+                f"{', '.join(missing)} could not be planned",
+                file=str(target.config_file),
+                key=next(k for k, u in target.upstreams.items() if u in missing),
+                stack=target.full_name,
+            )
+        )
+        return entry
+    analyses.prepare(target)
+    listener.stack_started(target.full_name)
+    program_started = time.perf_counter()
+    try:
+        with _captured_program_output() as program_log:
+            run = run_program(
+                target.project_dir,
+                target.stack,
+                config_overrides=target.overrides,
+                extra_config_file=target.extra_config_file,
+                stack_references=outputs_by_name,
+                preview=True,
+                organization=target.organization,
+            )
+    except Exception as error:
+        entry.status = "failed"
+        report.errors.append(_program_problem(target, error))
+        return entry
+    finally:
+        entry.program_seconds = time.perf_counter() - program_started
+        listener.stack_finished(target.full_name)
+    if program_log.errors:
+        # The engine fails a preview whose program logged an error.
+        entry.status = "failed"
+        report.errors.extend(
+            InputProblem(
+                f"stack {target.full_name} logged an error: {message}",
+                file=str(target.config_file),
+                stack=target.full_name,
+            )
+            for message in program_log.errors
+        )
+        return entry
+    completed = _stack_plan(target, run)
+    entry.resources = completed.resources
+    entry.outputs = completed.outputs
+    entry.warnings = program_log.warnings
+    for alias in target.aliases:
+        outputs_by_name[alias] = run.outputs
+    analyses.submit(target, run, entry, listener.stack_analyzed)
+    return entry
+
+
+def plan(request: PlanRequest, listener: ProgressListener | None = None) -> PlanReport:
+    """Plan and judge the selected stacks; never raises for bad input (see `report.errors`)."""
+    started = time.perf_counter()
+    listener = listener or ProgressListener()
+    report = PlanReport(environment=request.selection.environment)
+    discovery = discover(request.stacks_dir, request.selection)
+    report.errors.extend(discovery.problems)
+    listener.planning(len(discovery.targets))
+
+    analyses = _Analyses(request, report)
+    first_judged = next(
+        (t for t in discovery.targets if t.role == "target" and not t.problems), None
+    )
+    if first_judged is not None:
+        analyses.prepare(first_judged)  # the pack boots while the first programs run
+
+    outputs_by_name: dict[str, dict[str, Any]] = {}
+    try:
+        for target in discovery.targets:
+            report.stacks.append(_plan_stack(target, outputs_by_name, analyses, listener, report))
+    finally:
+        analyses.finish(report)
+    report.seconds = time.perf_counter() - started
+    return report

@@ -1,0 +1,208 @@
+"""The plan's result: what each stack would create and export, and the pack's verdicts.
+
+`PlanReport.to_json()` is the machine-readable report (`--json`), described by
+`report.schema.json` beside this file. Values keep Pulumi's own conventions, as in
+`pulumi preview --json`: a value unknown until the resource exists is the UNKNOWN sentinel
+string (also given at the top of the report as `unknown_value`), a secret is `"[secret]"`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from offline_plan.analysis import Diagnostic
+from offline_plan.discovery import InputProblem
+from offline_plan.mock_runtime import RESOURCE_SIG, SECRET_SIG, SECRET_SIG_KEY, UNKNOWN
+
+SECRET_MASK = "[secret]"  # noqa: S105 - the display mask, not a credential
+REPORT_VERSION = 1
+EXIT_OK = 0
+EXIT_MANDATORY = 1
+EXIT_INPUT = 2
+
+
+def masked(value: Any) -> Any:
+    """Wire-form value -> report value: secrets masked, resource references as their URN."""
+    if isinstance(value, dict):
+        signature = value.get(SECRET_SIG_KEY)
+        if signature == SECRET_SIG:
+            return SECRET_MASK
+        if signature == RESOURCE_SIG:
+            resource_id = value.get("id")
+            return resource_id if resource_id not in (None, "", UNKNOWN) else value.get("urn")
+        return {key: masked(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [masked(item) for item in value]
+    return value
+
+
+@dataclass(frozen=True)
+class PlannedResource:
+    urn: str
+    type: str
+    name: str
+    parent: str | None
+    operation: str
+    """`create` for a registered resource (everything is new in an offline plan), `read` for
+    a StackReference or another read."""
+    custom: bool
+    inputs: dict[str, Any]
+    dependencies: list[str] = field(default_factory=list)
+    provider: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "urn": self.urn,
+            "type": self.type,
+            "name": self.name,
+            "parent": self.parent,
+            "operation": self.operation,
+            "custom": self.custom,
+            "provider": self.provider,
+            "dependencies": self.dependencies,
+            "inputs": self.inputs,
+        }
+
+
+@dataclass
+class StackPlan:
+    project: str
+    stack: str
+    organization: str
+    config_file: str
+    role: str
+    """`target` (planned and judged) or `upstream` (planned for the exports a target reads)."""
+    status: str = "planned"
+    """`planned`, `failed` (its input could not be planned) or `skipped` (an upstream failed)."""
+    resources: list[PlannedResource] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    program_seconds: float = 0.0
+    analysis_seconds: float = 0.0
+    resources_analyzed: int = 0
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.organization}/{self.project}/{self.stack}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "project": self.project,
+            "stack": self.stack,
+            "full_name": self.full_name,
+            "config_file": self.config_file,
+            "role": self.role,
+            "status": self.status,
+            "resources": [r.to_json() for r in self.resources],
+            "outputs": self.outputs,
+            "warnings": self.warnings,
+            "timings": {
+                "program_seconds": round(self.program_seconds, 4),
+                "analysis_seconds": round(self.analysis_seconds, 4),
+                "resources_analyzed": self.resources_analyzed,
+            },
+        }
+
+
+@dataclass
+class PolicyPackSummary:
+    path: str
+    name: str = ""
+    version: str = ""
+    processes: str = ""
+    """`shared` (one process judged every stack) or `per-stack`."""
+    processes_started: int = 0
+    policy_config_file: str | None = None
+    enforcement: dict[str, str] = field(default_factory=dict)
+    """Policy name -> the enforcement level it ran with after reconciling the config."""
+
+
+@dataclass
+class PlanReport:
+    environment: str
+    stacks: list[StackPlan] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    errors: list[InputProblem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    policy_pack: PolicyPackSummary | None = None
+    seconds: float = 0.0
+
+    @property
+    def mandatory(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.level == "mandatory"]
+
+    @property
+    def exit_code(self) -> int:
+        if self.errors:
+            return EXIT_INPUT
+        if self.mandatory:
+            return EXIT_MANDATORY
+        return EXIT_OK
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == EXIT_OK
+
+    def counts(self) -> dict[str, int]:
+        planned = [s for s in self.stacks if s.status == "planned"]
+        return {
+            "stacks": len(self.stacks),
+            "stacks_planned": len(planned),
+            "resources": sum(1 for s in planned for r in s.resources if r.operation == "create"),
+            "mandatory": len(self.mandatory),
+            "advisory": sum(
+                1 for d in self.diagnostics if d.level == "advisory" and d.kind == "violation"
+            ),
+            "not_evaluated": sum(1 for d in self.diagnostics if d.kind == "not-evaluated"),
+            "errors": len(self.errors),
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        pack = self.policy_pack
+        return {
+            "version": REPORT_VERSION,
+            "ok": self.ok,
+            "exit_code": self.exit_code,
+            "environment": self.environment,
+            "unknown_value": UNKNOWN,
+            "secret_value": SECRET_MASK,
+            "summary": self.counts(),
+            "policy_pack": None
+            if pack is None
+            else {
+                "path": pack.path,
+                "name": pack.name,
+                "version": pack.version,
+                "processes": pack.processes,
+                "processes_started": pack.processes_started,
+                "policy_config_file": pack.policy_config_file,
+                "enforcement": pack.enforcement,
+            },
+            "stacks": [s.to_json() for s in self.stacks],
+            "diagnostics": [
+                {
+                    "policy": d.policy,
+                    "policy_pack": d.policy_pack,
+                    "policy_pack_version": d.policy_pack_version,
+                    "level": d.level,
+                    "kind": d.kind,
+                    "project": d.project,
+                    "stack": d.stack,
+                    "urn": d.urn,
+                    "resource_type": d.resource_type,
+                    "resource_name": d.resource_name,
+                    "message": d.message,
+                    "description": d.description,
+                    "remediation": d.remediation,
+                    "severity": d.severity,
+                }
+                for d in self.diagnostics
+            ],
+            "errors": [
+                {"message": e.message, "file": e.file, "key": e.key, "stack": e.stack}
+                for e in self.errors
+            ],
+            "warnings": self.warnings,
+            "seconds": round(self.seconds, 4),
+        }
