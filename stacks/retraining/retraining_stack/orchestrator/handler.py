@@ -22,6 +22,18 @@ Invocations accepted
    `source` and `scheduledTime` are required; the other keys are optional context for logs and
    notifications. Scheduler substitutes the `<aws.scheduler.*>` keywords at invocation time.
 
+Configuration (environment variables)
+-------------------------------------
+- `TRAINING_SPEC`: the CreateTrainingJob request as JSON, without TrainingJobName.
+- `TRAINING_JOB_NAME_PREFIX`: `<team>-<model>-<env>-`.
+- `NOTIFICATION_TOPIC_ARN`: the team topic (standard, not FIFO).
+- Optional, values the provider computes and a preview cannot know (kept out of TRAINING_SPEC so
+  the policy pack can read the spec at preview), merged into the request here:
+  `TRAINING_SUBNET_IDS` + `TRAINING_SECURITY_GROUP_IDS` (comma-separated) -> VpcConfig,
+  `TRAINING_KMS_KEY_ARN` -> OutputDataConfig.KmsKeyId,
+  `TRAINING_VOLUME_KMS_KEY_ARN` -> ResourceConfig.VolumeKmsKeyId.
+  Setting one of these and the same field in TRAINING_SPEC is an error (one source of truth).
+
 Idempotency
 -----------
 CreateTrainingJob has no client token: the job name is the idempotency key. The name is
@@ -73,6 +85,13 @@ HANDLER_ENTRYPOINT: Final = "handler.handler"
 ENV_TRAINING_SPEC: Final = "TRAINING_SPEC"
 ENV_JOB_NAME_PREFIX: Final = "TRAINING_JOB_NAME_PREFIX"
 ENV_TOPIC_ARN: Final = "NOTIFICATION_TOPIC_ARN"
+# Values the provider computes (unknown during a preview of a new stack) travel in their own
+# variables so that TRAINING_SPEC stays known at preview for the policy pack; the handler merges
+# them into the request. All optional; an empty value counts as unset.
+ENV_SUBNET_IDS: Final = "TRAINING_SUBNET_IDS"  # comma-separated, with the security groups
+ENV_SECURITY_GROUP_IDS: Final = "TRAINING_SECURITY_GROUP_IDS"  # comma-separated
+ENV_OUTPUT_KMS_KEY: Final = "TRAINING_KMS_KEY_ARN"  # -> OutputDataConfig.KmsKeyId
+ENV_VOLUME_KMS_KEY: Final = "TRAINING_VOLUME_KMS_KEY_ARN"  # -> ResourceConfig.VolumeKmsKeyId
 
 EVENTBRIDGE_RULE_SOURCE: Final = "aws.events"
 EVENTBRIDGE_RULE_DETAIL_TYPE: Final = "Scheduled Event"
@@ -107,6 +126,14 @@ ROLE_ARN_PATTERN: Final = re.compile(
 # Standard topics only: publishing to a FIFO topic needs a MessageGroupId this handler never sets.
 TOPIC_ARN_PATTERN: Final = re.compile(
     r"^arn:(?P<partition>aws[a-z-]*):sns:(?P<region>[a-z]{2}(-[a-z]+)+-\d):\d{12}:[A-Za-z0-9_-]{1,256}$"
+)
+SUBNET_ID_PATTERN: Final = re.compile(r"^subnet-[0-9a-f]{8,17}$")
+SECURITY_GROUP_ID_PATTERN: Final = re.compile(r"^sg-[0-9a-f]{8,17}$")
+MAX_SUBNETS: Final = 16  # CreateTrainingJob VpcConfig limits
+MAX_SECURITY_GROUPS: Final = 5
+KMS_KEY_PATTERN: Final = re.compile(
+    r"^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)/[A-Za-z0-9/_-]+"
+    r"|alias/[A-Za-z0-9/_-]+|[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$"
 )
 REQUIRED_SPEC_KEYS: Final[Mapping[str, str]] = {
     "AlgorithmSpecification": (
@@ -403,6 +430,8 @@ def _configuration_problems(
             )
     if spec is not MISSING or not isinstance(raw_spec, str):
         problems.extend(validate_training_spec(spec))
+    if isinstance(spec, dict) and not problems:
+        problems.extend(_merge_provider_values(spec, environ))
     if (
         problems
         or not isinstance(spec, dict)
@@ -411,6 +440,78 @@ def _configuration_problems(
     ):
         return problems, None
     return [], OrchestratorConfig(spec, prefix, topic_arn)
+
+
+def _id_list(
+    environ: Mapping[str, str], name: str, pattern: re.Pattern[str], limit: int, example: str
+) -> tuple[list[str], list[Problem]]:
+    raw = environ.get(name, "")
+    if not raw:
+        return [], []
+    ids = [item.strip() for item in raw.split(",")]
+    if len(ids) > limit or not all(pattern.fullmatch(item) for item in ids):
+        return [], [Problem(name, raw, f"1 to {limit} comma-separated ids like {example}")]
+    return ids, []
+
+
+def _merge_provider_values(spec: dict[str, Any], environ: Mapping[str, str]) -> list[Problem]:
+    """Merge the TRAINING_* provider values into `spec` (in place); problems when they clash."""
+    subnets, problems = _id_list(
+        environ, ENV_SUBNET_IDS, SUBNET_ID_PATTERN, MAX_SUBNETS, "subnet-0abc1234def567890"
+    )
+    groups, group_problems = _id_list(
+        environ,
+        ENV_SECURITY_GROUP_IDS,
+        SECURITY_GROUP_ID_PATTERN,
+        MAX_SECURITY_GROUPS,
+        "sg-0abc1234def567890",
+    )
+    problems.extend(group_problems)
+    if bool(subnets) != bool(groups) and not problems:
+        problems.append(
+            Problem(
+                f"{ENV_SUBNET_IDS}/{ENV_SECURITY_GROUP_IDS}",
+                {
+                    ENV_SUBNET_IDS: environ.get(ENV_SUBNET_IDS, ""),
+                    ENV_SECURITY_GROUP_IDS: environ.get(ENV_SECURITY_GROUP_IDS, ""),
+                },
+                "both set (a VPC training job needs subnets and security groups) or both unset",
+            )
+        )
+    if subnets and groups:
+        if "VpcConfig" in spec:
+            problems.append(
+                Problem(
+                    f"{ENV_TRAINING_SPEC}.VpcConfig",
+                    spec["VpcConfig"],
+                    f"no VpcConfig when {ENV_SUBNET_IDS} and {ENV_SECURITY_GROUP_IDS} are set "
+                    "(one source of truth)",
+                )
+            )
+        else:
+            spec["VpcConfig"] = {"Subnets": subnets, "SecurityGroupIds": groups}
+    for variable, section, key in (
+        (ENV_OUTPUT_KMS_KEY, "OutputDataConfig", "KmsKeyId"),
+        (ENV_VOLUME_KMS_KEY, "ResourceConfig", "VolumeKmsKeyId"),
+    ):
+        value = environ.get(variable, "")
+        if not value:
+            continue
+        if not KMS_KEY_PATTERN.fullmatch(value):
+            problems.append(
+                Problem(variable, value, "a KMS key ARN, key id, alias ARN or alias name")
+            )
+        elif key in spec[section]:
+            problems.append(
+                Problem(
+                    f"{ENV_TRAINING_SPEC}.{section}.{key}",
+                    spec[section][key],
+                    f"no {key} when {variable} is set (one source of truth)",
+                )
+            )
+        else:
+            spec[section][key] = value
+    return problems
 
 
 def _parse_timestamp(value: object, field: str) -> tuple[dt.datetime | None, list[Problem]]:
