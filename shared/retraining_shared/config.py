@@ -499,7 +499,7 @@ def _user_tags(value: dict[str, str]) -> dict[str, str]:
 
 
 def _tag_value(value: str) -> str:
-    problem = tags.tag_value_problem("value", value)
+    problem = tags.tag_value_text_problem(value)
     if problem:
         raise invalid(problem, f"0-256 {tags.TAG_CHARACTERS_RULE}")
     return value

@@ -55,18 +55,23 @@ def tag_key_problem(key: object) -> str | None:
     return None
 
 
-def tag_value_problem(key: str, value: object) -> str | None:
-    """Why `value` cannot be the value of tag `key`, or None."""
+def tag_value_text_problem(value: object) -> str | None:
+    """Why `value` cannot be a tag value (any key), or None."""
     if not isinstance(value, str):
-        return f"tag {key!r} value {value!r} must be a string"
+        return f"must be a string, not {type(value).__name__}"
     if len(value) > MAX_TAG_VALUE_LENGTH:
         return (
-            f"tag {key!r} value is {len(value)} characters; AWS allows at most "
-            f"{MAX_TAG_VALUE_LENGTH}"
+            f"is {len(value)} characters; AWS allows at most {MAX_TAG_VALUE_LENGTH} in a tag value"
         )
     if not _TAG_CHARACTERS.fullmatch(value):
-        return f"tag {key!r} value {value!r} may only contain {TAG_CHARACTERS_RULE}"
+        return f"may only contain {TAG_CHARACTERS_RULE}"
     return None
+
+
+def tag_value_problem(key: str, value: object) -> str | None:
+    """Why `value` cannot be the value of tag `key`, or None."""
+    problem = tag_value_text_problem(value)
+    return None if problem is None else f"tag {key!r} value {problem}"
 
 
 def user_tag_problems(tags: Mapping[str, object], *, reserved_count: int = 0) -> list[str]:

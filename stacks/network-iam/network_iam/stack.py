@@ -1,0 +1,95 @@
+"""Assemble the stack: context from invokes, the network, one baseline per team, the exports."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pulumi
+import pulumi_aws as aws
+from retraining_shared import iam
+from retraining_shared.aws_context import AwsContext, current_aws_context
+from retraining_shared.tags import PLATFORM_TEAM, merge_tags, required_tags
+
+from network_iam.config import NetworkIamSettings, check_availability_zones
+from network_iam.network import TrainingNetwork
+from network_iam.team_resources import TeamBaseline, TeamNetwork
+
+
+def build(settings: NetworkIamSettings) -> None:
+    """Register every resource and export the contract outputs (docs/architecture.md)."""
+    project = pulumi.get_project()
+    context = current_aws_context()
+    # Invokes only so far: a region with too few zones is still a config problem, reported before
+    # any resource exists.
+    zones = check_availability_zones(
+        settings, project, aws.get_availability_zones(state="available").names
+    )
+    scopes = {
+        team: iam.TeamScope(team, settings.environment, context.arns) for team in settings.teams
+    }
+
+    platform_tags = merge_tags(
+        required_tags(team=PLATFORM_TEAM, environment=settings.environment, project=project),
+        settings.tags,
+    )
+    network = TrainingNetwork(
+        "training",
+        context=context,
+        environment=settings.environment,
+        vpc_cidr=settings.vpc_cidr,
+        subnet_cidrs=settings.subnet_cidrs(len(zones)),
+        zones=zones,
+        interface_endpoints=settings.interface_endpoints,
+        distributed_training=settings.distributed_training,
+        s3_endpoint_bucket_names=[
+            name
+            for scope in scopes.values()
+            for name in (scope.data_bucket_name, scope.artifact_bucket_name)
+        ],
+        tags=platform_tags,
+    )
+    team_network = TeamNetwork(
+        vpc_id=network.vpc.id,
+        subnet_ids=[subnet.id for subnet in network.subnets],
+        security_group_id=network.training_security_group.id,
+    )
+
+    baselines: dict[str, TeamBaseline] = {}
+    for team, team_settings in settings.teams.items():
+        team_tags = merge_tags(
+            required_tags(
+                team=team,
+                environment=settings.environment,
+                project=project,
+                cost_center=team_settings.cost_center,
+            ),
+            settings.tags,
+            team_settings.tags,
+        )
+        baselines[team] = TeamBaseline(
+            team,
+            scope=scopes[team],
+            network=team_network,
+            orchestrator_failure_queue=team_settings.orchestrator_failure_queue,
+            kms_key_deletion_window_days=settings.kms_key_deletion_window_days,
+            artifact_noncurrent_version_days=settings.artifact_noncurrent_version_days,
+            tags=team_tags,
+        )
+
+    export_outputs(context, settings.environment, network, baselines)
+
+
+def export_outputs(
+    context: AwsContext,
+    environment: str,
+    network: TrainingNetwork,
+    baselines: Mapping[str, TeamBaseline],
+) -> None:
+    pulumi.export("account_id", context.account_id)
+    pulumi.export("region", context.region)
+    pulumi.export("partition", context.partition)
+    pulumi.export("environment", environment)
+    pulumi.export("vpc_id", network.vpc.id)
+    pulumi.export("private_subnet_ids", [subnet.id for subnet in network.subnets])
+    pulumi.export("training_security_group_id", network.training_security_group.id)
+    pulumi.export("teams", {team: baseline.outputs for team, baseline in baselines.items()})

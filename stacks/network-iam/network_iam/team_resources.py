@@ -1,0 +1,240 @@
+"""One onboarded team: its four roles, its KMS key, its data and artifact buckets.
+
+Order matters for AWS, not just for Pulumi: KMS rejects a key policy naming a role that does not
+exist yet, so the roles are created first (with their trust policies only), then the key, then the
+buckets encrypted with it, and last the roles' permission policies, which name the key and the
+network. The role ARNs used everywhere are the deterministic strings from `TeamScope`, known at
+preview; explicit `depends_on` keeps the creation order the ARN strings alone would not imply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+from retraining_shared import iam, naming
+
+ROLE_POLICY_NAME = "least-privilege"
+ABORT_INCOMPLETE_UPLOADS_AFTER_DAYS = 7
+
+
+@dataclass(frozen=True)
+class TeamNetwork:
+    """The training network the team's SageMaker role may attach to (ids resolve at deploy)."""
+
+    vpc_id: pulumi.Output[str]
+    subnet_ids: list[pulumi.Output[str]]
+    security_group_id: pulumi.Output[str]
+
+
+class TeamBaseline(pulumi.ComponentResource):
+    """Roles, key and buckets of one team in one environment."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        scope: iam.TeamScope,
+        network: TeamNetwork,
+        orchestrator_failure_queue: bool,
+        kms_key_deletion_window_days: int,
+        artifact_noncurrent_version_days: int,
+        tags: Mapping[str, str],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("retraining:networkiam:TeamBaseline", name, None, opts)
+        self.scope = scope
+        self._tags = dict(tags)
+        child = pulumi.ResourceOptions(parent=self)
+        team, environment = scope.team, scope.environment
+
+        # 1. Roles, trust only. Permissions come last, once the key and buckets exist.
+        roles = {
+            "sagemaker-execution": aws.iam.Role(
+                f"{team}-sagemaker-execution",
+                name=naming.sagemaker_execution_role_name(team, environment),
+                description=f"SageMaker training jobs of team {team} ({environment})",
+                assume_role_policy=iam.to_json(iam.sagemaker_execution_trust_policy(scope)),
+                tags=self._tags,
+                opts=child,
+            ),
+            "lambda-orchestrator": aws.iam.Role(
+                f"{team}-lambda-orchestrator",
+                name=naming.lambda_orchestrator_role_name(team, environment),
+                description=f"Lambda orchestrators of team {team} ({environment})",
+                assume_role_policy=iam.to_json(iam.lambda_orchestrator_trust_policy(scope)),
+                tags=self._tags,
+                opts=child,
+            ),
+            "sfn-orchestrator": aws.iam.Role(
+                f"{team}-sfn-orchestrator",
+                name=naming.step_functions_orchestrator_role_name(team, environment),
+                description=f"Step Functions orchestrators of team {team} ({environment})",
+                assume_role_policy=iam.to_json(iam.step_functions_orchestrator_trust_policy(scope)),
+                tags=self._tags,
+                opts=child,
+            ),
+            "schedule-invoker": aws.iam.Role(
+                f"{team}-schedule-invoker",
+                name=naming.schedule_invoker_role_name(team, environment),
+                description=f"EventBridge rules and schedules of team {team} ({environment})",
+                assume_role_policy=iam.to_json(iam.schedule_invoker_trust_policy(scope)),
+                tags=self._tags,
+                opts=child,
+            ),
+        }
+
+        # 2. The key names the SageMaker role as a principal: the role must exist first.
+        self.key = aws.kms.Key(
+            f"{team}-key",
+            description=f"Training data, artifacts and volumes of team {team} ({environment})",
+            enable_key_rotation=True,
+            deletion_window_in_days=kms_key_deletion_window_days,
+            policy=iam.to_json(iam.team_key_policy(scope)),
+            tags=self._tags,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[roles["sagemaker-execution"]]),
+        )
+        aws.kms.Alias(
+            f"{team}-key",
+            name=naming.team_kms_alias_name(team, environment),
+            target_key_id=self.key.key_id,
+            opts=child,
+        )
+
+        # 3. Buckets.
+        self.data_bucket = self._bucket(
+            f"{team}-data", scope.data_bucket_name, noncurrent_version_days=None
+        )
+        self.artifact_bucket = self._bucket(
+            f"{team}-artifacts",
+            scope.artifact_bucket_name,
+            noncurrent_version_days=artifact_noncurrent_version_days,
+        )
+
+        # 4. Permissions. Only the SageMaker role's policy waits for deploy-time ids (key,
+        # subnets, security group); the others are plain JSON, known at preview.
+        sagemaker_policy = pulumi.Output.all(
+            self.key.arn, network.vpc_id, network.security_group_id, *network.subnet_ids
+        ).apply(
+            lambda values: iam.to_json(
+                iam.sagemaker_execution_role_policy(
+                    scope,
+                    kms_key_arn=values[0],
+                    network=iam.TrainingNetwork(
+                        vpc_id=values[1],
+                        security_group_ids=[values[2]],
+                        subnet_ids=list(values[3:]),
+                    ),
+                )
+            )
+        )
+        policies: dict[str, pulumi.Input[str]] = {
+            "sagemaker-execution": sagemaker_policy,
+            "lambda-orchestrator": iam.to_json(
+                iam.lambda_orchestrator_role_policy(scope, failure_queue=orchestrator_failure_queue)
+            ),
+            "sfn-orchestrator": iam.to_json(iam.step_functions_orchestrator_role_policy(scope)),
+            "schedule-invoker": iam.to_json(iam.schedule_invoker_role_policy(scope)),
+        }
+        for role_key, document in policies.items():
+            aws.iam.RolePolicy(
+                f"{team}-{role_key}",
+                name=ROLE_POLICY_NAME,
+                role=roles[role_key].name,
+                policy=document,
+                opts=child,
+            )
+
+        self.outputs: dict[str, Any] = {
+            "sagemaker_execution_role_arn": scope.sagemaker_execution_role_arn,
+            "lambda_orchestrator_role_arn": scope.lambda_orchestrator_role_arn,
+            "step_functions_orchestrator_role_arn": scope.step_functions_orchestrator_role_arn,
+            "schedule_invoker_role_arn": scope.schedule_invoker_role_arn,
+            "data_bucket_name": self.data_bucket.bucket,
+            "artifact_bucket_name": self.artifact_bucket.bucket,
+            "kms_key_arn": self.key.arn,
+            "training_job_name_prefix_pattern": naming.training_job_name_prefix_pattern(team),
+        }
+        self.register_outputs(self.outputs)
+
+    def _bucket(
+        self, name: str, bucket_name: str, *, noncurrent_version_days: int | None
+    ) -> aws.s3.Bucket:
+        """A private, versioned, SSE-KMS (team key, bucket key), TLS-only bucket."""
+        child = pulumi.ResourceOptions(parent=self)
+        bucket = aws.s3.Bucket(name, bucket=bucket_name, tags=self._tags, opts=child)
+        # ACLs off: the bucket owner owns every object, access is policy-only.
+        aws.s3.BucketOwnershipControls(
+            name,
+            bucket=bucket.id,
+            rule={"object_ownership": "BucketOwnerEnforced"},
+            opts=child,
+        )
+        public_access_block = aws.s3.BucketPublicAccessBlock(
+            name,
+            bucket=bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=child,
+        )
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            name,
+            bucket=bucket.id,
+            rules=[
+                {
+                    "apply_server_side_encryption_by_default": {
+                        "sse_algorithm": "aws:kms",
+                        "kms_master_key_id": self.key.arn,
+                    },
+                    # One data key per bucket instead of a KMS call per object.
+                    "bucket_key_enabled": True,
+                }
+            ],
+            opts=child,
+        )
+        versioning = aws.s3.BucketVersioning(
+            name,
+            bucket=bucket.id,
+            versioning_configuration={"status": "Enabled"},
+            opts=child,
+        )
+        # S3 rejects some policies while the public access block is being applied: order them.
+        aws.s3.BucketPolicy(
+            name,
+            bucket=bucket.id,
+            policy=iam.to_json(iam.tls_only_bucket_policy(self.scope.arns, bucket_name)),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access_block]),
+        )
+        rules: list[aws.s3.BucketLifecycleConfigurationRuleArgsDict] = [
+            {
+                "id": "abort-incomplete-multipart-uploads",
+                "status": "Enabled",
+                "filter": {},
+                "abort_incomplete_multipart_upload": {
+                    "days_after_initiation": ABORT_INCOMPLETE_UPLOADS_AFTER_DAYS
+                },
+            }
+        ]
+        if noncurrent_version_days is not None:
+            # Checkpoints are rewritten many times per job: keep replaced versions for a while
+            # (recovery), not forever (cost).
+            rules.append(
+                {
+                    "id": "expire-replaced-versions",
+                    "status": "Enabled",
+                    "filter": {},
+                    "noncurrent_version_expiration": {"noncurrent_days": noncurrent_version_days},
+                }
+            )
+        aws.s3.BucketLifecycleConfiguration(
+            name,
+            bucket=bucket.id,
+            rules=rules,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
+        )
+        return bucket

@@ -1,0 +1,1 @@
+"""notifications: per-team encrypted SNS topics, their policies and subscriptions."""
