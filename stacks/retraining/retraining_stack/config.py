@@ -1,0 +1,460 @@
+"""The retraining stack's settings: declared, validated all at once, before any resource exists.
+
+Every key lives in the `retraining:` namespace (see README.md). Field order matters: pydantic
+validates fields in declaration order, and the cross-field checks (schedule against its kind,
+time zone and flexible window against the kind, spot max wait against max runtime, the Lambda
+environment's size against the orchestrator) read the fields declared before them. That keeps
+every problem in one ConfigError: a bad schedule and a bad training setting are reported together,
+which a model-level validator (it runs only when every field is valid) could not do.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import ValidationInfo, field_validator
+from retraining_shared import naming
+from retraining_shared import schedule_grammar as grammar
+from retraining_shared.config import ConfigModel, invalid, load_config, setting
+
+PROJECT = "retraining"
+
+MAX_RUNTIME_LIMIT_SECONDS = 28 * 24 * 3600
+"""SageMaker's ceiling for StoppingCondition.MaxRuntimeInSeconds (28 days)."""
+MAX_VOLUME_SIZE_GB = 16384
+MAX_FLEXIBLE_WINDOW_MINUTES = 1440
+MAX_CHANNELS = 20
+MAX_HYPERPARAMETERS = 100
+MAX_HYPERPARAMETER_KEY = 256
+MAX_HYPERPARAMETER_VALUE = 2500
+MAX_ENVIRONMENT_ENTRIES = 100
+MAX_ENVIRONMENT_KEY = 512
+MAX_ENVIRONMENT_VALUE = 512
+MAX_S3_PREFIX = 900
+"""S3 keys are at most 1024 bytes; the rest is headroom for what the training job appends."""
+
+STACK_NAME_PATTERN = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
+STACK_NAME_RULE = "<organization>/<project>/<stack>, e.g. organization/network-iam/dev"
+INSTANCE_TYPE_PATTERN = re.compile(
+    r"ml\.[a-z][a-z0-9-]*\.(?:nano|micro|small|medium|large|xlarge|[1-9][0-9]*xlarge)"
+)
+INSTANCE_TYPE_RULE = "ml.<family>.<size>, e.g. ml.m5.xlarge, ml.g5.2xlarge, ml.p4d.24xlarge"
+ECR_IMAGE_PATTERN = re.compile(
+    r"(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/"
+    r"(?P<repository>[a-z0-9]+(?:[._/-][a-z0-9]+)*)"
+    r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})|@sha256:(?P<digest>[a-f0-9]{64}))"
+)
+ECR_IMAGE_RULE = (
+    "an ECR image URI with an explicit tag or digest: "
+    "<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag> or ...@sha256:<digest>"
+)
+S3_PREFIX_PATTERN = re.compile(r"[A-Za-z0-9!_.*'()-]+(?:/[A-Za-z0-9!_.*'()-]+)*/")
+S3_PREFIX_RULE = (
+    "a key prefix inside the team bucket, without a leading '/', ending with '/', made of "
+    "letters, digits and !_.*'()- (e.g. scoring/train/)"
+)
+CHANNEL_NAME_PATTERN = re.compile(r"[A-Za-z0-9.\-_]{1,64}")
+ENVIRONMENT_KEY_PATTERN = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+
+# Instance families whose training volumes are local NVMe instance storage. SageMaker encrypts
+# those with the instance's hardware module and CreateTrainingJob rejects a VolumeKmsKeyId for
+# them, so the stack must not send one. Families with a `d` after the generation (m5d, g4dn,
+# p4d, p3dn, ...) all carry instance storage; the others are listed by name.
+_INSTANCE_STORAGE_FAMILY = re.compile(r"[a-z]+[0-9]+[a-z]*d[a-z]*")
+_INSTANCE_STORAGE_FAMILIES = frozenset(
+    {"g5", "g6", "g6e", "gr6", "p5", "p5e", "p5en", "p6", "trn1", "trn1n", "trn2"}
+)
+
+
+def has_local_instance_storage(instance_type: str) -> bool:
+    """True for instance types whose volume is local NVMe storage (no VolumeKmsKeyId allowed)."""
+    parts = instance_type.split(".")
+    if len(parts) != 3:
+        return False
+    family = parts[1]
+    return family in _INSTANCE_STORAGE_FAMILIES or bool(_INSTANCE_STORAGE_FAMILY.fullmatch(family))
+
+
+def s3_prefix_problem(value: str) -> str | None:
+    if len(value) > MAX_S3_PREFIX:
+        return f"is {len(value)} characters; at most {MAX_S3_PREFIX} are allowed"
+    if not S3_PREFIX_PATTERN.fullmatch(value):
+        return "is not a key prefix of the form this stack accepts"
+    if any(part in (".", "..") for part in value.split("/")):
+        return "contains a '.' or '..' path segment"
+    return None
+
+
+def _checked_prefix(value: str | None) -> str | None:
+    if value is None:
+        return None
+    problem = s3_prefix_problem(value)
+    if problem:
+        raise invalid(problem, S3_PREFIX_RULE)
+    return value
+
+
+# --------------------------------------------------------------------------------------------
+# The structured `training` setting
+# --------------------------------------------------------------------------------------------
+
+
+class InputChannelSettings(ConfigModel):
+    """One training input channel, read from the team's data bucket."""
+
+    prefix: str = setting(
+        description="Key prefix inside the team's data bucket (s3://<data bucket>/<prefix>).",
+        allowed=S3_PREFIX_RULE,
+    )
+    content_type: str | None = setting(
+        None, description="MIME type of the channel's data, e.g. text/csv.", max_length=256
+    )
+    input_mode: Literal["File", "FastFile", "Pipe"] = setting(
+        "File", description="How SageMaker presents the data to the container."
+    )
+    distribution: Literal["FullyReplicated", "ShardedByS3Key"] = setting(
+        "FullyReplicated", description="How the data is split across instances."
+    )
+
+    @field_validator("prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        checked = _checked_prefix(value)
+        assert checked is not None  # noqa: S101 - a str in is a str out
+        return checked
+
+
+class SpotSettings(ConfigModel):
+    """Managed spot training: cheaper, interruptible, resumed from checkpoints."""
+
+    enabled: bool = setting(True, description="Use managed spot instances.")
+    max_wait_seconds: int | None = setting(
+        None,
+        description=(
+            "MaxWaitTimeInSeconds: runtime plus time spent waiting for spot capacity "
+            "(default: twice maxRuntimeSeconds)."
+        ),
+        ge=1,
+    )
+    checkpoint_prefix: str | None = setting(
+        None,
+        description="Checkpoint key prefix in the artifact bucket (default <model>/checkpoints/).",
+        allowed=S3_PREFIX_RULE,
+    )
+
+    @field_validator("checkpoint_prefix")
+    @classmethod
+    def _prefix(cls, value: str | None) -> str | None:
+        return _checked_prefix(value)
+
+
+class TrainingSettings(ConfigModel):
+    """The SageMaker training job each scheduled occurrence starts."""
+
+    image: str = setting(description="Training image in ECR.", allowed=ECR_IMAGE_RULE)
+    instance_type: str = setting(
+        "ml.m5.xlarge", description="ML compute instance type.", allowed=INSTANCE_TYPE_RULE
+    )
+    instance_count: int = setting(1, description="Number of instances.", ge=1)
+    volume_size_gb: int = setting(
+        50, description="Training volume size in GB.", ge=1, le=MAX_VOLUME_SIZE_GB
+    )
+    max_runtime_seconds: int = setting(
+        14400,
+        description="MaxRuntimeInSeconds: the job is stopped after this long (cost bound).",
+        ge=1,
+        le=MAX_RUNTIME_LIMIT_SECONDS,
+        allowed=f"1-{MAX_RUNTIME_LIMIT_SECONDS} (SageMaker's limit is 28 days)",
+    )
+    spot: SpotSettings = setting(
+        SpotSettings(), description="Managed spot training and checkpointing."
+    )
+    hyperparameters: dict[str, Any] = setting(
+        {}, description="Hyperparameters (strings, numbers or booleans; sent as strings)."
+    )
+    input_channels: dict[str, InputChannelSettings] | None = setting(
+        None, description="Input channels by name (default: train → <model>/train/)."
+    )
+    output_prefix: str | None = setting(
+        None,
+        description="Model artifact key prefix in the artifact bucket (default <model>/output/).",
+        allowed=S3_PREFIX_RULE,
+    )
+    environment: dict[str, str] = setting(
+        {}, description="Environment variables of the training container."
+    )
+    network_isolation: bool = setting(
+        True, description="EnableNetworkIsolation: the container gets no network access."
+    )
+    inter_container_encryption: bool = setting(
+        True, description="EnableInterContainerTrafficEncryption for distributed training."
+    )
+
+    @field_validator("image")
+    @classmethod
+    def _image(cls, value: str) -> str:
+        if not ECR_IMAGE_PATTERN.fullmatch(value):
+            raise invalid("is not an ECR image URI with a tag or digest", ECR_IMAGE_RULE)
+        return value
+
+    @field_validator("instance_type")
+    @classmethod
+    def _instance_type(cls, value: str) -> str:
+        if not INSTANCE_TYPE_PATTERN.fullmatch(value):
+            raise invalid("is not a SageMaker ML instance type", INSTANCE_TYPE_RULE)
+        return value
+
+    @field_validator("spot")
+    @classmethod
+    def _spot_wait(cls, value: SpotSettings, info: ValidationInfo) -> SpotSettings:
+        runtime = info.data.get("max_runtime_seconds")
+        wait = value.max_wait_seconds
+        if value.enabled and isinstance(runtime, int) and wait is not None and wait <= runtime:
+            raise invalid(
+                f"maxWaitSeconds ({wait}) must be greater than "
+                f"maxRuntimeSeconds ({runtime}): with spot, MaxWait counts the time spent "
+                "waiting for capacity plus the runtime, so an equal or smaller value leaves "
+                "no time to wait and the job is stopped before it can finish",
+                f"maxWaitSeconds > {runtime}",
+            )
+        return value
+
+    @field_validator("hyperparameters")
+    @classmethod
+    def _hyperparameters(cls, value: dict[str, Any]) -> dict[str, Any]:
+        problems: list[str] = []
+        if len(value) > MAX_HYPERPARAMETERS:
+            problems.append(f"has {len(value)} entries; SageMaker allows {MAX_HYPERPARAMETERS}")
+        for key, item in value.items():
+            if not 1 <= len(key) <= MAX_HYPERPARAMETER_KEY:
+                problems.append(f"key {key!r} must be 1-{MAX_HYPERPARAMETER_KEY} characters")
+            if isinstance(item, dict | list) or item is None:
+                problems.append(f"{key!r} must be a string, number or boolean")
+            elif len(hyperparameter_text(item)) > MAX_HYPERPARAMETER_VALUE:
+                problems.append(f"{key!r} is longer than {MAX_HYPERPARAMETER_VALUE} characters")
+        if problems:
+            raise invalid("; ".join(problems), "strings, numbers or booleans")
+        return value
+
+    @field_validator("input_channels")
+    @classmethod
+    def _channels(
+        cls, value: dict[str, InputChannelSettings] | None
+    ) -> dict[str, InputChannelSettings] | None:
+        if value is None:
+            return None
+        if not 1 <= len(value) <= MAX_CHANNELS:
+            raise invalid(f"has {len(value)} channels", f"1-{MAX_CHANNELS} channels")
+        bad = [name for name in value if not CHANNEL_NAME_PATTERN.fullmatch(name)]
+        if bad:
+            raise invalid(
+                f"channel name(s) {', '.join(repr(b) for b in bad)} are not valid",
+                "1-64 letters, digits and .-_",
+            )
+        return value
+
+    @field_validator("output_prefix")
+    @classmethod
+    def _output_prefix(cls, value: str | None) -> str | None:
+        return _checked_prefix(value)
+
+    @field_validator("environment")
+    @classmethod
+    def _environment(cls, value: dict[str, str]) -> dict[str, str]:
+        problems: list[str] = []
+        if len(value) > MAX_ENVIRONMENT_ENTRIES:
+            problems.append(f"has {len(value)} entries; SageMaker allows {MAX_ENVIRONMENT_ENTRIES}")
+        for key, item in value.items():
+            if len(key) > MAX_ENVIRONMENT_KEY or not ENVIRONMENT_KEY_PATTERN.fullmatch(key):
+                problems.append(f"name {key!r} is not a valid variable name")
+            if len(item) > MAX_ENVIRONMENT_VALUE:
+                problems.append(f"{key!r} is longer than {MAX_ENVIRONMENT_VALUE} characters")
+        if problems:
+            raise invalid(
+                "; ".join(problems),
+                f"names matching [a-zA-Z_][a-zA-Z0-9_]* (≤ {MAX_ENVIRONMENT_KEY}), string "
+                f"values ≤ {MAX_ENVIRONMENT_VALUE} characters",
+            )
+        return value
+
+
+def hyperparameter_text(value: Any) -> str:
+    """SageMaker takes hyperparameters as strings; YAML gives numbers and booleans too."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+# --------------------------------------------------------------------------------------------
+# The stack's settings
+# --------------------------------------------------------------------------------------------
+
+
+ScheduleKind = Literal["rule", "scheduler"]
+Orchestrator = Literal["lambda", "stepfunctions"]
+
+
+class RetrainingSettings(ConfigModel):
+    """Everything `Pulumi.<team>-<model>-<env>.yaml` may set under `retraining:`."""
+
+    network_iam_stack: str = setting(
+        description="Full name of the network-iam stack to read roles, buckets, VPC and KMS from.",
+        allowed=STACK_NAME_RULE,
+    )
+    notifications_stack: str = setting(
+        description="Full name of the notifications stack to read the team topic from.",
+        allowed=STACK_NAME_RULE,
+    )
+    team: str = setting(description="Team identifier.", allowed=naming.TEAM_RULE)
+    model: str = setting(description="Model identifier.", allowed=naming.MODEL_RULE)
+    environment: str = setting(description="Environment.", allowed=naming.ENVIRONMENT_RULE)
+    schedule_kind: ScheduleKind = setting(
+        "rule",
+        description="rule: EventBridge rule (UTC); scheduler: EventBridge Scheduler.",
+        allowed="rule, scheduler",
+    )
+    schedule_timezone: str = setting(
+        "UTC", description="IANA time zone of cron/at (Scheduler only; rules run in UTC)."
+    )
+    flexible_window_minutes: int = setting(
+        0,
+        description="Scheduler flexible time window in minutes; 0 = off (rules: must be 0).",
+        ge=0,
+        le=MAX_FLEXIBLE_WINDOW_MINUTES,
+    )
+    schedule: str = setting(description="The schedule expression: cron(...), rate(...), at(...).")
+    orchestrator: Orchestrator = setting(
+        "lambda",
+        description="What starts the training job: a Lambda or a Step Functions state machine.",
+        allowed="lambda, stepfunctions",
+    )
+    training: TrainingSettings = setting(description="The training job (see README).")
+
+    @field_validator("network_iam_stack")
+    @classmethod
+    def _network_iam_stack(cls, value: str) -> str:
+        return _checked_stack_name(value, "network-iam")
+
+    @field_validator("notifications_stack")
+    @classmethod
+    def _notifications_stack(cls, value: str) -> str:
+        return _checked_stack_name(value, "notifications")
+
+    @field_validator("team")
+    @classmethod
+    def _team(cls, value: str) -> str:
+        problem = naming.team_problem(value)
+        if problem:
+            raise invalid(problem, naming.TEAM_RULE)
+        return value
+
+    @field_validator("model")
+    @classmethod
+    def _model(cls, value: str) -> str:
+        problem = naming.model_problem(value)
+        if problem:
+            raise invalid(problem, naming.MODEL_RULE)
+        return value
+
+    @field_validator("environment")
+    @classmethod
+    def _environment(cls, value: str) -> str:
+        problem = naming.environment_problem(value)
+        if problem:
+            raise invalid(problem, naming.ENVIRONMENT_RULE)
+        return value
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, value: str, info: ValidationInfo) -> str:
+        kind = info.data.get("schedule_kind")
+        if kind not in grammar.SCHEDULE_KINDS:
+            return value  # the kind itself is reported; its grammar is unknown
+        problems = grammar.validate_schedule_expression(value, kind)
+        if problems:
+            raise invalid("; ".join(problems), _schedule_forms(kind))
+        timezone = info.data.get("schedule_timezone")
+        if isinstance(timezone, str) and not grammar.next_run_times(value, kind, 1, timezone):
+            raise invalid(
+                f"never runs: it has no occurrence after now in {timezone} (an at() in the past)",
+                "an expression with a future occurrence",
+            )
+        return value
+
+    @field_validator("schedule_timezone")
+    @classmethod
+    def _timezone(cls, value: str, info: ValidationInfo) -> str:
+        kind = info.data.get("schedule_kind")
+        if kind == "rule" and value != "UTC":
+            raise invalid(
+                "EventBridge rules run in UTC only; a time zone needs scheduleKind: scheduler",
+                "UTC (with scheduleKind: rule)",
+            )
+        problems = grammar.validate_timezone(value)
+        if problems:
+            raise invalid("; ".join(problems), "an IANA time zone name")
+        return value
+
+    @field_validator("flexible_window_minutes")
+    @classmethod
+    def _flexible_window(cls, value: int, info: ValidationInfo) -> int:
+        if info.data.get("schedule_kind") == "rule" and value != 0:
+            raise invalid(
+                "EventBridge rules have no flexible time window; it needs scheduleKind: scheduler",
+                "0 (with scheduleKind: rule)",
+            )
+        return value
+
+    @field_validator("training")
+    @classmethod
+    def _lambda_environment_size(cls, value: TrainingSettings, info: ValidationInfo) -> Any:
+        if info.data.get("orchestrator") != "lambda":
+            return value
+        team, model, environment = (info.data.get(k) for k in ("team", "model", "environment"))
+        if not (isinstance(team, str) and isinstance(model, str) and isinstance(environment, str)):
+            return value  # the identifiers are reported; the size depends on them
+        # Imported here: training_spec imports this module for its types.
+        from retraining_stack.training_spec import (  # noqa: PLC0415
+            LAMBDA_ENVIRONMENT_LIMIT_BYTES,
+            lambda_environment_upper_bound,
+        )
+
+        size = lambda_environment_upper_bound(
+            value, team=team, model=model, environment=environment
+        )
+        if size > LAMBDA_ENVIRONMENT_LIMIT_BYTES:
+            raise invalid(
+                f"the Lambda orchestrator's environment variables would take up to {size} bytes "
+                f"(TRAINING_SPEC plus the VPC and KMS variables); Lambda allows "
+                f"{LAMBDA_ENVIRONMENT_LIMIT_BYTES} (4 KB). Shorten hyperparameters, environment "
+                "or channels, or use orchestrator: stepfunctions",
+                f"≤ {LAMBDA_ENVIRONMENT_LIMIT_BYTES} bytes of Lambda environment",
+            )
+        return value
+
+
+def _schedule_forms(kind: str) -> str:
+    if kind == "rule":
+        return "cron(Minutes Hours Day-of-month Month Day-of-week Year) or rate(N unit), in UTC"
+    return "cron(...), rate(N unit) or at(yyyy-mm-ddThh:mm:ss), in scheduleTimezone"
+
+
+def _checked_stack_name(value: str, project: str) -> str:
+    if not STACK_NAME_PATTERN.fullmatch(value):
+        raise invalid("is not a full stack name", STACK_NAME_RULE.replace("network-iam", project))
+    if value.split("/")[1] != project:
+        raise invalid(
+            f"names project {value.split('/')[1]!r}, not the {project!r} project",
+            f"<organization>/{project}/<stack>",
+        )
+    return value
+
+
+def load_settings() -> RetrainingSettings:
+    """Read and validate `retraining:*`; raises one ConfigError listing every problem."""
+    return load_config(
+        RetrainingSettings,
+        project=PROJECT,
+        context="Invalid configuration for the retraining stack",
+    )

@@ -1,0 +1,232 @@
+"""The orchestrator: what a scheduled occurrence invokes to start the training job.
+
+- Lambda (`orchestrator: lambda`): the function `<base>-orchestrator` runs
+  `orchestrator/handler.py`, zipped alone from this repository. Reserved concurrency 1: two
+  concurrent retrains of the same model are a cost incident, never a feature. Its log group is
+  created first with a retention (so the role needs no logs:CreateLogGroup and logs do not pile up
+  forever), failed asynchronous invocations go to `<base>-orchestrator-dlq`.
+- Step Functions (`orchestrator: stepfunctions`): the state machine `<base>-orchestrator` from
+  `state_machine.build_definition`, logging at level ALL with execution data into its own log
+  group, X-Ray tracing on.
+
+Both run with the roles network-iam created for the team; this stack creates no IAM.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from retraining_stack import queues, training_spec
+from retraining_stack.context import StackContext
+from retraining_stack.names import StackNames
+from retraining_stack.orchestrator import (
+    HANDLER_ARCHIVE_PATH,
+    HANDLER_ENTRYPOINT,
+    HANDLER_SOURCE,
+    RECOMMENDED_TIMEOUT_SECONDS,
+)
+from retraining_stack.state_machine import build_definition
+from retraining_stack.training_spec import TrainingNetwork
+from retraining_stack.upstream import Upstream
+
+LOG_RETENTION_DAYS = 90
+FUNCTION_MEMORY_MB = 256
+RESERVED_CONCURRENCY = 1
+# Lambda's own retries of a failed asynchronous invocation: safe, the handler is idempotent per
+# occurrence. After them (or an hour), the event goes to the on-failure destination.
+ASYNC_RETRY_ATTEMPTS = 2
+ASYNC_MAX_EVENT_AGE_SECONDS = 3600
+
+
+def newest_python_runtime() -> aws.lambda_.Runtime:
+    """The newest Python runtime pulumi-aws knows (the handler uses the standard library only)."""
+    pythons = [r for r in aws.lambda_.Runtime if r.value.startswith("python3.")]
+    return max(pythons, key=lambda r: int(r.value.removeprefix("python3.")))
+
+
+@dataclass(frozen=True)
+class Orchestrator:
+    """What the schedule targets, and what the alarms watch."""
+
+    kind: str
+    name: str
+    arn: str
+    """Deterministic (names + account), known at preview."""
+    resource: pulumi.CustomResource
+    failure_queue: aws.sqs.Queue | None
+    """The Lambda's on-failure destination; None for Step Functions (failures are executions)."""
+
+
+def _network(upstream: Upstream) -> pulumi.Output[TrainingNetwork]:
+    return pulumi.Output.all(
+        upstream.subnet_ids, upstream.security_group_id, upstream.kms_key_arn
+    ).apply(
+        lambda values: TrainingNetwork(
+            subnet_ids=list(values[0]),
+            security_group_ids=[str(values[1])],
+            kms_key_arn=str(values[2]),
+        )
+    )
+
+
+def lambda_environment_variables(
+    spec: Mapping[str, Any],
+    upstream: Upstream,
+    names: StackNames,
+    *,
+    volume_kms_key: bool,
+) -> dict[str, pulumi.Input[str]]:
+    """One Input per variable, so a value unknown at preview (a subnet id) leaves TRAINING_SPEC
+    and the others known: a single Output for the whole map would be entirely unknown."""
+    variables: dict[str, pulumi.Input[str]] = {
+        training_spec.TRAINING_SPEC: training_spec.spec_json(spec),
+        training_spec.TRAINING_JOB_NAME_PREFIX: names.training_job_name_prefix,
+        training_spec.NOTIFICATION_TOPIC_ARN: upstream.topic_arn,
+        training_spec.TRAINING_SUBNET_IDS: upstream.subnet_ids.apply(",".join),
+        training_spec.TRAINING_SECURITY_GROUP_IDS: upstream.security_group_id,
+        training_spec.TRAINING_KMS_KEY_ARN: upstream.kms_key_arn,
+    }
+    if volume_kms_key:
+        variables[training_spec.TRAINING_VOLUME_KMS_KEY_ARN] = upstream.kms_key_arn
+    return variables
+
+
+def lambda_orchestrator(context: StackContext, spec: Mapping[str, Any]) -> Orchestrator:
+    settings, names, arns, upstream = (
+        context.settings,
+        context.names,
+        context.arns,
+        context.upstream,
+    )
+    log_group = aws.cloudwatch.LogGroup(
+        names.function_log_group,
+        name=names.function_log_group,
+        retention_in_days=LOG_RETENTION_DAYS,
+        tags=context.tags(),
+    )
+    failure_queue = queues.dead_letter_queue(
+        names.orchestrator_dead_letter_queue, context.resource_tags
+    )
+    failure_queue_arn = arns.sqs_queue(names.orchestrator_dead_letter_queue)
+    queues.attach_policy(
+        names.orchestrator_dead_letter_queue,
+        failure_queue,
+        queues.orchestrator_dead_letter_queue_policy(
+            failure_queue_arn, lambda_role_arn=upstream.lambda_orchestrator_role_arn
+        ),
+    )
+    function = aws.lambda_.Function(
+        names.function,
+        name=names.function,
+        description=(
+            f"Starts the {settings.model} training job ({names.training_job_name_prefix}"
+            "YYYYMMDDHHMM) for each scheduled occurrence"
+        ),
+        role=upstream.lambda_orchestrator_role_arn,
+        runtime=newest_python_runtime(),
+        architectures=["arm64"],
+        handler=HANDLER_ENTRYPOINT,
+        code=pulumi.AssetArchive({HANDLER_ARCHIVE_PATH: pulumi.FileAsset(str(HANDLER_SOURCE))}),
+        timeout=RECOMMENDED_TIMEOUT_SECONDS,
+        memory_size=FUNCTION_MEMORY_MB,
+        reserved_concurrent_executions=RESERVED_CONCURRENCY,
+        environment=aws.lambda_.FunctionEnvironmentArgs(
+            variables=lambda_environment_variables(
+                spec,
+                upstream,
+                names,
+                volume_kms_key=training_spec.sends_volume_kms_key(settings.training),
+            )
+        ),
+        logging_config=aws.lambda_.FunctionLoggingConfigArgs(
+            log_format="Text", log_group=names.function_log_group
+        ),
+        tags=context.tags(),
+        # The log group first: otherwise Lambda creates it on the first invocation, without a
+        # retention, and the next `pulumi up` collides with it.
+        opts=pulumi.ResourceOptions(depends_on=[log_group]),
+    )
+    aws.lambda_.FunctionEventInvokeConfig(
+        f"{names.function}-async",
+        function_name=function.name,
+        maximum_retry_attempts=ASYNC_RETRY_ATTEMPTS,
+        maximum_event_age_in_seconds=ASYNC_MAX_EVENT_AGE_SECONDS,
+        destination_config=aws.lambda_.FunctionEventInvokeConfigDestinationConfigArgs(
+            on_failure=aws.lambda_.FunctionEventInvokeConfigDestinationConfigOnFailureArgs(
+                destination=failure_queue_arn
+            )
+        ),
+        opts=pulumi.ResourceOptions(parent=function, depends_on=[failure_queue]),
+    )
+    return Orchestrator(
+        kind="lambda",
+        name=names.function,
+        arn=arns.lambda_function(names.function),
+        resource=function,
+        failure_queue=failure_queue,
+    )
+
+
+def step_functions_orchestrator(context: StackContext, spec: Mapping[str, Any]) -> Orchestrator:
+    settings, names, arns, upstream = (
+        context.settings,
+        context.names,
+        context.arns,
+        context.upstream,
+    )
+    log_group = aws.cloudwatch.LogGroup(
+        names.state_machine_log_group,
+        name=names.state_machine_log_group,
+        retention_in_days=LOG_RETENTION_DAYS,
+        tags=context.tags(),
+    )
+    volume_kms_key = training_spec.sends_volume_kms_key(settings.training)
+    prefix = names.training_job_name_prefix
+    # The Task's Parameters hold the complete request, VPC and KMS ids included, so this
+    # definition is unknown during a preview whose upstream ids are unknown (an offline plan of a
+    # new environment); against a deployed network-iam it is known. See README.
+    definition = _network(upstream).apply(
+        lambda network: json.dumps(
+            build_definition(
+                training_spec.complete_training_spec(spec, network, volume_kms_key=volume_kms_key),
+                upstream.topic_arn,
+                prefix,
+            ),
+            indent=2,
+            sort_keys=True,
+        )
+    )
+    state_machine = aws.sfn.StateMachine(
+        names.state_machine,
+        name=names.state_machine,
+        type="STANDARD",  # a training job runs for hours; EXPRESS stops at five minutes
+        role_arn=upstream.step_functions_orchestrator_role_arn,
+        definition=definition,
+        logging_configuration=aws.sfn.StateMachineLoggingConfigurationArgs(
+            level="ALL",
+            include_execution_data=True,
+            log_destination=f"{arns.log_group(names.state_machine_log_group)}:*",
+        ),
+        tracing_configuration=aws.sfn.StateMachineTracingConfigurationArgs(enabled=True),
+        tags=context.tags(),
+        opts=pulumi.ResourceOptions(depends_on=[log_group]),
+    )
+    return Orchestrator(
+        kind="stepfunctions",
+        name=names.state_machine,
+        arn=arns.state_machine(names.state_machine),
+        resource=state_machine,
+        failure_queue=None,
+    )
+
+
+def create_orchestrator(context: StackContext, spec: Mapping[str, Any]) -> Orchestrator:
+    if context.settings.orchestrator == "lambda":
+        return lambda_orchestrator(context, spec)
+    return step_functions_orchestrator(context, spec)
