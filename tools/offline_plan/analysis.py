@@ -25,12 +25,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from google.protobuf import json_format
 from pulumi.runtime.proto import analyzer_pb2
 
 from offline_plan.discovery import StackTarget
-from offline_plan.mock_runtime import RegisteredResource, StackRun, unwrap_secrets
+from offline_plan.mock_runtime import (
+    PlanInputError,
+    RegisteredResource,
+    StackRun,
+    load_yaml,
+    unwrap_secrets,
+)
 from offline_plan.policy_client import (
     ENFORCEMENT_LEVEL_NAMES,
     ENFORCEMENT_LEVELS,
@@ -108,6 +113,9 @@ class StackAnalysis:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     resources_analyzed: int = 0
     seconds: float = 0.0
+    """Wall time of the stack's analysis, waiting for the pack to start included."""
+    rpc_seconds: float = 0.0
+    """Time spent in Remediate/Analyze/AnalyzeStack calls only: the cost of judging."""
 
 
 @dataclass
@@ -122,8 +130,8 @@ class PackInfo:
 def _stack_tags(target: StackTarget) -> dict[str, str]:
     """The tags the CLI computes from the project for every stack."""
     try:
-        document = yaml.safe_load((target.project_dir / "Pulumi.yaml").read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
+        document = load_yaml(target.project_dir / "Pulumi.yaml")
+    except PlanInputError:
         document = {}
     document = document if isinstance(document, dict) else {}
     runtime = document.get("runtime")
@@ -447,6 +455,7 @@ class PolicyAnalysis:
                 continue
             properties = resource.properties
             provider = resource.provider.message() if resource.provider else None
+            call_started = time.perf_counter()
             if remediating:
                 remediation = pack.remediate(
                     resource.type,
@@ -468,6 +477,7 @@ class PolicyAnalysis:
                 options=resource.options,
                 provider=provider,
             )
+            analysis.rpc_seconds += time.perf_counter() - call_started
             analysis.resources_analyzed += 1
             collect(response, resource)
 
@@ -485,7 +495,10 @@ class PolicyAnalysis:
             )
             for r in resources
         ]
-        collect(pack.analyze_stack(views), None)
+        call_started = time.perf_counter()
+        stack_response = pack.analyze_stack(views)
+        analysis.rpc_seconds += time.perf_counter() - call_started
+        collect(stack_response, None)
         if not self.shared_process:
             self._per_stack.pop(target.full_name, None)
             pack.close()

@@ -19,9 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
-from offline_plan.mock_runtime import PlanInputError, ProjectConfig, load_project_config
+from offline_plan.mock_runtime import PlanInputError, ProjectConfig, load_project_config, load_yaml
 
 PROJECT_ORDER = ("network-iam", "notifications", "retraining")
 """Tie-break for stacks that do not depend on each other: the platform's layering."""
@@ -101,9 +99,9 @@ def _projects(stacks_dir: Path, problems: list[InputProblem]) -> dict[str, Path]
         return projects
     for manifest in sorted(stacks_dir.glob("*/Pulumi.yaml")):
         try:
-            document = yaml.safe_load(manifest.read_text(encoding="utf-8"))
-        except yaml.YAMLError as error:
-            problems.append(InputProblem(f"not valid YAML: {error}", file=str(manifest)))
+            document = load_yaml(manifest)
+        except PlanInputError as error:
+            problems.append(InputProblem(str(error), file=str(manifest)))
             continue
         name = document.get("name") if isinstance(document, dict) else None
         if not isinstance(name, str):
@@ -133,8 +131,8 @@ def _declared_keys(project_dir: Path, config_files: Sequence[Path]) -> set[str]:
     keys: set[str] = set()
     for path in (project_dir / "Pulumi.yaml", *config_files):
         try:
-            document = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError):
+            document = load_yaml(path)
+        except PlanInputError:
             continue
         section = document.get("config") if isinstance(document, dict) else None
         if isinstance(section, dict):
@@ -164,9 +162,10 @@ def _overrides_for(
 ) -> dict[str, str]:
     """A namespaced key goes to its project's stacks (or every stack for a provider namespace
     like `aws`); a bare key goes to the stacks whose project declares or sets it."""
-    overrides = {}
-    config_files = [target.config_file]
-    declared = _declared_keys(target.project_dir, config_files)
+    overrides: dict[str, str] = {}
+    if not parsed:
+        return overrides
+    declared = _declared_keys(target.project_dir, [target.config_file])
     for namespace, name, value in parsed:
         if namespace is None:
             if name in declared:

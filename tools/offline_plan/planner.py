@@ -262,6 +262,7 @@ class _Analyses:
                         report.errors.append(InputProblem(str(error), key=key))
                     continue
                 plan.analysis_seconds = result.seconds
+                plan.analysis_rpc_seconds = result.rpc_seconds
                 plan.resources_analyzed = result.resources_analyzed
                 report.diagnostics.extend(result.diagnostics)
         finally:

@@ -80,6 +80,7 @@ class StackPlan:
     warnings: list[str] = field(default_factory=list)
     program_seconds: float = 0.0
     analysis_seconds: float = 0.0
+    analysis_rpc_seconds: float = 0.0
     resources_analyzed: int = 0
 
     @property
@@ -100,6 +101,7 @@ class StackPlan:
             "timings": {
                 "program_seconds": round(self.program_seconds, 4),
                 "analysis_seconds": round(self.analysis_seconds, 4),
+                "analysis_rpc_seconds": round(self.analysis_rpc_seconds, 4),
                 "resources_analyzed": self.resources_analyzed,
             },
         }
