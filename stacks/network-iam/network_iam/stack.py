@@ -93,3 +93,9 @@ def export_outputs(
     pulumi.export("private_subnet_ids", [subnet.id for subnet in network.subnets])
     pulumi.export("training_security_group_id", network.training_security_group.id)
     pulumi.export("teams", {team: baseline.outputs for team, baseline in baselines.items()})
+    # Not inside `teams`: a key ARN is unknown until the key exists, and a downstream
+    # StackReference output is known or unknown as a whole. Kept apart, `teams` (deterministic
+    # names and ARNs only) stays known at preview downstream (docs/architecture.md).
+    pulumi.export(
+        "team_kms_key_arns", {team: baseline.key.arn for team, baseline in baselines.items()}
+    )

@@ -148,17 +148,17 @@ class TeamBaseline(pulumi.ComponentResource):
                 opts=child,
             )
 
+        # Known at preview: deterministic names and ARNs only (the key ARN is exported apart).
         self.outputs: dict[str, Any] = {
             "sagemaker_execution_role_arn": scope.sagemaker_execution_role_arn,
             "lambda_orchestrator_role_arn": scope.lambda_orchestrator_role_arn,
             "step_functions_orchestrator_role_arn": scope.step_functions_orchestrator_role_arn,
             "schedule_invoker_role_arn": scope.schedule_invoker_role_arn,
-            "data_bucket_name": self.data_bucket.bucket,
-            "artifact_bucket_name": self.artifact_bucket.bucket,
-            "kms_key_arn": self.key.arn,
+            "data_bucket_name": scope.data_bucket_name,
+            "artifact_bucket_name": scope.artifact_bucket_name,
             "training_job_name_prefix_pattern": naming.training_job_name_prefix_pattern(team),
         }
-        self.register_outputs(self.outputs)
+        self.register_outputs({**self.outputs, "kms_key_arn": self.key.arn})
 
     def _bucket(
         self, name: str, bucket_name: str, *, noncurrent_version_days: int | None
