@@ -1,0 +1,271 @@
+"""The retraining stack's settings and training spec, without Pulumi: parsing, defaults, limits."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from pydantic import ValidationError
+
+RETRAINING = Path(__file__).parents[2] / "stacks" / "retraining"
+sys.path.insert(0, str(RETRAINING))
+
+from retraining_stack import training_spec  # noqa: E402
+from retraining_stack.config import (  # noqa: E402
+    RetrainingSettings,
+    TrainingSettings,
+    has_local_instance_storage,
+    s3_prefix_problem,
+)
+from retraining_stack.orchestrator import handler  # noqa: E402
+from retraining_stack.training_spec import (  # noqa: E402
+    TrainingNetwork,
+    TrainingTargets,
+    render_training_spec,
+)
+
+IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/fraud-scoring:2026.11.1"
+TARGETS = TrainingTargets(
+    role_arn="arn:aws:iam::123456789012:role/fraud-dev-sagemaker-execution",
+    data_bucket="fraud-dev-123456789012-training-data",
+    artifact_bucket="fraud-dev-123456789012-model-artifacts",
+)
+TAGS = training_spec.training_tags(team="fraud", model="scoring", environment="dev")
+
+
+def example_settings(stack: str) -> RetrainingSettings:
+    document = yaml.safe_load((RETRAINING / f"Pulumi.{stack}.yaml").read_text())
+    values = {
+        key.removeprefix("retraining:"): value
+        for key, value in document["config"].items()
+        if key.startswith("retraining:")
+    }
+    return RetrainingSettings.model_validate(values)
+
+
+def training(**overrides: Any) -> TrainingSettings:
+    return TrainingSettings.model_validate({"image": IMAGE, **overrides})
+
+
+def errors(**overrides: Any) -> list[tuple[tuple[str | int, ...], str]]:
+    with pytest.raises(ValidationError) as caught:
+        training(**overrides)
+    return [(tuple(e["loc"]), str(e["msg"])) for e in caught.value.errors()]
+
+
+@pytest.mark.parametrize("stack", ["fraud-scoring-dev", "churn-forecast-dev"])
+def test_the_example_stacks_are_valid(stack: str) -> None:
+    settings = example_settings(stack)
+    size = training_spec.lambda_environment_upper_bound(
+        settings.training,
+        team=settings.team,
+        model=settings.model,
+        environment=settings.environment,
+    )
+    assert size <= training_spec.LAMBDA_ENVIRONMENT_LIMIT_BYTES
+
+
+def test_the_examples_match_the_teams_onboarded_in_network_iam() -> None:
+    network = yaml.safe_load((RETRAINING.parent / "network-iam" / "Pulumi.dev.yaml").read_text())
+    onboarded = set(network["config"]["network-iam:teams"])
+    assert (
+        {example_settings(s).team for s in ("fraud-scoring-dev", "churn-forecast-dev")}
+        == {
+            "fraud",
+            "churn",
+        }
+        <= onboarded
+    )
+
+
+def test_defaults_are_safe() -> None:
+    settings = training()
+    assert settings.spot.enabled
+    assert settings.max_runtime_seconds == 4 * 3600
+    assert training_spec.spot_max_wait_seconds(settings) == 8 * 3600
+    assert settings.network_isolation
+    assert settings.inter_container_encryption
+    spec = render_training_spec(settings, model="scoring", targets=TARGETS, resource_tags=TAGS)
+    assert spec["CheckpointConfig"] == {
+        "S3Uri": "s3://fraud-dev-123456789012-model-artifacts/scoring/checkpoints/"
+    }
+    assert spec["InputDataConfig"][0]["DataSource"]["S3DataSource"]["S3Uri"] == (
+        "s3://fraud-dev-123456789012-training-data/scoring/train/"
+    )
+    assert spec["OutputDataConfig"] == {
+        "S3OutputPath": "s3://fraud-dev-123456789012-model-artifacts/scoring/output/"
+    }
+    assert spec["StoppingCondition"] == {
+        "MaxRuntimeInSeconds": 14400,
+        "MaxWaitTimeInSeconds": 28800,
+    }
+    # The provider-computed parts are not in the known-at-preview spec.
+    assert "VpcConfig" not in spec
+    assert "KmsKeyId" not in spec["OutputDataConfig"]
+    assert "VolumeKmsKeyId" not in spec["ResourceConfig"]
+
+
+def test_without_spot_there_is_no_max_wait_and_no_checkpoint() -> None:
+    spec = render_training_spec(
+        training(spot={"enabled": False, "maxWaitSeconds": 10}),
+        model="scoring",
+        targets=TARGETS,
+        resource_tags=TAGS,
+    )
+    assert spec["EnableManagedSpotTraining"] is False
+    assert spec["StoppingCondition"] == {"MaxRuntimeInSeconds": 14400}
+    assert "CheckpointConfig" not in spec
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        training(),
+        training(spot={"enabled": False}),
+        training(
+            instanceType="ml.p4d.24xlarge",
+            instanceCount=4,
+            hyperparameters={"epochs": 10, "lr": 0.001, "amp": True},
+            inputChannels={"train": {"prefix": "a/", "inputMode": "Pipe"}},
+            environment={"NCCL_DEBUG": "INFO"},
+        ),
+    ],
+)
+def test_the_handler_and_the_state_machine_accept_the_rendered_spec(
+    settings: TrainingSettings,
+) -> None:
+    spec = render_training_spec(settings, model="scoring", targets=TARGETS, resource_tags=TAGS)
+    assert handler.validate_training_spec(spec) == []
+    network = TrainingNetwork(
+        subnet_ids=["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
+        security_group_ids=["sg-0123456789abcdef0"],
+        kms_key_arn="arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    )
+    volume_key = training_spec.sends_volume_kms_key(settings)
+    complete = training_spec.complete_training_spec(spec, network, volume_kms_key=volume_key)
+    assert handler.validate_training_spec(complete) == []
+    # The Lambda path reaches the same request through the handler's merge.
+    variables = training_spec.lambda_environment(
+        spec,
+        network,
+        job_name_prefix="fraud-scoring-dev-",
+        topic_arn="arn:aws:sns:us-east-1:123456789012:fraud-dev-retraining-notifications",
+        volume_kms_key=volume_key,
+    )
+    event = {
+        "source": "aws.events",
+        "detail-type": "Scheduled Event",
+        "time": "2026-11-27T06:00:00Z",
+    }
+    config, occurrence = handler.parse_invocation(event, variables)
+    request = handler.build_create_training_job_request(config, occurrence)
+    expected = json.loads(json.dumps(complete))
+    expected["TrainingJobName"] = "fraud-scoring-dev-202611270600"
+    assert {k: v for k, v in request.items() if k != "Tags"} == {
+        k: v for k, v in expected.items() if k != "Tags"
+    }
+
+
+def test_hyperparameters_become_strings() -> None:
+    spec = render_training_spec(
+        training(hyperparameters={"eta": 0.1, "depth": 6, "early_stop": True, "name": "x"}),
+        model="scoring",
+        targets=TARGETS,
+        resource_tags=TAGS,
+    )
+    assert spec["HyperParameters"] == {
+        "eta": "0.1",
+        "depth": "6",
+        "early_stop": "true",
+        "name": "x",
+    }
+
+
+@pytest.mark.parametrize(
+    ("instance_type", "local"),
+    [
+        ("ml.m5.xlarge", False),
+        ("ml.c5n.18xlarge", False),
+        ("ml.p3.16xlarge", False),
+        ("ml.inf2.xlarge", False),
+        ("ml.g5.2xlarge", True),
+        ("ml.g4dn.xlarge", True),
+        ("ml.p3dn.24xlarge", True),
+        ("ml.p4d.24xlarge", True),
+        ("ml.p5.48xlarge", True),
+        ("ml.m5d.large", True),
+        ("ml.trn1.32xlarge", True),
+    ],
+)
+def test_local_instance_storage(instance_type: str, local: bool) -> None:
+    assert has_local_instance_storage(instance_type) is local
+    assert training_spec.sends_volume_kms_key(training(instanceType=instance_type)) is not local
+
+
+@pytest.mark.parametrize(
+    ("prefix", "valid"),
+    [
+        ("scoring/train/", True),
+        ("a/", True),
+        ("scoring/train", False),
+        ("/scoring/train/", False),
+        ("scoring//train/", False),
+        ("scoring/../train/", False),
+        ("scoring/train data/", False),
+        ("s3://bucket/scoring/", False),
+    ],
+)
+def test_s3_prefixes(prefix: str, valid: bool) -> None:
+    assert (s3_prefix_problem(prefix) is None) is valid
+
+
+@pytest.mark.parametrize(
+    ("image", "valid"),
+    [
+        (IMAGE, True),
+        ("123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/model@sha256:" + "a" * 64, True),
+        ("123456789012.dkr.ecr.us-east-1.amazonaws.com/fraud-scoring", False),  # implicit latest
+        ("fraud-scoring:1.0", False),
+        ("docker.io/library/python:3.12", False),
+    ],
+)
+def test_images(image: str, valid: bool) -> None:
+    if valid:
+        assert training(image=image).image == image
+    else:
+        assert [loc for loc, _ in errors(image=image)] == [("image",)]
+
+
+def test_max_wait_must_exceed_max_runtime_only_with_spot() -> None:
+    problems = errors(maxRuntimeSeconds=3600, spot={"maxWaitSeconds": 3600})
+    assert [loc for loc, _ in problems] == [("spot",)]
+    assert "must be greater than maxRuntimeSeconds (3600)" in problems[0][1]
+    assert training(maxRuntimeSeconds=3600, spot={"enabled": False, "maxWaitSeconds": 60})
+
+
+def test_the_environment_bound_covers_the_largest_network() -> None:
+    settings = training(hyperparameters={f"h{i}": "x" * 20 for i in range(20)})
+    bound = training_spec.lambda_environment_upper_bound(
+        settings, team="fraud", model="scoring", environment="dev"
+    )
+    spec = render_training_spec(settings, model="scoring", targets=TARGETS, resource_tags=TAGS)
+    largest = TrainingNetwork(
+        subnet_ids=[f"subnet-{i:017x}" for i in range(16)],
+        security_group_ids=[f"sg-{i:017x}" for i in range(5)],
+        kms_key_arn="arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/mrk-" + "a" * 32,
+    )
+    actual = training_spec.environment_size(
+        training_spec.lambda_environment(
+            spec,
+            largest,
+            job_name_prefix="fraud-scoring-dev-",
+            topic_arn="arn:aws:sns:us-east-1:123456789012:fraud-dev-retraining-notifications",
+            volume_kms_key=True,
+        )
+    )
+    assert actual <= bound
+    assert bound - actual < 200  # a bound, not a guess: close to the real thing

@@ -1,0 +1,781 @@
+"""The retraining stack under Pulumi's mocks, fed with the real exports of the upstream stacks.
+
+network-iam and notifications run first with their example `Pulumi.dev.yaml`; their exports are
+what the retraining stack's StackReferences read. `preview=False` simulates a finished `pulumi up`
+(concrete ids), `preview=True` is what the offline plan and the policy pack see.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pulumi_aws as aws
+import pytest
+from offline_plan.mock_runtime import UNKNOWN, StackRun, run_program
+from retraining_shared import schedule_grammar
+from retraining_shared.config import ConfigError
+
+REPO = Path(__file__).parents[2]
+STACKS = REPO / "stacks"
+RETRAINING = STACKS / "retraining"
+sys.path.insert(0, str(RETRAINING))
+
+from retraining_stack import notification_events, state_machine  # noqa: E402
+from retraining_stack.orchestrator import handler  # noqa: E402
+from retraining_stack.orchestrators import newest_python_runtime  # noqa: E402
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+FRAUD = "fraud-scoring-dev"
+CHURN = "churn-forecast-dev"
+
+QUEUE = "aws:sqs/queue:Queue"
+QUEUE_POLICY = "aws:sqs/queuePolicy:QueuePolicy"
+RULE = "aws:cloudwatch/eventRule:EventRule"
+TARGET = "aws:cloudwatch/eventTarget:EventTarget"
+SCHEDULE = "aws:scheduler/schedule:Schedule"
+SCHEDULE_GROUP = "aws:scheduler/scheduleGroup:ScheduleGroup"
+FUNCTION = "aws:lambda/function:Function"
+PERMISSION = "aws:lambda/permission:Permission"
+INVOKE_CONFIG = "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"
+STATE_MACHINE = "aws:sfn/stateMachine:StateMachine"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+
+COMBINATIONS = [
+    pytest.param("rule", "lambda", id="rule-lambda"),
+    pytest.param("rule", "stepfunctions", id="rule-stepfunctions"),
+    pytest.param("scheduler", "lambda", id="scheduler-lambda"),
+    pytest.param("scheduler", "stepfunctions", id="scheduler-stepfunctions"),
+]
+
+
+@dataclass(frozen=True)
+class Upstream:
+    network: StackRun
+    notifications: StackRun
+
+    @property
+    def references(self) -> dict[str, Mapping[str, Any]]:
+        return {
+            self.network.full_name: self.network.outputs,
+            self.notifications.full_name: self.notifications.outputs,
+        }
+
+    def team(self, team: str) -> dict[str, Any]:
+        return dict(self.network.plain_outputs()["teams"][team])
+
+    def topic_arn(self, team: str) -> str:
+        return str(self.notifications.plain_outputs()["teams"][team]["topic_arn"])
+
+
+def _upstream(preview: bool) -> Upstream:
+    network = run_program(STACKS / "network-iam", "dev", preview=preview)
+    notifications = run_program(
+        STACKS / "notifications",
+        "dev",
+        preview=preview,
+        stack_references={network.full_name: network.outputs},
+    )
+    return Upstream(network, notifications)
+
+
+@pytest.fixture(scope="module")
+def deployed() -> Upstream:
+    return _upstream(preview=False)
+
+
+@pytest.fixture(scope="module")
+def previewed() -> Upstream:
+    return _upstream(preview=True)
+
+
+def run_retraining(
+    upstream: Upstream,
+    stack: str = FRAUD,
+    *,
+    preview: bool,
+    overrides: Mapping[str, Any] | None = None,
+) -> StackRun:
+    return run_program(
+        RETRAINING,
+        stack,
+        preview=preview,
+        stack_references=upstream.references,
+        config_overrides=overrides,
+    )
+
+
+def combination(kind: str, orchestrator: str) -> dict[str, Any]:
+    overrides: dict[str, Any] = {"scheduleKind": kind, "orchestrator": orchestrator}
+    if kind == "scheduler":
+        overrides.update(scheduleTimezone="Europe/Berlin", flexibleWindowMinutes=10)
+    return overrides
+
+
+def one(run: StackRun, type_token: str, name: str | None = None) -> dict[str, Any]:
+    matches = [r for r in run.of_type(type_token) if name is None or r.name == name]
+    assert len(matches) == 1, f"{type_token} {name}: {[r.name for r in run.of_type(type_token)]}"
+    return dict(matches[0].inputs)
+
+
+def resource(run: StackRun, type_token: str, name: str) -> Any:
+    return next(r for r in run.resources if r.type == type_token and r.name == name)
+
+
+def arn(service: str, resource_path: str) -> str:
+    return f"arn:aws:{service}:{REGION}:{ACCOUNT}:{resource_path}"
+
+
+BASE = "fraud-scoring-dev"
+PREFIX = f"{BASE}-"
+SCHEDULE_DLQ_ARN = arn("sqs", f"{BASE}-schedule-dlq")
+ORCHESTRATOR_DLQ_ARN = arn("sqs", f"{BASE}-orchestrator-dlq")
+FUNCTION_ARN = arn("lambda", f"function:{BASE}-orchestrator")
+STATE_MACHINE_ARN = arn("states", f"stateMachine:{BASE}-orchestrator")
+SCHEDULE_RULE_ARN = arn("events", f"rule/{BASE}-schedule")
+JOB_STATE_RULE_ARN = arn("events", f"rule/{BASE}-job-state")
+EXPECTED_RETRY = {"maximumEventAgeInSeconds": 3600.0, "maximumRetryAttempts": 5.0}
+
+
+# --------------------------------------------------------------------------------------------
+# The four combinations, deployed (concrete values)
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("kind", "orchestrator"), COMBINATIONS)
+def test_schedule_reaches_the_orchestrator_with_retries_and_dead_letter_queue(
+    deployed: Upstream, kind: str, orchestrator: str
+) -> None:
+    run = run_retraining(deployed, preview=False, overrides=combination(kind, orchestrator))
+    team = deployed.team("fraud")
+    orchestrator_arn = FUNCTION_ARN if orchestrator == "lambda" else STATE_MACHINE_ARN
+
+    if kind == "rule":
+        rule = one(run, RULE, f"{BASE}-schedule")
+        assert rule["scheduleExpression"] == "cron(0 6 * * ? *)"
+        assert not run.of_type(SCHEDULE)
+        target = one(run, TARGET, f"{BASE}-schedule-target")
+        assert target["arn"] == orchestrator_arn
+        assert target["rule"] == f"{BASE}-schedule"
+        assert target["retryPolicy"] == EXPECTED_RETRY
+        assert target["deadLetterConfig"] == {"arn": SCHEDULE_DLQ_ARN}
+        if orchestrator == "lambda":
+            # The raw "Scheduled Event" (its `time` is the occurrence); access via the function's
+            # resource policy, scoped to this rule.
+            assert "inputTransformer" not in target
+            assert "roleArn" not in target
+            permission = one(run, PERMISSION)
+            assert permission["principal"] == "events.amazonaws.com"
+            assert permission["sourceArn"] == SCHEDULE_RULE_ARN
+            assert permission["sourceAccount"] == ACCOUNT
+            assert permission["function"] == f"{BASE}-orchestrator"
+            assert permission["action"] == "lambda:InvokeFunction"
+        else:
+            paths, template = state_machine.rule_target_input_transformer()
+            assert target["inputTransformer"] == {"inputPaths": paths, "inputTemplate": template}
+            assert target["roleArn"] == team["schedule_invoker_role_arn"]
+            assert not run.of_type(PERMISSION)
+    else:
+        assert [r.name for r in run.of_type(RULE)] == [f"{BASE}-job-state"]
+        group = one(run, SCHEDULE_GROUP)
+        assert group["name"] == BASE
+        schedule = one(run, SCHEDULE, f"{BASE}-schedule")
+        assert schedule["scheduleExpression"] == "cron(0 6 * * ? *)"
+        assert schedule["scheduleExpressionTimezone"] == "Europe/Berlin"
+        assert schedule["groupName"] == BASE
+        assert schedule["flexibleTimeWindow"] == {
+            "mode": "FLEXIBLE",
+            "maximumWindowInMinutes": 10.0,
+        }
+        target = schedule["target"]
+        assert target["arn"] == orchestrator_arn
+        assert target["roleArn"] == team["schedule_invoker_role_arn"]
+        assert target["retryPolicy"] == EXPECTED_RETRY
+        assert target["deadLetterConfig"] == {"arn": SCHEDULE_DLQ_ARN}
+        expected_input = (
+            handler.scheduler_target_input()
+            if orchestrator == "lambda"
+            else state_machine.scheduler_target_input()
+        )
+        assert target["input"] == expected_input
+        assert "<aws.scheduler.scheduled-time>" in target["input"]
+        # Scheduler invokes with its execution role: no resource policy on the function.
+        assert not run.of_type(PERMISSION)
+
+
+@pytest.mark.parametrize(("kind", "orchestrator"), COMBINATIONS)
+def test_dead_letter_queues_are_encrypted_and_admit_only_their_senders(
+    deployed: Upstream, kind: str, orchestrator: str
+) -> None:
+    run = run_retraining(deployed, preview=False, overrides=combination(kind, orchestrator))
+    team = deployed.team("fraud")
+    queues = {r.name: dict(r.inputs) for r in run.of_type(QUEUE)}
+    expected_queues = {f"{BASE}-schedule-dlq"}
+    if orchestrator == "lambda":
+        expected_queues.add(f"{BASE}-orchestrator-dlq")
+    assert set(queues) == expected_queues
+    for queue in queues.values():
+        assert queue["sqsManagedSseEnabled"] is True
+        assert queue["messageRetentionSeconds"] == 14 * 24 * 3600
+
+    policy = json.loads(one(run, QUEUE_POLICY, f"{BASE}-schedule-dlq-policy")["policy"])
+    statements = {s["Sid"]: s for s in policy["Statement"]}
+    events = statements["EventBridgeRulesDeadLetter"]
+    assert events["Principal"] == {"Service": "events.amazonaws.com"}
+    assert events["Action"] == ["sqs:SendMessage"]
+    assert events["Resource"] == [SCHEDULE_DLQ_ARN]
+    assert events["Condition"]["StringEquals"] == {"aws:SourceAccount": ACCOUNT}
+    source_arns = events["Condition"]["ArnEquals"]["aws:SourceArn"]
+    if kind == "rule":
+        assert source_arns == sorted([JOB_STATE_RULE_ARN, SCHEDULE_RULE_ARN])
+        assert set(statements) == {"EventBridgeRulesDeadLetter"}
+    else:
+        assert source_arns == [JOB_STATE_RULE_ARN]
+        scheduler = statements["SchedulerExecutionRoleDeadLetter"]
+        assert scheduler["Principal"] == {"AWS": team["schedule_invoker_role_arn"]}
+        assert scheduler["Resource"] == [SCHEDULE_DLQ_ARN]
+
+    if orchestrator == "lambda":
+        failure_policy = json.loads(
+            one(run, QUEUE_POLICY, f"{BASE}-orchestrator-dlq-policy")["policy"]
+        )
+        (statement,) = failure_policy["Statement"]
+        assert statement["Principal"] == {"AWS": team["lambda_orchestrator_role_arn"]}
+        assert statement["Resource"] == [ORCHESTRATOR_DLQ_ARN]
+        invoke_config = one(run, INVOKE_CONFIG)
+        assert invoke_config["functionName"] == f"{BASE}-orchestrator"
+        assert invoke_config["destinationConfig"] == {
+            "onFailure": {"destination": ORCHESTRATOR_DLQ_ARN}
+        }
+
+
+@pytest.mark.parametrize(("kind", "orchestrator"), COMBINATIONS)
+def test_job_outcomes_and_failures_notify_the_team_topic(
+    deployed: Upstream, kind: str, orchestrator: str
+) -> None:
+    run = run_retraining(deployed, preview=False, overrides=combination(kind, orchestrator))
+    topic_arn = deployed.topic_arn("fraud")
+
+    rule = one(run, RULE, f"{BASE}-job-state")
+    assert json.loads(rule["eventPattern"]) == notification_events.job_state_event_pattern(PREFIX)
+    target = one(run, TARGET, f"{BASE}-job-state-target")
+    assert target["arn"] == topic_arn
+    paths, template = notification_events.job_state_input_transformer("aws")
+    assert target["inputTransformer"] == {"inputPaths": paths, "inputTemplate": template}
+    assert target["deadLetterConfig"] == {"arn": SCHEDULE_DLQ_ARN}
+
+    alarms = {r.name: dict(r.inputs) for r in run.of_type(ALARM)}
+    assert alarms, "no alarms"
+    for name, alarm in alarms.items():
+        assert name.startswith(f"{BASE}-")
+        assert alarm["alarmActions"] == [topic_arn], name
+        assert alarm["threshold"] == 1.0
+        assert alarm["comparisonOperator"] == "GreaterThanOrEqualToThreshold"
+        assert alarm["treatMissingData"] == "notBreaching"
+    signals = {
+        (a["namespace"], a["metricName"], tuple(sorted(a["dimensions"].items())))
+        for a in alarms.values()
+    }
+    expected = {
+        (
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            (("QueueName", f"{BASE}-schedule-dlq"),),
+        )
+    }
+    if orchestrator == "lambda":
+        expected |= {
+            ("AWS/Lambda", "Errors", (("FunctionName", f"{BASE}-orchestrator"),)),
+            (
+                "AWS/SQS",
+                "ApproximateNumberOfMessagesVisible",
+                (("QueueName", f"{BASE}-orchestrator-dlq"),),
+            ),
+        }
+    else:
+        expected |= {
+            ("AWS/States", metric, (("StateMachineArn", STATE_MACHINE_ARN),))
+            for metric in ("ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted")
+        }
+    if kind == "rule":
+        expected.add(("AWS/Events", "FailedInvocations", (("RuleName", f"{BASE}-schedule"),)))
+    else:
+        expected.add(("AWS/Scheduler", "InvocationDroppedCount", (("ScheduleGroup", BASE),)))
+    assert signals == expected
+
+
+def test_job_state_pattern_matches_this_stacks_outcomes_only(deployed: Upstream) -> None:
+    from moto.events.models import EventPattern
+
+    run = run_retraining(deployed, preview=False)
+    pattern = EventPattern.load(one(run, RULE, f"{BASE}-job-state")["eventPattern"])
+
+    def event(job: str, status: str) -> dict[str, Any]:
+        return {
+            "source": "aws.sagemaker",
+            "detail-type": "SageMaker Training Job State Change",
+            "detail": {"TrainingJobName": job, "TrainingJobStatus": status},
+        }
+
+    for status in ("Completed", "Failed", "Stopped"):
+        assert pattern.matches_event(event(f"{PREFIX}202611260600", status))
+    assert not pattern.matches_event(event(f"{PREFIX}202611260600", "InProgress"))
+    # Another model of the same team, and another team's job with a look-alike name.
+    assert not pattern.matches_event(event("fraud-scoring2-dev-202611260600", "Failed"))
+    assert not pattern.matches_event(event("fraudx-scoring-dev-202611260600", "Failed"))
+
+
+def test_lambda_orchestrator_runs_the_repository_handler_with_the_training_spec(
+    deployed: Upstream,
+) -> None:
+    run = run_retraining(deployed, preview=False)
+    team = deployed.team("fraud")
+    network = deployed.network.plain_outputs()
+    function = one(run, FUNCTION, f"{BASE}-orchestrator")
+    assert function["runtime"] == newest_python_runtime().value
+    pythons = [r.value for r in aws.lambda_.Runtime if r.value.startswith("python3.")]
+    assert all(int(p.split(".")[1]) <= int(function["runtime"].split(".")[1]) for p in pythons)
+    assert function["handler"] == "handler.handler"
+    assert function["role"] == team["lambda_orchestrator_role_arn"]
+    assert function["reservedConcurrentExecutions"] == 1.0
+    assert function["timeout"] >= handler.RECOMMENDED_TIMEOUT_SECONDS
+    assets = function["code"]["assets"]
+    assert set(assets) == {"handler.py"}
+    assert Path(assets["handler.py"]["path"]) == (
+        RETRAINING / "retraining_stack" / "orchestrator" / "handler.py"
+    )
+
+    log_group = resource(run, LOG_GROUP, f"/aws/lambda/{BASE}-orchestrator")
+    assert log_group.inputs["name"] == f"/aws/lambda/{BASE}-orchestrator"
+    assert log_group.inputs["retentionInDays"] == 90.0
+    function_resource = resource(run, FUNCTION, f"{BASE}-orchestrator")
+    assert log_group.urn in function_resource.dependencies
+    assert function["loggingConfig"]["logGroup"] == log_group.inputs["name"]
+
+    variables = function["environment"]["variables"]
+    spec = json.loads(variables["TRAINING_SPEC"])
+    assert variables["TRAINING_JOB_NAME_PREFIX"] == PREFIX
+    assert variables["NOTIFICATION_TOPIC_ARN"] == deployed.topic_arn("fraud")
+    assert variables["TRAINING_SUBNET_IDS"] == ",".join(network["private_subnet_ids"])
+    assert variables["TRAINING_SECURITY_GROUP_IDS"] == network["training_security_group_id"]
+    key_arn = network["team_kms_key_arns"]["fraud"]
+    assert variables["TRAINING_KMS_KEY_ARN"] == key_arn
+    assert variables["TRAINING_VOLUME_KMS_KEY_ARN"] == key_arn  # ml.m5: EBS volume
+
+    data, artifacts = team["data_bucket_name"], team["artifact_bucket_name"]
+    assert spec == {
+        "AlgorithmSpecification": {
+            "TrainingImage": "123456789012.dkr.ecr.us-east-1.amazonaws.com/fraud-scoring:2026.11.1",
+            "TrainingInputMode": "File",
+        },
+        "RoleArn": team["sagemaker_execution_role_arn"],
+        "InputDataConfig": [
+            {
+                "ChannelName": channel,
+                "ContentType": "text/csv",
+                "DataSource": {
+                    "S3DataSource": {
+                        "S3DataDistributionType": "FullyReplicated",
+                        "S3DataType": "S3Prefix",
+                        "S3Uri": f"s3://{data}/scoring/{channel}/",
+                    }
+                },
+                "InputMode": "File",
+            }
+            for channel in ("train", "validation")
+        ],
+        "OutputDataConfig": {"S3OutputPath": f"s3://{artifacts}/scoring/output/"},
+        "ResourceConfig": {
+            "InstanceType": "ml.m5.2xlarge",
+            "InstanceCount": 1,
+            "VolumeSizeInGB": 50,
+        },
+        "StoppingCondition": {"MaxRuntimeInSeconds": 7200, "MaxWaitTimeInSeconds": 14400},
+        "EnableManagedSpotTraining": True,
+        "CheckpointConfig": {"S3Uri": f"s3://{artifacts}/scoring/checkpoints/"},
+        "EnableNetworkIsolation": True,
+        "EnableInterContainerTrafficEncryption": True,
+        "HyperParameters": {
+            "objective": "binary:logistic",
+            "max_depth": "6",
+            "eta": "0.2",
+            "num_round": "300",
+        },
+        "Environment": {},
+        "Tags": [
+            {"Key": "environment", "Value": "dev"},
+            {"Key": "managed-by", "Value": "pulumi"},
+            {"Key": "model", "Value": "scoring"},
+            {"Key": "project", "Value": "retraining"},
+            {"Key": "team", "Value": "fraud"},
+        ],
+    }
+    assert len(json.dumps(variables, separators=(",", ":"))) <= 4096
+
+
+def test_the_handler_accepts_the_stacks_environment_and_completes_the_request(
+    deployed: Upstream,
+) -> None:
+    """The contract between stack and handler, end to end: what the stack deploys is what the
+    handler parses, and the request it sends carries the VPC and KMS ids."""
+    run = run_retraining(deployed, preview=False)
+    network = deployed.network.plain_outputs()
+    variables = dict(one(run, FUNCTION)["environment"]["variables"])
+    security_group = network["training_security_group_id"]
+    if not security_group.startswith("sg-"):
+        # The mock runtime's simulated ids are not all AWS-shaped (`securi-...` for a security
+        # group); the handler rightly insists on `sg-...`. Swap in an AWS-shaped id: this test is
+        # about the variables' names and merge, which the swap leaves untouched.
+        security_group = "sg-0123456789abcdef0"
+        variables["TRAINING_SECURITY_GROUP_IDS"] = security_group
+    scheduled_event = {
+        "version": "0",
+        "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": ACCOUNT,
+        "time": "2026-11-27T06:00:00Z",
+        "region": REGION,
+        "resources": [SCHEDULE_RULE_ARN],
+        "detail": {},
+    }
+    config, occurrence = handler.parse_invocation(scheduled_event, variables)
+    request = handler.build_create_training_job_request(config, occurrence)
+    assert request["TrainingJobName"] == f"{PREFIX}202611270600"
+    assert request["VpcConfig"] == {
+        "Subnets": network["private_subnet_ids"],
+        "SecurityGroupIds": [security_group],
+    }
+    key_arn = network["team_kms_key_arns"]["fraud"]
+    assert request["OutputDataConfig"]["KmsKeyId"] == key_arn
+    assert request["ResourceConfig"]["VolumeKmsKeyId"] == key_arn
+
+
+def test_instance_types_with_local_storage_get_no_volume_key(deployed: Upstream) -> None:
+    training = _fraud_training() | {"instanceType": "ml.g5.2xlarge"}
+    run = run_retraining(deployed, preview=False, overrides={"training": training})
+    variables = one(run, FUNCTION)["environment"]["variables"]
+    assert "TRAINING_VOLUME_KMS_KEY_ARN" not in variables
+    assert variables["TRAINING_KMS_KEY_ARN"].startswith("arn:aws:kms:")
+
+
+def test_step_functions_orchestrator_logs_traces_and_runs_the_complete_spec(
+    deployed: Upstream,
+) -> None:
+    run = run_retraining(deployed, CHURN, preview=False)
+    team = deployed.team("churn")
+    network = deployed.network.plain_outputs()
+    machine = one(run, STATE_MACHINE, "churn-forecast-dev-orchestrator")
+    assert machine["roleArn"] == team["step_functions_orchestrator_role_arn"]
+    assert machine["type"] == "STANDARD"
+    log_group_name = "/aws/vendedlogs/states/churn-forecast-dev-orchestrator"
+    assert machine["loggingConfiguration"] == {
+        "level": "ALL",
+        "includeExecutionData": True,
+        "logDestination": arn("logs", f"log-group:{log_group_name}:*"),
+    }
+    assert machine["tracingConfiguration"] == {"enabled": True}
+    log_group = resource(run, LOG_GROUP, log_group_name)
+    assert log_group.inputs["retentionInDays"] == 90.0
+    assert log_group.urn in resource(run, STATE_MACHINE, machine["name"]).dependencies
+
+    definition = json.loads(machine["definition"])
+    (task,) = [
+        state
+        for state in definition["States"].values()
+        if state.get("Resource", "").endswith(":sagemaker:createTrainingJob.sync")
+    ]
+    parameters = task["Parameters"]
+    assert parameters["VpcConfig"] == {
+        "Subnets": network["private_subnet_ids"],
+        "SecurityGroupIds": [network["training_security_group_id"]],
+    }
+    assert parameters["OutputDataConfig"]["KmsKeyId"] == network["team_kms_key_arns"]["churn"]
+    # ml.g5 trains on local NVMe storage: AWS rejects a VolumeKmsKeyId for it.
+    assert "VolumeKmsKeyId" not in parameters["ResourceConfig"]
+    assert parameters["RoleArn"] == team["sagemaker_execution_role_arn"]
+    assert parameters["StoppingCondition"] == {
+        "MaxRuntimeInSeconds": 21600,
+        "MaxWaitTimeInSeconds": 43200,
+    }
+    assert parameters["CheckpointConfig"] == {
+        "S3Uri": f"s3://{team['artifact_bucket_name']}/forecast/checkpoints/"
+    }
+    assert parameters["HyperParameters"]["learning_rate"] == "0.001"
+
+
+# --------------------------------------------------------------------------------------------
+# Exports
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("kind", "orchestrator"), COMBINATIONS)
+def test_exports(deployed: Upstream, kind: str, orchestrator: str) -> None:
+    before = datetime.now(UTC)
+    run = run_retraining(deployed, preview=False, overrides=combination(kind, orchestrator))
+    outputs = run.plain_outputs()
+    if kind == "rule":
+        assert outputs["event_rule_name"] == f"{BASE}-schedule"
+        assert outputs["event_target_id"] == "orchestrator"
+    else:
+        # No schedule rule: the seed's names describe the job-state notification rule.
+        assert outputs["event_rule_name"] == f"{BASE}-job-state"
+        assert outputs["event_target_id"] == "team-topic"
+    targets = {(r.inputs["rule"], r.inputs["targetId"]) for r in run.of_type(TARGET)}
+    assert (outputs["event_rule_name"], outputs["event_target_id"]) in targets
+    assert outputs["sns_topic_arn"] == deployed.topic_arn("fraud")
+    assert outputs["schedule_expression"] == "cron(0 6 * * ? *)"
+    assert outputs["schedule_kind"] == kind
+    assert outputs["training_job_name_prefix"] == PREFIX
+    assert outputs["orchestrator_arn"] == (
+        FUNCTION_ARN if orchestrator == "lambda" else STATE_MACHINE_ARN
+    )
+
+    runs = outputs["next_run_times"]
+    zone = "UTC" if kind == "rule" else "Europe/Berlin"
+    assert set(runs) == ({"utc"} if kind == "rule" else {"utc", "Europe/Berlin"})
+    utc_runs = [datetime.fromisoformat(t) for t in runs["utc"]]
+    expected = schedule_grammar.next_run_times(
+        "cron(0 6 * * ? *)", kind, count=3, timezone=zone, after=before
+    )
+    assert utc_runs == expected
+    assert all(t.utcoffset() == UTC.utcoffset(None) for t in utc_runs)
+    if kind == "scheduler":
+        zoned = [datetime.fromisoformat(t) for t in runs["Europe/Berlin"]]
+        assert zoned == utc_runs
+        assert all(t.hour == 6 for t in zoned)  # 06:00 Berlin wall-clock time
+
+
+# --------------------------------------------------------------------------------------------
+# Preview: what the offline plan and the policy pack see
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("kind", "orchestrator"), COMBINATIONS)
+def test_preview_keeps_what_the_policy_pack_checks_known(
+    previewed: Upstream, kind: str, orchestrator: str
+) -> None:
+    run = run_retraining(previewed, preview=True, overrides=combination(kind, orchestrator))
+    if kind == "rule":
+        assert one(run, RULE, f"{BASE}-schedule")["scheduleExpression"] == "cron(0 6 * * ? *)"
+    else:
+        schedule = one(run, SCHEDULE)
+        assert schedule["scheduleExpression"] == "cron(0 6 * * ? *)"
+        assert schedule["target"]["arn"] != UNKNOWN
+        assert schedule["target"]["deadLetterConfig"] == {"arn": SCHEDULE_DLQ_ARN}
+    if kind == "rule" and orchestrator == "lambda":
+        assert one(run, PERMISSION)["sourceArn"] == SCHEDULE_RULE_ARN
+    for alarm in run.of_type(ALARM):
+        assert alarm.inputs["alarmActions"] == [previewed.topic_arn("fraud")]
+    job_state = one(run, RULE, f"{BASE}-job-state")
+    assert json.loads(job_state["eventPattern"])["detail"]["TrainingJobName"] == [
+        {"prefix": PREFIX}
+    ]
+
+    if orchestrator == "lambda":
+        variables = one(run, FUNCTION)["environment"]["variables"]
+        # The spec is known: the pack can judge it at preview ...
+        spec = json.loads(variables["TRAINING_SPEC"])
+        assert spec["StoppingCondition"]["MaxRuntimeInSeconds"] == 7200
+        assert spec["RoleArn"] == previewed.team("fraud")["sagemaker_execution_role_arn"]
+        # ... while the ids a new network-iam has not created yet are not, and are kept apart.
+        assert variables["TRAINING_SUBNET_IDS"] == UNKNOWN
+        assert variables["TRAINING_KMS_KEY_ARN"] == UNKNOWN
+        assert "VpcConfig" not in spec
+    else:
+        # Documented: the definition embeds the VPC and KMS ids, so it is unknown until
+        # network-iam exists (against a deployed network-iam it is known, see the deployed test).
+        assert one(run, STATE_MACHINE)["definition"] == UNKNOWN
+
+    outputs = run.outputs
+    for key in (
+        "event_rule_name",
+        "event_target_id",
+        "sns_topic_arn",
+        "schedule_expression",
+        "schedule_kind",
+        "training_job_name_prefix",
+        "orchestrator_arn",
+        "next_run_times",
+    ):
+        assert outputs[key] != UNKNOWN, key
+
+
+# --------------------------------------------------------------------------------------------
+# Bad configuration: one ConfigError listing every problem, nothing registered
+# --------------------------------------------------------------------------------------------
+
+
+def _fraud_training() -> dict[str, Any]:
+    import yaml
+
+    document = yaml.safe_load((RETRAINING / f"Pulumi.{FRAUD}.yaml").read_text())
+    return dict(document["config"]["retraining:training"])
+
+
+def _config_error(upstream: Upstream, overrides: Mapping[str, Any]) -> ConfigError:
+    with pytest.raises(ConfigError) as caught:
+        run_retraining(upstream, preview=True, overrides=overrides)
+    return caught.value
+
+
+def _problem_keys(error: ConfigError) -> list[str]:
+    return [problem.key for problem in error.problems]
+
+
+@pytest.mark.parametrize(
+    ("kind", "expression", "reason"),
+    [
+        ("rule", "cron(0 6 * * * *)", "day-of-month"),
+        ("rule", "cron(0 6 * * ?)", "needs exactly 6"),
+        ("rule", "cron(0 24 * * ? *)", "hours"),
+        ("rule", "rate(1 days)", "singular"),
+        ("rule", "at(2030-01-01T00:00:00)", "EventBridge Scheduler"),
+        ("scheduler", "at(2020-01-01T00:00:00)", "never runs"),
+        ("scheduler", "every day", "cron("),
+    ],
+)
+def test_a_bad_schedule_stops_the_program_before_any_resource(
+    previewed: Upstream,
+    registered_types: list[str],
+    kind: str,
+    expression: str,
+    reason: str,
+) -> None:
+    error = _config_error(previewed, {"schedule": expression, "scheduleKind": kind})
+    assert _problem_keys(error) == ["retraining:schedule"]
+    assert reason in str(error)
+    assert expression in str(error)
+    assert registered_types == []
+
+
+def test_every_bad_training_setting_is_reported_at_once(
+    previewed: Upstream, registered_types: list[str]
+) -> None:
+    training = _fraud_training() | {
+        "image": "fraud-scoring:latest",
+        "instanceType": "m5.xlarge",
+        "instanceCount": 0,
+        "maxRuntimeSeconds": 29 * 24 * 3600,
+        "volumeSizeGb": 0,
+        "inputChannels": {"train": {"prefix": "/absolute/no-slash"}},
+        "spotInstances": True,
+    }
+    error = _config_error(
+        previewed,
+        {"training": training, "scheduleKind": "cron", "orchestrator": "ecs", "nightly": True},
+    )
+    keys = _problem_keys(error)
+    assert sorted(keys) == sorted(
+        [
+            "retraining:nightly",
+            "retraining:scheduleKind",
+            "retraining:orchestrator",
+            "retraining:training.image",
+            "retraining:training.instanceType",
+            "retraining:training.instanceCount",
+            "retraining:training.maxRuntimeSeconds",
+            "retraining:training.volumeSizeGb",
+            "retraining:training.inputChannels.train.prefix",
+            "retraining:training.spotInstances",
+        ]
+    )
+    message = str(error)
+    assert "10 problems" in message
+    assert "'rule' or 'scheduler'" in message
+    assert "28 days" in message
+    assert registered_types == []
+
+
+def test_cross_field_problems_are_reported_with_the_others(
+    previewed: Upstream, registered_types: list[str]
+) -> None:
+    training = _fraud_training() | {
+        "maxRuntimeSeconds": 14400,
+        "spot": {"enabled": True, "maxWaitSeconds": 14400},
+    }
+    error = _config_error(
+        previewed,
+        {
+            "training": training,
+            "schedule": "cron(0 6 * * * *)",
+            "scheduleTimezone": "Europe/Berlin",
+            "flexibleWindowMinutes": 30,
+            "team": "Fraud-Team",
+        },
+    )
+    assert sorted(_problem_keys(error)) == sorted(
+        [
+            "retraining:team",
+            "retraining:schedule",
+            "retraining:scheduleTimezone",
+            "retraining:flexibleWindowMinutes",
+            "retraining:training.spot",
+        ]
+    )
+    message = str(error)
+    assert "maxWaitSeconds (14400) must be greater than maxRuntimeSeconds (14400)" in message
+    assert "rules run in UTC only" in message
+    assert registered_types == []
+
+
+def test_a_lambda_environment_over_4_kb_is_a_config_problem(
+    previewed: Upstream, registered_types: list[str]
+) -> None:
+    training = _fraud_training() | {
+        "hyperparameters": {f"feature_weight_{i:02d}": "0.0123456789" * 4 for i in range(60)}
+    }
+    error = _config_error(previewed, {"training": training, "schedule": "rate(1 days)"})
+    assert sorted(_problem_keys(error)) == ["retraining:schedule", "retraining:training"]
+    assert "4096 (4 KB)" in str(error)
+    assert registered_types == []
+    # The same spec is fine for Step Functions (no environment variables involved).
+    run = run_retraining(
+        previewed, preview=True, overrides={"training": training, "orchestrator": "stepfunctions"}
+    )
+    assert run.of_type(STATE_MACHINE)
+
+
+def test_a_team_the_upstream_stacks_do_not_know_stops_the_program(
+    previewed: Upstream, registered_types: list[str]
+) -> None:
+    error = _config_error(previewed, {"team": "growth"})
+    message = str(error)
+    assert "retraining:networkIamStack" in message
+    assert "retraining:notificationsStack" in message
+    assert "has no team 'growth'" in message
+    assert "churn, fraud" in message
+    assert registered_types == []
+
+
+def test_an_upstream_stack_of_another_environment_is_refused(
+    previewed: Upstream, registered_types: list[str]
+) -> None:
+    error = _config_error(previewed, {"environment": "prod"})
+    assert "exports environment 'dev'" in str(error)
+    assert registered_types == []
+
+
+def test_stack_names_must_name_the_right_projects(
+    previewed: Upstream, registered_types: list[str]
+) -> None:
+    error = _config_error(
+        previewed,
+        {
+            "networkIamStack": "organization/notifications/dev",
+            "notificationsStack": "notifications-dev",
+        },
+    )
+    assert sorted(_problem_keys(error)) == [
+        "retraining:networkIamStack",
+        "retraining:notificationsStack",
+    ]
+    assert "not the 'network-iam' project" in str(error)
+    assert registered_types == []
