@@ -26,7 +26,16 @@ from typing import Annotated, Any, Literal, TypeVar
 
 import pulumi
 from pulumi.runtime import config as runtime_config
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    Strict,
+    ValidationError,
+)
 from pydantic.alias_generators import to_camel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError, PydanticUndefined
@@ -505,6 +514,14 @@ def _tag_value(value: str) -> str:
     return value
 
 
+def _config_bool(value: object) -> object:
+    # The CLI passes booleans as "true"/"false" (as `pulumi.Config.get_bool` reads them); JSON
+    # values inside structured keys are real booleans. Nothing else ("yes", "1") is a boolean.
+    return {"true": True, "false": False}.get(value, value) if isinstance(value, str) else value
+
+
+ConfigBool = Annotated[bool, BeforeValidator(_config_bool), Strict()]
+"""true/false only, as Pulumi itself reads booleans (pydantic alone would take "yes", "on", 1)."""
 TeamName = Annotated[str, AfterValidator(_team_name)]
 EnvironmentName = Annotated[str, AfterValidator(_environment_name)]
 ModelName = Annotated[str, AfterValidator(_model_name)]

@@ -12,6 +12,7 @@ import pytest
 from pulumi.runtime.config import set_all_config
 from pydantic import SecretStr, field_validator
 from retraining_shared.config import (
+    ConfigBool,
     ConfigError,
     ConfigModel,
     EnvironmentName,
@@ -48,7 +49,7 @@ class Team(ConfigModel):
 class DemoSettings(ConfigModel):
     environment: EnvironmentName = setting(description="Environment.")
     teams: dict[TeamName, Team] = setting(description="Teams.", min_length=1)
-    enabled: bool = setting(True, description="Switch.", allowed="true, false")
+    enabled: ConfigBool = setting(True, description="Switch.", allowed="true, false")
     replicas: int = setting(2, description="Count.", allowed="1-5", ge=1, le=5)
     token: SecretStr | None = setting(None, description="A secret.")
     tags: UserTags = setting({}, description="Tags.")
@@ -223,3 +224,15 @@ def test_format_key_uses_the_pulumi_config_path_syntax() -> None:
         "p:teams.fraud.subscriptions[0].endpoint"
     )
     assert format_key("p", ["tags", "cost.center"]) == 'p:tags["cost.center"]'
+
+
+@pytest.mark.parametrize(("raw", "parsed"), [("true", True), ("false", False), (True, True)])
+def test_booleans_are_read_as_pulumi_reads_them(raw: Any, parsed: bool) -> None:
+    values = {**VALID, "enabled": raw if isinstance(raw, str) else json.dumps(raw)}
+    assert load(values).enabled is parsed
+
+
+@pytest.mark.parametrize("raw", ["yes", "1", "True ", "on"])
+def test_only_true_and_false_are_booleans(raw: str) -> None:
+    with pytest.raises(ConfigError, match="demo:enabled: must be true or false"):
+        load({**VALID, "enabled": raw})

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from pydantic import field_validator
 from retraining_shared.config import (
+    ConfigBool,
     ConfigModel,
     EnvironmentName,
     ProblemList,
@@ -38,7 +39,7 @@ class TeamSettings(ConfigModel):
     tags: UserTags = setting(
         {}, description="Extra tags on the team's resources (cannot override required tags)."
     )
-    orchestrator_failure_queue: bool = setting(
+    orchestrator_failure_queue: ConfigBool = setting(
         True,
         description=(
             "Let the Lambda orchestrator role send failed asynchronous invocations to the "
@@ -72,7 +73,7 @@ class NetworkIamSettings(ConfigModel):
         ge=2,
         le=6,
     )
-    interface_endpoints: bool = setting(
+    interface_endpoints: ConfigBool = setting(
         True,
         description=(
             "Create interface endpoints (sagemaker.api, ecr.api, ecr.dkr, logs, sts) so training "
@@ -80,7 +81,7 @@ class NetworkIamSettings(ConfigModel):
         ),
         allowed="true, false",
     )
-    distributed_training: bool = setting(
+    distributed_training: ConfigBool = setting(
         False,
         description=(
             "Allow traffic between training instances (security-group self reference), needed "

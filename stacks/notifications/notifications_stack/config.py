@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from pydantic import ValidationInfo, field_validator
 from retraining_shared.arns import PARTITIONS
 from retraining_shared.config import (
+    ConfigBool,
     ConfigModel,
     EnvironmentName,
     ProblemList,
@@ -161,7 +162,7 @@ class NotificationsSettings(ConfigModel):
         allowed="a mapping of 1 or more team names to {subscriptions: [...]}",
         min_length=1,
     )
-    subscription_dead_letter_queue: bool = setting(
+    subscription_dead_letter_queue: ConfigBool = setting(
         True,
         description="Keep notifications SNS could not deliver in an SSE-SQS queue per team.",
         allowed="true, false",
