@@ -779,3 +779,34 @@ def test_stack_names_must_name_the_right_projects(
     ]
     assert "not the 'network-iam' project" in str(error)
     assert registered_types == []
+
+
+def test_an_upstream_stack_of_another_account_is_refused(
+    previewed: Upstream, registered_types: list[str]
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        run_program(
+            RETRAINING,
+            FRAUD,
+            preview=True,
+            stack_references=previewed.references,
+            account_id="210987654321",
+        )
+    assert "exports account_id '123456789012'" in str(caught.value)
+    assert "'210987654321'" in str(caught.value)
+    assert registered_types == []
+
+
+def test_a_network_iam_without_the_teams_key_is_refused(
+    previewed: Upstream, registered_types: list[str]
+) -> None:
+    network_outputs = dict(previewed.network.outputs)
+    network_outputs["team_kms_key_arns"] = {
+        team: key for team, key in network_outputs["team_kms_key_arns"].items() if team != "fraud"
+    }
+    references = dict(previewed.references)
+    references[previewed.network.full_name] = network_outputs
+    with pytest.raises(ConfigError) as caught:
+        run_program(RETRAINING, FRAUD, preview=True, stack_references=references)
+    assert "exports no team_kms_key_arns.fraud" in str(caught.value)
+    assert registered_types == []

@@ -105,13 +105,7 @@ def read_upstream(settings: RetrainingSettings, arns: ArnBuilder) -> Upstream:
     notifications_team = _team_entry(notifications["teams"], settings.team, NOTIFICATIONS_TEAM_KEYS)
     if isinstance(notifications_team, str):
         problem(notifications_key, settings.notifications_stack, notifications_team)
-    kms_keys = network["team_kms_key_arns"]
-    if not is_unknown(kms_keys) and not (
-        isinstance(kms_keys, Mapping)
-        and (
-            is_unknown(kms_keys.get(settings.team)) or isinstance(kms_keys.get(settings.team), str)
-        )
-    ):
+    if not _exports_team_key(network["team_kms_key_arns"], settings.team):
         problem(
             network_key, settings.network_iam_stack, f"exports no team_kms_key_arns.{settings.team}"
         )
@@ -158,3 +152,13 @@ def _team_entry(teams: Any, team: str, keys: tuple[str, ...]) -> dict[str, str] 
             return f"exports no teams.{team}.{key}"
         values[key] = value
     return values
+
+
+def _exports_team_key(keys: Any, team: str) -> bool:
+    """The team's key ARN is there (a new key's ARN is unknown at preview, which is fine)."""
+    if is_unknown(keys):
+        return True
+    if not isinstance(keys, Mapping):
+        return False
+    key = keys.get(team)
+    return is_unknown(key) or (isinstance(key, str) and key.startswith("arn:"))
