@@ -37,6 +37,8 @@ class InputProblem:
     file: str | None = None
     key: str | None = None
     stack: str | None = None
+    keys: tuple[str, ...] = ()
+    """Every key at fault when the error names several (`key` is the first)."""
 
     def render(self) -> str:
         if not self.file or Path(self.file).name in self.message:

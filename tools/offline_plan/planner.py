@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pulumi
+
 from offline_plan.analysis import (
     PolicyAnalysis,
     StackAnalysis,
@@ -105,29 +107,41 @@ def _captured_program_output() -> Iterator[_ProgramLog]:
         root.removeHandler(handler)
 
 
+def _reported_keys(error: BaseException) -> list[str]:
+    """Config keys a structured error names itself (`retraining_shared.config.ConfigError`
+    carries `problems`, each with a `key`)."""
+    problems = getattr(error, "problems", None)
+    if not isinstance(problems, list | tuple):
+        return []
+    keys = [str(p.key) for p in problems if isinstance(getattr(p, "key", None), str)]
+    return list(dict.fromkeys(keys))
+
+
 def _program_problem(target: StackTarget, error: BaseException) -> InputProblem:
     """A program's exception as an input problem naming the stack file and, if it can, the key."""
     if isinstance(error, KeyError) and error.args:
         message = str(error.args[0])
-    elif isinstance(error, PlanInputError):
-        message = str(error)
+    elif isinstance(error, PlanInputError | pulumi.RunError):
+        message = str(error)  # the CLI prints a RunError's message alone, without a traceback
     else:
         message = f"{type(error).__name__}: {error}"
-    key = None
-    for config_key, upstream in target.upstreams.items():
-        short = upstream.split("/", 1)[1]
-        if upstream in message or re.search(rf"'{re.escape(short)}'", message):
-            key = config_key
-            message += f" (the stack named by {config_key})"
-            break
-    if key is None:
+    keys = _reported_keys(error)
+    if not keys:
+        for config_key, upstream in target.upstreams.items():
+            short = upstream.split("/", 1)[1]
+            if upstream in message or re.search(rf"'{re.escape(short)}'", message):
+                keys = [config_key]
+                message += f" (the stack named by {config_key})"
+                break
+    if not keys:
         named = re.search(rf"\b{re.escape(target.project)}:[A-Za-z][A-Za-z0-9_]*", message)
-        key = named.group(0) if named else None
+        keys = [named.group(0)] if named else []
     return InputProblem(
         f"stack {target.full_name} could not be planned: {message}",
         file=str(target.config_file),
-        key=key,
+        key=keys[0] if keys else None,
         stack=target.full_name,
+        keys=tuple(keys),
     )
 
 

@@ -202,7 +202,13 @@ class PlanReport:
                 for d in self.diagnostics
             ],
             "errors": [
-                {"message": e.message, "file": e.file, "key": e.key, "stack": e.stack}
+                {
+                    "message": e.message,
+                    "file": e.file,
+                    "key": e.key,
+                    "keys": list(e.keys or ((e.key,) if e.key else ())),
+                    "stack": e.stack,
+                }
                 for e in self.errors
             ],
             "warnings": self.warnings,
