@@ -6,6 +6,7 @@ The retraining stack's package is imported from its project folder, as the Pulum
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import sys
@@ -195,9 +196,9 @@ def aws_like_sagemaker(monkeypatch: pytest.MonkeyPatch) -> AwsLikeSageMaker:
     return fake
 
 
-@pytest.fixture
-def aws(aws_like_sagemaker: AwsLikeSageMaker) -> Iterator[AwsAccount]:
-    with mock_aws():
+@contextlib.contextmanager
+def moto_account(config: Any = None) -> Iterator[AwsAccount]:
+    with mock_aws(config=config):
         sns = boto3.client("sns", region_name=REGION)
         sqs = boto3.client("sqs", region_name=REGION)
         topic_arn = sns.create_topic(Name=TOPIC_NAME)["TopicArn"]
@@ -210,6 +211,22 @@ def aws(aws_like_sagemaker: AwsLikeSageMaker) -> Iterator[AwsAccount]:
         ]["QueueArn"]
         sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
         yield AwsAccount(topic_arn, queue_url, sqs, boto3.client("sagemaker", region_name=REGION))
+
+
+@pytest.fixture
+def aws(aws_like_sagemaker: AwsLikeSageMaker) -> Iterator[AwsAccount]:
+    """A moto account with the team topic and an SQS subscriber; SageMaker answers like AWS."""
+    with moto_account() as account:
+        yield account
+
+
+@pytest.fixture
+def sfn_aws(aws_like_sagemaker: AwsLikeSageMaker) -> Iterator[AwsAccount]:
+    """The same account where Step Functions really executes state machines (moto's ASL
+    interpreter). moto 5.2 can run one execution per account and region: a second
+    StartExecution deep-copies the backend, threads of the first execution included, and fails."""
+    with moto_account({"stepfunctions": {"execute_state_machine": True}}) as account:
+        yield account
 
 
 @pytest.fixture(scope="session")

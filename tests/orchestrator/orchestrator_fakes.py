@@ -17,7 +17,7 @@ import dataclasses
 import json
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Literal
 
 from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 from moto.core.exceptions import JsonRESTError
@@ -333,16 +333,25 @@ def _json_path(document: Any, path: str) -> tuple[bool, Any]:
     return True, node
 
 
+MissingPathRendering = Literal["omitted", "empty-string", "null"]
+
+
 def apply_input_transformer(
-    paths: Mapping[str, str], template: str, event: Mapping[str, Any]
+    paths: Mapping[str, str],
+    template: str,
+    event: Mapping[str, Any],
+    missing: MissingPathRendering = "omitted",
 ) -> Any:
     """What EventBridge hands the target, following the documented rules:
 
     - each InputPathsMap entry is a JSONPath into the event; "if you specify a variable to match a
       JSON path that doesn't exist in the event, that variable isn't created and won't appear in
-      the output": its placeholder is replaced by nothing;
+      the output". `missing` picks how such a placeholder renders: "omitted" (that sentence read
+      literally: replaced by nothing), "empty-string" or "null" (what emulators do, e.g.
+      LocalStack renders ""); templates should read well under all three;
     - a template that is JSON (starts with '{'): a placeholder outside quotes receives the value
-      as JSON (a string gets its quotes), inside quotes the raw text; the result must be JSON;
+      as JSON (a string gets its quotes and escapes), inside quotes the raw text, unescaped
+      ("EventBridge doesn't escape values extracted by Input Path"); the result must be JSON;
     - otherwise the template is text, one quoted string per line ("for non-JSON text output as
       multi-line strings, wrap each separate line in double quotes"); values are inserted
       unescaped; each line is decoded as a JSON string and the lines are joined with newlines.
@@ -359,23 +368,27 @@ def apply_input_transformer(
         if name not in paths:
             raise AssertionError(f"placeholder <{name}> has no InputPathsMap entry")
 
+    def render(name: str, *, in_string: bool) -> str:
+        if name not in values:
+            if in_string or missing == "omitted":
+                return ""
+            return '""' if missing == "empty-string" else "null"
+        value = values[name]
+        if in_string:
+            return value if isinstance(value, str) else json.dumps(value)
+        return json.dumps(value)
+
     def substitute(text: str, *, json_context: bool) -> str:
         out: list[str] = []
         in_string = False
         index = 0
         while index < len(text):
-            char = text[index]
             match = _PLACEHOLDER.match(text, index)
             if match:
-                name = match.group(1)
-                if name in values:
-                    value = values[name]
-                    if in_string or not json_context:
-                        out.append(value if isinstance(value, str) else json.dumps(value))
-                    else:
-                        out.append(json.dumps(value))
+                out.append(render(match.group(1), in_string=in_string or not json_context))
                 index = match.end()
                 continue
+            char = text[index]
             if char == '"' and (index == 0 or text[index - 1] != "\\"):
                 in_string = not in_string
             out.append(char)

@@ -5,14 +5,19 @@ jobs only (`detail.TrainingJobName` prefix) in the statuses a human must hear ab
 Failed and Stopped (spot jobs that exceed MaxWaitTimeInSeconds end Stopped). InProgress and
 Stopping are transitions, not outcomes, and are not matched.
 
-The input transformer renders a short plain-text message for email and chat subscribers. It uses
-EventBridge's documented multi-line text form: every template line is a separately quoted string.
-`FailureReason` is present only on Failed events and EventBridge leaves a variable whose path is
-missing out of the output, so the reason is the last sentence of the first line: on a Completed or
-Stopped job that sentence is simply absent and the line still reads well. `SecondaryStatus`
-(present on every event) says why a job stopped, e.g. MaxRuntimeExceeded or MaxWaitTimeExceeded.
-EventBridge inserts values unescaped (documented); of the fields used only FailureReason is free
-text, written by SageMaker or the training script.
+The input transformer renders a small JSON document (email subscribers see it as text): a
+one-line human summary first, then the fields a person or a chat bot needs. Two EventBridge
+behaviours shape it:
+- values placed inside a quoted string are inserted unescaped (documented), so only fields that
+  can never contain a quote (names, statuses, ARNs, region, account, time) appear inside strings;
+  FailureReason, free text that for script errors routinely contains double quotes and newlines,
+  is inserted as a JSON value, which EventBridge serializes with escaping;
+- FailureReason exists only on Failed events, and a variable whose path is missing "isn't created
+  and won't appear in the output" (documented; emulators render it as "" or null). The reason is
+  therefore the only element of a list: `"failureReason": []` when absent under the literal
+  reading, `[""]` or `[null]` under the others, `["AlgorithmError: ..."]` when present. The
+  document is valid JSON and reads well in every case.
+`secondaryStatus` (on every event) says why a job stopped, e.g. MaxWaitTimeExceeded for a spot job.
 """
 
 from __future__ import annotations
@@ -57,7 +62,7 @@ def job_state_event_pattern(job_name_prefix: str) -> dict[str, Any]:
 
 
 def job_state_input_transformer(partition: str = "aws") -> tuple[dict[str, str], str]:
-    """(InputPathsMap, InputTemplate) rendering a job-state event as a plain-text message.
+    """(InputPathsMap, InputTemplate) rendering a job-state event as a small JSON message.
 
     `partition` picks the console domain of the job link (aws, aws-cn, aws-us-gov).
     """
@@ -66,12 +71,21 @@ def job_state_input_transformer(partition: str = "aws") -> tuple[dict[str, str],
         raise NotificationEventsError(
             f"partition: expected one of {sorted(CONSOLE_DOMAINS)}; got {partition!r}"
         )
-    lines = [
-        "SageMaker training job <job>: <status> (<secondaryStatus>). <failureReason>",
-        "",
-        "Job: <jobArn>",
-        f"Console: https://{domain}/sagemaker/home?region=<region>#/jobs/<job>",
-        "Account <account>, region <region>, event time <time>.",
-    ]
-    template = "\n".join(f'"{line}"' for line in lines)
+    template = "\n".join(
+        [
+            "{",
+            '  "summary": "SageMaker training job <job>: <status> (<secondaryStatus>)",',
+            '  "event": "TrainingJob<status>",',
+            '  "failureReason": [<failureReason>],',
+            '  "trainingJobName": "<job>",',
+            '  "trainingJobStatus": "<status>",',
+            '  "secondaryStatus": "<secondaryStatus>",',
+            '  "trainingJobArn": "<jobArn>",',
+            f'  "consoleUrl": "https://{domain}/sagemaker/home?region=<region>#/jobs/<job>",',
+            '  "account": "<account>",',
+            '  "region": "<region>",',
+            '  "time": "<time>"',
+            "}",
+        ]
+    )
     return dict(INPUT_PATHS), template

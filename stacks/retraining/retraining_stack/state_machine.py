@@ -9,7 +9,8 @@ Execution input (one shape for both triggers)::
 - EventBridge Scheduler target: `scheduler_target_input()` (`{"time":
   "<aws.scheduler.scheduled-time>"}`), which Scheduler fills in at invocation time.
 
-Both send UTC timestamps ending in "Z". The definition:
+Both send UTC timestamps ending in "Z". Only the top-level `time` is read, so a rule target wired
+without the transformer (the raw "Scheduled Event") works too. The definition:
 
 1. `CheckInput` rejects any other input (routed to the failure notification, not silently dropped);
 2. `DeriveTrainingJobName` splits the time on "-", "T", ":" and "Z" (`States.StringSplit` treats its
