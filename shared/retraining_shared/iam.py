@@ -744,6 +744,9 @@ def team_topic_policy(scope: TeamScope, orchestrator_role_arns: Sequence[str]) -
     names `<team>-*`) and the team's orchestrator roles."""
     arns = scope.arns
     topic = scope.topic_arn
+    orchestrators = sorted(set(orchestrator_role_arns))
+    if not orchestrators:
+        raise PolicyError(f"topic policy of {scope.team}: no orchestrator role to allow")
     return policy_document(
         [
             resource_statement(
@@ -768,7 +771,7 @@ def team_topic_policy(scope: TeamScope, orchestrator_role_arns: Sequence[str]) -
             ),
             resource_statement(
                 "PublishFromTeamOrchestrators",
-                principal={"AWS": sorted(set(orchestrator_role_arns))},
+                principal={"AWS": orchestrators},
                 actions=["sns:Publish"],
                 resources=[topic],
             ),

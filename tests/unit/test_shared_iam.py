@@ -366,3 +366,8 @@ def test_parse_policy_round_trips_and_normalizes_single_values() -> None:
     assert iam.resources_for(single, "s3:GetObject") == {"x"}
     with pytest.raises(PolicyError):
         iam.parse_policy("[]")
+
+
+def test_a_topic_policy_needs_orchestrator_roles() -> None:
+    with pytest.raises(PolicyError, match="no orchestrator role"):
+        iam.team_topic_policy(FRAUD, [])
