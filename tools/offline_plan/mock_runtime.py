@@ -351,6 +351,14 @@ _ARN_SERVICES: dict[str, tuple[str, str, bool]] = {
     "aws:s3/bucketV2:BucketV2": ("s3", "{name}", True),
 }
 
+_EC2_ID_PREFIXES = {
+    "Vpc": "vpc", "Subnet": "subnet", "SecurityGroup": "sg", "RouteTable": "rtb",
+    "VpcEndpoint": "vpce", "InternetGateway": "igw", "NatGateway": "nat",
+    "NetworkAcl": "acl", "RouteTableAssociation": "rtbassoc",
+    "VpcEndpointRouteTableAssociation": "a", "SecurityGroupRule": "sgr",
+    "VpcSecurityGroupEgressRule": "sgr", "VpcSecurityGroupIngressRule": "sgr",
+}
+
 _NAME_INPUT_KEYS = ("name", "bucket", "functionName", "roleName")
 
 
@@ -462,7 +470,9 @@ class _Mocks(pulumi_mocks.Mocks):
             path = template.format(name=resource_id if args.typ == "aws:kms/key:Key" else name)
             state["arn"] = f"arn:{self.partition}:{service}:{region}:{account}:{path}"
         if args.typ.startswith("aws:ec2/"):
-            prefix = args.typ.split(":")[-1].lower()[:6]
+            # AWS-shaped ids (sg-…, subnet-…): code downstream validates their shape.
+            kind = args.typ.split(":")[-1]
+            prefix = _EC2_ID_PREFIXES.get(kind, kind.lower()[:6])
             resource_id = f"{prefix}-{self._counter:017x}"
         state.setdefault("id", resource_id)
         return resource_id, state
