@@ -1,0 +1,14 @@
+"""CrossGuard entry point: constructing PolicyPack serves forever, so nothing else lives here."""
+
+from pulumi_policy import EnforcementLevel, PolicyPack
+from retraining_policies.catalogue import PACK_DESCRIPTION, PACK_DISPLAY_NAME, PACK_NAME, POLICIES
+
+PolicyPack(
+    name=PACK_NAME,
+    policies=POLICIES,
+    enforcement_level=EnforcementLevel.MANDATORY,
+    description=PACK_DESCRIPTION,
+    display_name=PACK_DISPLAY_NAME,
+    provider="aws",
+    tags=["aws", "sagemaker", "eventbridge", "least-privilege"],
+)

@@ -1,0 +1,326 @@
+"""SageMaker training hardening, read from wherever the training spec lives.
+
+The spec is the CreateTrainingJob request shape (docs/architecture.md "The training spec"):
+
+- Lambda orchestrator: environment variable TRAINING_SPEC (JSON) plus the provider-computed parts
+  in TRAINING_SUBNET_IDS, TRAINING_SECURITY_GROUP_IDS, TRAINING_KMS_KEY_ARN and
+  TRAINING_VOLUME_KMS_KEY_ARN (kept out of the JSON so the JSON is known at preview);
+- Step Functions orchestrator: the Parameters of every `sagemaker:createTrainingJob[.sync]` Task
+  in the definition (nested Parallel/Map states included).
+
+One rule covers both orchestrators. Settings whose value is unknown at preview are judged by
+presence only (a subnet id or key ARN computed upstream); a setting that must be checked by
+value (instance type, runtime, spot) and is unknown is reported as "cannot verify".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any, Final
+
+from pulumi_policy import EnforcementLevel, Severity
+
+from retraining_policies import iam_documents as docs
+from retraining_policies import resource_types as types
+from retraining_policies.framework import (
+    UNKNOWN,
+    PolicyDoc,
+    Resource,
+    RetrainingPolicy,
+    RetrainingResourcePolicy,
+    as_list,
+    cannot_verify,
+    describe,
+    parse_json,
+)
+
+FAMILY: Final = "training-hardening"
+TRAINING_SPEC: Final = "TRAINING_SPEC"
+_ENV_SUBNETS: Final = "TRAINING_SUBNET_IDS"
+_ENV_GROUPS: Final = "TRAINING_SECURITY_GROUP_IDS"
+_ENV_KMS: Final = "TRAINING_KMS_KEY_ARN"
+_ENV_VOLUME_KMS: Final = "TRAINING_VOLUME_KMS_KEY_ARN"
+SAGEMAKER_MAX_RUNTIME_SECONDS: Final = 28 * 24 * 3600
+_CREATE_TRAINING_JOB = re.compile(
+    r"arn:[a-z-]+:states:::sagemaker:createTrainingJob(\.sync|\.waitForTaskToken)?"
+)
+# Families whose training volume is local NVMe storage: CreateTrainingJob rejects VolumeKmsKeyId.
+_INSTANCE_STORAGE_FAMILY = re.compile(r"[a-z]+[0-9]+[a-z]*d[a-z]*")
+_INSTANCE_STORAGE_FAMILIES: Final = frozenset(
+    {"g5", "g6", "g6e", "gr6", "p5", "p5e", "p5en", "p6", "trn1", "trn1n", "trn2"}
+)
+
+
+def has_local_instance_storage(instance_type: str) -> bool:
+    parts = instance_type.split(".")
+    if len(parts) != 3:
+        return False
+    family = parts[1]
+    return family in _INSTANCE_STORAGE_FAMILIES or bool(_INSTANCE_STORAGE_FAMILY.fullmatch(family))
+
+
+def training_specs(resource: Resource) -> Iterator[tuple[str, Any, Mapping[str, Any]]]:
+    """(label, spec or UNKNOWN or problem text, extra env) for each spec the resource carries."""
+    if resource.type == types.LAMBDA_FUNCTION:
+        environment = resource.get("environment")
+        if environment is UNKNOWN:
+            yield "environment", UNKNOWN, {}
+            return
+        variables = environment.get("variables") if isinstance(environment, dict) else None
+        if variables is UNKNOWN:
+            yield "environment.variables", UNKNOWN, {}
+            return
+        if not isinstance(variables, dict) or TRAINING_SPEC not in variables:
+            return
+        raw = variables[TRAINING_SPEC]
+        if raw is UNKNOWN:
+            yield f"environment variable {TRAINING_SPEC}", UNKNOWN, variables
+            return
+        spec, problem = parse_json(raw)
+        yield (
+            f"environment variable {TRAINING_SPEC}",
+            spec if problem is None else f"{TRAINING_SPEC} {problem}",
+            variables,
+        )
+    elif resource.type == types.STATE_MACHINE:
+        raw = resource.get("definition")
+        if raw is UNKNOWN:
+            yield "definition", UNKNOWN, {}
+            return
+        definition, problem = parse_json(raw)
+        if problem is not None:
+            yield "definition", f"the definition {problem}", {}
+            return
+        for name, parameters in _training_tasks(definition):
+            yield f"state {name!r} Parameters", parameters, {}
+
+
+def _training_tasks(machine: Any) -> Iterator[tuple[str, Any]]:
+    states = machine.get("States") if isinstance(machine, dict) else None
+    if not isinstance(states, dict):
+        return
+    for name, state in states.items():
+        if not isinstance(state, dict):
+            continue
+        resource = state.get("Resource")
+        if (
+            state.get("Type") == "Task"
+            and isinstance(resource, str)
+            and _CREATE_TRAINING_JOB.fullmatch(resource)
+        ):
+            yield str(name), state.get("Parameters")
+        for branch in as_list(state.get("Branches")):
+            yield from _training_tasks(branch)
+        for key in ("Iterator", "ItemProcessor"):
+            yield from _training_tasks(state.get(key))
+
+
+def _field(spec: Mapping[str, Any], *path: str) -> Any:
+    """A nested field; UNKNOWN if it (or a parent) is set from the execution input (`Key.$`)."""
+    current: Any = spec
+    for key in path:
+        if not isinstance(current, dict):
+            return None
+        if f"{key}.$" in current:
+            return UNKNOWN
+        current = current.get(key)
+    return current
+
+
+def check_training_hardened(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    for label, spec, variables in training_specs(resource):
+        if spec is UNKNOWN:
+            yield cannot_verify("the SageMaker training settings", label)
+        elif isinstance(spec, str):
+            yield spec
+        elif not isinstance(spec, dict):
+            yield f"{label}: the training spec must be a JSON object, got {describe(spec)}"
+        else:
+            yield from (
+                f"{label}: {problem}" for problem in _spec_problems(spec, variables, config)
+            )
+
+
+def _spec_problems(
+    spec: Mapping[str, Any], variables: Mapping[str, Any], config: Mapping[str, Any]
+) -> Iterator[str]:
+    yield from _resource_problems(spec, config)
+    yield from _stopping_problems(spec, config)
+    yield from _network_problems(spec, variables, config)
+    yield from _encryption_problems(spec, variables)
+
+
+def _resource_problems(spec: Mapping[str, Any], config: Mapping[str, Any]) -> Iterator[str]:
+    instance_type = _field(spec, "ResourceConfig", "InstanceType")
+    allowed = list(config["allowedInstanceTypes"])
+    if instance_type is UNKNOWN:
+        yield cannot_verify("the instance type", "ResourceConfig.InstanceType")
+    elif not isinstance(instance_type, str):
+        yield "ResourceConfig.InstanceType is missing"
+    elif not any(docs.action_matches(pattern, instance_type) for pattern in allowed):
+        yield (
+            f"instance type {instance_type!r} is not allowed "
+            f"(allowedInstanceTypes: {', '.join(allowed)})"
+        )
+    count = _field(spec, "ResourceConfig", "InstanceCount")
+    if count is UNKNOWN:
+        yield cannot_verify("the instance count", "ResourceConfig.InstanceCount")
+    elif not _is_number(count) or count < 1:
+        yield f"ResourceConfig.InstanceCount {describe(count)} must be a positive number"
+    elif count > config["maxInstanceCount"]:
+        yield (
+            f"ResourceConfig.InstanceCount {int(count)} exceeds "
+            f"maxInstanceCount {config['maxInstanceCount']}"
+        )
+    if _field(spec, "RoleArn") in (None, ""):
+        yield "RoleArn is missing: the job needs the team's SageMaker execution role"
+
+
+def _stopping_problems(spec: Mapping[str, Any], config: Mapping[str, Any]) -> Iterator[str]:
+    runtime = _field(spec, "StoppingCondition", "MaxRuntimeInSeconds")
+    limit = min(config["maxRuntimeSeconds"], SAGEMAKER_MAX_RUNTIME_SECONDS)
+    if runtime is UNKNOWN:
+        yield cannot_verify("the maximum runtime", "StoppingCondition.MaxRuntimeInSeconds")
+    elif runtime is None:
+        yield (
+            "StoppingCondition.MaxRuntimeInSeconds is missing: "
+            "a stuck job would run (and bill) for a day"
+        )
+    elif not _is_number(runtime) or runtime < 1:
+        yield f"StoppingCondition.MaxRuntimeInSeconds {describe(runtime)} must be a positive number"
+    elif runtime > limit:
+        yield (
+            "StoppingCondition.MaxRuntimeInSeconds "
+            f"{int(runtime)} exceeds {limit} (maxRuntimeSeconds)"
+        )
+    spot = _field(spec, "EnableManagedSpotTraining")
+    if spot is UNKNOWN:
+        yield cannot_verify("whether spot training is on", "EnableManagedSpotTraining")
+    if spot is not True:
+        return
+    wait = _field(spec, "StoppingCondition", "MaxWaitTimeInSeconds")
+    if wait is UNKNOWN:
+        yield cannot_verify("the spot max wait", "StoppingCondition.MaxWaitTimeInSeconds")
+    elif not _is_number(wait):
+        yield "spot training needs StoppingCondition.MaxWaitTimeInSeconds"
+    elif _is_number(runtime) and wait <= runtime:
+        yield (
+            f"spot training: MaxWaitTimeInSeconds {int(wait)} must be greater than "
+            f"MaxRuntimeInSeconds {int(runtime)} (time to wait for capacity)"
+        )
+    checkpoint = _field(spec, "CheckpointConfig", "S3Uri")
+    if checkpoint is not UNKNOWN and not (
+        isinstance(checkpoint, str) and checkpoint.startswith("s3://")
+    ):
+        yield "spot training needs CheckpointConfig.S3Uri (s3://...) so an interrupted job resumes"
+
+
+def _network_problems(
+    spec: Mapping[str, Any], variables: Mapping[str, Any], config: Mapping[str, Any]
+) -> Iterator[str]:
+    if config["requireVpc"]:
+        for key, env in (("Subnets", _ENV_SUBNETS), ("SecurityGroupIds", _ENV_GROUPS)):
+            value = _field(spec, "VpcConfig", key)
+            if value is UNKNOWN or (isinstance(value, list) and value):
+                continue
+            if env in variables and variables[env] not in (None, ""):
+                continue
+            yield f"VpcConfig.{key} is missing: training must run in the team's private subnets"
+    for key, setting in (
+        ("EnableNetworkIsolation", "requireNetworkIsolation"),
+        ("EnableInterContainerTrafficEncryption", "requireInterContainerEncryption"),
+    ):
+        value = _field(spec, key)
+        if config[setting] and value is not True and value is not UNKNOWN:
+            yield f"{key} must be true (got {describe(value)})"
+
+
+def _encryption_problems(spec: Mapping[str, Any], variables: Mapping[str, Any]) -> Iterator[str]:
+    output_key = _field(spec, "OutputDataConfig", "KmsKeyId")
+    if output_key in (None, "") and variables.get(_ENV_KMS) in (None, ""):
+        yield (
+            "OutputDataConfig.KmsKeyId is missing: model "
+            "artifacts must be encrypted with the team key"
+        )
+    instance_type = _field(spec, "ResourceConfig", "InstanceType")
+    if isinstance(instance_type, str) and has_local_instance_storage(instance_type):
+        return  # local NVMe volumes are hardware-encrypted; AWS rejects VolumeKmsKeyId
+    volume_key = _field(spec, "ResourceConfig", "VolumeKmsKeyId")
+    if volume_key in (None, "") and variables.get(_ENV_VOLUME_KMS) in (None, ""):
+        yield (
+            "ResourceConfig.VolumeKmsKeyId is missing: the "
+            "training volume must be encrypted with the team key"
+        )
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+TRAINING_HARDENED = PolicyDoc(
+    name="sagemaker-training-hardened",
+    family=FAMILY,
+    description="SageMaker training specs (Lambda TRAINING_SPEC or Step "
+    "Functions createTrainingJob Parameters) are hardened.",
+    why=(
+        "The training job is where data and cost live: a job without MaxRuntime bills for a "
+        "day when stuck, spot without checkpoints restarts from zero, jobs outside the VPC or "
+        "without KMS move data unprotected, and large instance types are a cost incident."
+    ),
+    remediation=(
+        "Set in the retraining stack's training config: max_runtime_seconds, spot.max_wait "
+        "> runtime with a checkpoint prefix, an allowed instance type and count; the stack "
+        "adds VpcConfig, KMS keys, network isolation and inter-container encryption."
+    ),
+    enforcement_level=EnforcementLevel.MANDATORY,
+    severity=Severity.HIGH,
+    config={
+        "allowedInstanceTypes": {
+            "type": "array",
+            "items": {"type": "string"},
+            "default": [
+                "ml.m5.*",
+                "ml.m6i.*",
+                "ml.m7i.*",
+                "ml.c5.*",
+                "ml.c6i.*",
+                "ml.c7i.*",
+                "ml.r5.*",
+                "ml.g4dn.*",
+                "ml.g5.*",
+                "ml.g6.*",
+            ],
+            "description": "Instance type patterns a job may use ('*' wildcards).",
+        },
+        "maxInstanceCount": {
+            "type": "integer",
+            "minimum": 1,
+            "default": 8,
+            "description": "Largest InstanceCount.",
+        },
+        "maxRuntimeSeconds": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": SAGEMAKER_MAX_RUNTIME_SECONDS,
+            "default": 86400,
+            "description": "Largest MaxRuntimeInSeconds (SageMaker's limit is 28 days).",
+        },
+        "requireVpc": {"type": "boolean", "default": True, "description": "Require VpcConfig."},
+        "requireNetworkIsolation": {
+            "type": "boolean",
+            "default": True,
+            "description": "Require EnableNetworkIsolation.",
+        },
+        "requireInterContainerEncryption": {
+            "type": "boolean",
+            "default": True,
+            "description": "Require EnableInterContainerTrafficEncryption.",
+        },
+    },
+    resource_types=(types.LAMBDA_FUNCTION, types.STATE_MACHINE),
+)
+
+POLICIES: Final[list[RetrainingPolicy]] = [
+    RetrainingResourcePolicy(TRAINING_HARDENED, check_training_hardened)
+]
