@@ -41,10 +41,12 @@ def lint(session: nox.Session) -> None:
     _install(session)
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
-    session.run("mypy", "shared/retraining_shared", "tools/offline_plan")
-    session.run("mypy", "policy")
+    session.run("mypy", "shared/retraining_shared", "tools/offline_plan",
+                env={"MYPYPATH": "shared:tools"})
+    session.run("mypy", "policy", env={"MYPYPATH": "policy"})
     for project in TYPED_PROJECTS:
-        session.run("mypy", project)
+        # The project folder is on sys.path when the CLI runs its __main__.py.
+        session.run("mypy", project, env={"MYPYPATH": f"shared:{project}"})
     workflows = sorted(str(p) for p in (REPO / ".github" / "workflows").glob("*.yml"))
     session.run("check-jsonschema", "--builtin-schema", "vendor.github-workflows", *workflows)
 
