@@ -223,8 +223,14 @@ class CallRecorder:
         self.calls: list[RecordedCall] = []
 
     def attach(self, client: Any) -> None:
+        """Record the calls of one client."""
         client.meta.events.register("before-parameter-build.*.*", _remember_params)
         client.meta.events.register("before-call.*.*", self._record)
+
+    def attach_to_session(self, session: Any) -> None:
+        """Record the calls of every client created from `session` from now on."""
+        session.events.register("before-parameter-build.*.*", _remember_params)
+        session.events.register("before-call.*.*", self._record)
 
     def _record(self, model: Any, context: Mapping[str, Any], **_: Any) -> None:
         self.calls.append(

@@ -1,0 +1,299 @@
+"""Least privilege, proven: the team roles grant exactly what the orchestrators do, and where.
+
+Lambda: the handler's AWS calls are recorded (botocore before-call hooks) across every path it can
+take; each call, and what it implies (Tags -> sagemaker:AddTags, RoleArn -> iam:PassRole), becomes
+an IAM request (action, resource, condition context). The role policy from
+`retraining_shared.iam` must grant exactly the recorded actions plus what the Lambda service does
+with the role, and allow every recorded request on its actual resource, and nothing of another
+team's.
+
+Step Functions: the role must grant exactly the IAM actions of the integrations the definition uses
+(`.sync` requirements included), plus vended log delivery and X-Ray; the calls moto's interpreter
+makes while executing the definition must each be allowed on their resources.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any
+
+import boto3
+import pytest
+from conftest import (
+    ARNS,
+    ENVIRONMENT,
+    GOLDEN_ACTIONS_FILE,
+    JOB_NAME_PREFIX,
+    MODEL,
+    REGION,
+    SAGEMAKER_ROLE_ARN,
+    TEAM,
+    TOPIC_ARN,
+    AwsAccount,
+    FakeLambdaContext,
+    HandlerClients,
+    scheduled_event,
+    training_spec,
+)
+from orchestrator_fakes import (
+    AwsLikeSageMaker,
+    CallRecorder,
+    IamRequest,
+    allowing_statements,
+    iam_requests,
+    policy_actions,
+    training_job_arn,
+    validation_error,
+)
+from retraining_shared import iam, naming
+from retraining_stack import state_machine
+from retraining_stack.orchestrator import handler as orchestrator
+
+SCOPE = iam.TeamScope(TEAM, ENVIRONMENT, ARNS)
+OTHER_SCOPE = iam.TeamScope("risk", ENVIRONMENT, ARNS)
+GOLDEN = json.loads(GOLDEN_ACTIONS_FILE.read_text())
+JOB_NAME = f"{JOB_NAME_PREFIX}202611260600"
+PASS_TO_SAGEMAKER = (("iam:PassedToService", "sagemaker.amazonaws.com"),)
+
+
+def lambda_service_requests() -> list[IamRequest]:
+    """What the Lambda service does with the function's role: write the invocation's logs."""
+    group = naming.orchestrator_log_group_name(TEAM, MODEL, ENVIRONMENT)
+    stream = ARNS.log_stream(group, "2026/11/26/[$LATEST]0123456789abcdef0123456789abcdef")
+    return [
+        IamRequest("logs:CreateLogStream", stream, why="Lambda service"),
+        IamRequest("logs:PutLogEvents", stream, why="Lambda service"),
+    ]
+
+
+@pytest.fixture
+def every_handler_path(
+    aws: AwsAccount,
+    handler_clients: HandlerClients,
+    aws_like_sagemaker: AwsLikeSageMaker,
+    orchestrator_environment: dict[str, str],
+) -> CallRecorder:
+    """Drive the handler through every path that calls AWS; return what it called."""
+    context = FakeLambdaContext()
+    assert orchestrator.handler(scheduled_event(), context)["outcome"] == "started"
+    assert orchestrator.handler(scheduled_event(), context)["outcome"] == "already_started"
+    aws_like_sagemaker.fail_next("CreateTrainingJob", validation_error("bad image"))
+    with pytest.raises(orchestrator.TrainingJobStartError):
+        orchestrator.handler(scheduled_event("2026-11-27T06:00:00Z", "next"), context)
+    return handler_clients.recorder
+
+
+# --- Lambda orchestrator role --------------------------------------------------------------------
+
+
+def test_recorded_handler_actions_are_exactly_the_golden_list(
+    every_handler_path: CallRecorder,
+) -> None:
+    recorded = {call.action for call in every_handler_path.calls}
+    assert recorded == {
+        "sagemaker:CreateTrainingJob",
+        "sagemaker:DescribeTrainingJob",
+        "sns:Publish",
+    }
+    assert every_handler_path.actions() == set(GOLDEN["handler"])
+
+
+@pytest.mark.parametrize("failure_queue", [False, True], ids=["no-dlq", "with-dlq"])
+def test_lambda_role_grants_exactly_what_the_handler_and_lambda_need(failure_queue: bool) -> None:
+    policy = iam.lambda_orchestrator_role_policy(SCOPE, failure_queue=failure_queue)
+
+    expected = set(GOLDEN["handler"]) | set(GOLDEN["lambda_service"])
+    if failure_queue:
+        expected.add("sqs:SendMessage")  # Lambda delivers failed async events with the role
+    granted = policy_actions(policy)
+    assert granted - expected == set(), "granted but never needed"
+    assert expected - granted == set(), "needed but not granted"
+
+
+def test_lambda_role_allows_every_recorded_request_on_its_resource(
+    every_handler_path: CallRecorder,
+) -> None:
+    policy = iam.lambda_orchestrator_role_policy(SCOPE, failure_queue=False)
+
+    requests = every_handler_path.requests() + lambda_service_requests()
+    assert {r.action for r in requests} == set(GOLDEN["handler"]) | set(GOLDEN["lambda_service"])
+    for request in requests:
+        assert allowing_statements(policy, request), f"not allowed: {request}"
+    # The resources the calls touched are this stack's, by name.
+    assert {r.resource for r in requests if r.action.startswith("sagemaker:")} == {
+        training_job_arn(JOB_NAME),
+        training_job_arn(f"{JOB_NAME_PREFIX}202611270600"),
+    }
+    assert {r.resource for r in requests if r.action == "iam:PassRole"} == {SAGEMAKER_ROLE_ARN}
+    assert {r.resource for r in requests if r.action == "sns:Publish"} == {TOPIC_ARN}
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        IamRequest(
+            "sagemaker:CreateTrainingJob", training_job_arn("risk-scoring-dev-202611260600")
+        ),
+        IamRequest(
+            "sagemaker:DescribeTrainingJob", training_job_arn("risk-churn-dev-202611260600")
+        ),
+        IamRequest("sagemaker:AddTags", training_job_arn("risk-scoring-dev-202611260600")),
+        IamRequest("iam:PassRole", OTHER_SCOPE.sagemaker_execution_role_arn, PASS_TO_SAGEMAKER),
+        IamRequest(
+            "iam:PassRole", SAGEMAKER_ROLE_ARN, (("iam:PassedToService", "ec2.amazonaws.com"),)
+        ),
+        IamRequest("iam:PassRole", SAGEMAKER_ROLE_ARN),  # no PassedToService at all
+        IamRequest("sns:Publish", OTHER_SCOPE.topic_arn),
+        IamRequest(
+            "logs:PutLogEvents",
+            ARNS.log_stream(naming.orchestrator_log_group_name("risk", MODEL, ENVIRONMENT), "s"),
+        ),
+        IamRequest("sagemaker:StopTrainingJob", training_job_arn(JOB_NAME)),
+    ],
+    ids=[
+        "other-team-job",
+        "other-team-describe",
+        "other-team-tags",
+        "other-team-role",
+        "role-to-another-service",
+        "role-without-service",
+        "other-team-topic",
+        "other-team-logs",
+        "action-the-handler-never-takes",
+    ],
+)
+def test_lambda_role_refuses_what_the_handler_never_needs(request_: IamRequest) -> None:
+    policy = iam.lambda_orchestrator_role_policy(SCOPE, failure_queue=True)
+    assert allowing_statements(policy, request_) == []
+
+
+# --- Step Functions orchestrator role ------------------------------------------------------------
+
+
+def deployed_definition() -> dict[str, Any]:
+    return state_machine.build_definition(training_spec(), TOPIC_ARN, JOB_NAME_PREFIX, sync=True)
+
+
+def test_step_functions_role_grants_exactly_the_integrations_logging_and_tracing() -> None:
+    policy = iam.step_functions_orchestrator_role_policy(SCOPE)
+
+    expected = (
+        state_machine.required_iam_actions(deployed_definition())
+        | state_machine.LOG_DELIVERY_IAM_ACTIONS
+        | state_machine.XRAY_IAM_ACTIONS
+    )
+    granted = policy_actions(policy)
+    assert granted - expected == set(), "granted but never needed"
+    assert expected - granted == set(), "needed but not granted"
+
+
+def definition_requests(definition: dict[str, Any], job_name: str) -> list[IamRequest]:
+    """The IAM requests the definition's integrations make for one job (static, .sync included)."""
+    job = training_job_arn(job_name)
+    sync_rule = ARNS.events_rule(state_machine.SYNC_EVENTS_RULE_NAME)
+    per_resource = {
+        "sagemaker": job,
+        "iam": "",
+        "events": sync_rule,
+        "logs": "*",
+        "xray": "*",
+    }
+    requests: list[IamRequest] = []
+    task = definition["States"]["StartTrainingJob"]
+    for action in sorted(state_machine.required_iam_actions(definition)):
+        service = action.split(":")[0]
+        if action == "iam:PassRole":
+            requests.append(IamRequest(action, task["Parameters"]["RoleArn"], PASS_TO_SAGEMAKER))
+        elif action == "sns:Publish":
+            topics = {
+                s["Parameters"]["TopicArn"]
+                for s in definition["States"].values()
+                if s.get("Resource", "").endswith(":sns:publish")
+            }
+            requests.extend(IamRequest(action, topic) for topic in sorted(topics))
+        else:
+            requests.append(IamRequest(action, per_resource[service]))
+    requests.extend(
+        IamRequest(action, "*")
+        for action in sorted(
+            state_machine.LOG_DELIVERY_IAM_ACTIONS | state_machine.XRAY_IAM_ACTIONS
+        )
+    )
+    return requests
+
+
+def test_step_functions_role_allows_each_integration_on_its_resource() -> None:
+    policy = iam.step_functions_orchestrator_role_policy(SCOPE)
+
+    for request in definition_requests(deployed_definition(), JOB_NAME):
+        assert allowing_statements(policy, request), f"not allowed: {request}"
+    for request in definition_requests(deployed_definition(), "risk-scoring-dev-202611260600"):
+        if request.action.startswith("sagemaker:"):
+            assert allowing_statements(policy, request) == [], f"another team's job: {request}"
+
+
+@pytest.fixture
+def interpreter_calls(sfn_aws: AwsAccount) -> CallRecorder:
+    """Records the calls moto's ASL interpreter makes (its clients come from boto3's default
+    session); the test's own Step Functions calls are left out."""
+    recorder = CallRecorder()
+    boto3.setup_default_session()
+    assert boto3.DEFAULT_SESSION is not None
+    recorder.attach_to_session(boto3.DEFAULT_SESSION)
+    return recorder
+
+
+def _run_execution(execution_input: dict[str, Any]) -> str:
+    definition = state_machine.build_definition(
+        training_spec(), TOPIC_ARN, JOB_NAME_PREFIX, sync=False
+    )
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    arn = sfn.create_state_machine(
+        name=naming.state_machine_name(TEAM, MODEL, ENVIRONMENT),
+        definition=json.dumps(definition),
+        roleArn=SCOPE.step_functions_orchestrator_role_arn,
+    )["stateMachineArn"]
+    execution = sfn.start_execution(
+        stateMachineArn=arn, name=uuid.uuid4().hex, input=json.dumps(execution_input)
+    )["executionArn"]
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        status = sfn.describe_execution(executionArn=execution)["status"]
+        if status != "RUNNING":
+            return str(status)
+        time.sleep(0.02)
+    raise AssertionError("the execution did not finish within 20 s")
+
+
+@pytest.mark.parametrize("path", ["started", "duplicate", "failed"])
+def test_calls_made_while_executing_are_allowed_by_the_step_functions_role(
+    path: str,
+    sfn_aws: AwsAccount,
+    aws_like_sagemaker: AwsLikeSageMaker,
+    interpreter_calls: CallRecorder,
+) -> None:
+    if path == "duplicate":
+        sfn_aws.sagemaker.create_training_job(TrainingJobName=JOB_NAME, **training_spec())
+    if path == "failed":
+        aws_like_sagemaker.fail_next("CreateTrainingJob", validation_error("bad image"))
+    interpreter_calls.calls.clear()
+
+    status = _run_execution({"time": "2026-11-26T06:00:00Z"})
+
+    assert status == {"started": "SUCCEEDED", "duplicate": "SUCCEEDED", "failed": "FAILED"}[path]
+    integration_calls = [c for c in interpreter_calls.calls if c.service != "states"]
+    expected_operations = {
+        "started": ["sagemaker:CreateTrainingJob", "sns:Publish"],
+        "duplicate": ["sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob"],
+        "failed": ["sagemaker:CreateTrainingJob", "sns:Publish"],
+    }[path]
+    assert [c.action for c in integration_calls] == expected_operations
+    policy = iam.step_functions_orchestrator_role_policy(SCOPE)
+    requested = [r for call in integration_calls for r in iam_requests(call)]
+    assert {r.action for r in requested} <= state_machine.required_iam_actions(
+        deployed_definition()
+    )
+    for request in requested:
+        assert allowing_statements(policy, request), f"not allowed: {request}"
