@@ -266,13 +266,12 @@ class TeamScope:
         return self.arns.sagemaker_training_job(naming.training_job_name_prefix_pattern(self.team))
 
 
-@dataclass(frozen=True)
-class TrainingNetwork:
-    """Where the team's training jobs attach their network interfaces."""
+TRAINING_NETWORK_TAG = "retraining-training-network"
+"""Tag key on the training subnets and security group; its value is the environment.
 
-    vpc_id: str
-    subnet_ids: Sequence[str]
-    security_group_ids: Sequence[str]
+The SageMaker role may create network interfaces only in subnets and groups carrying
+`retraining-training-network=<env>`: a condition known at preview, where subnet and group ids are
+not (the policy pack can then judge the whole policy before anything exists)."""
 
 
 def _pass_sagemaker_role(scope: TeamScope) -> Statement:
@@ -304,15 +303,21 @@ def sagemaker_execution_trust_policy(scope: TeamScope) -> PolicyDocument:
     return service_trust_policy({SAGEMAKER_SERVICE: None}, scope.arns.account_id)
 
 
-def sagemaker_execution_role_policy(
-    scope: TeamScope, *, kms_key_arn: str, network: TrainingNetwork
-) -> PolicyDocument:
+def sagemaker_execution_role_policy(scope: TeamScope) -> PolicyDocument:
+    """What a training job of the team does with its role. Known at preview: every ARN comes from
+    a deterministic name, the network from its tag.
+
+    The team key is not named here: its key policy grants this role (by ARN) the use of the key,
+    which is all KMS needs within one account, and keeps the key ARN (unknown until the key
+    exists) out of this document.
+    """
     arns = scope.arns
     data_bucket = scope.data_bucket_name
     artifact_bucket = scope.artifact_bucket_name
     region_only: ConditionBlock = {"StringEquals": {"aws:RequestedRegion": arns.region}}
-    network_interfaces = arns.ec2("network-interface", "*")
-    in_training_vpc: ConditionBlock = {"ArnEquals": {"ec2:Vpc": arns.ec2("vpc", network.vpc_id)}}
+    training_network: ConditionBlock = {
+        "StringEquals": {f"aws:ResourceTag/{TRAINING_NETWORK_TAG}": scope.environment}
+    }
     return policy_document(
         [
             # The job downloads its training channels from the team's data bucket (read only).
@@ -375,37 +380,25 @@ def sagemaker_execution_role_policy(
                 [ALL_RESOURCES],
                 region_only,
             ),
-            # ENIs may only be created in the training subnets with the training group(s).
+            # ENIs may only be created in the training subnets, with the training group: both
+            # carry the training-network tag of this environment.
             allow(
                 "CreateInterfacesInTrainingSubnets",
                 ["ec2:CreateNetworkInterface"],
-                [arns.ec2("subnet", subnet) for subnet in network.subnet_ids]
-                + [arns.ec2("security-group", group) for group in network.security_group_ids],
+                [arns.ec2("subnet", "*"), arns.ec2("security-group", "*")],
+                training_network,
             ),
-            # The ENIs themselves get random ids: scope them to the training VPC instead.
+            # The interfaces themselves get ids SageMaker picks, so they cannot be named: the
+            # account's interfaces in this region. Creating one still needs the statement above.
             allow(
-                "ManageInterfacesInTrainingVpc",
+                "ManageTrainingInterfaces",
                 [
                     "ec2:CreateNetworkInterface",
                     "ec2:CreateNetworkInterfacePermission",
                     "ec2:DeleteNetworkInterface",
                     "ec2:DeleteNetworkInterfacePermission",
                 ],
-                [network_interfaces],
-                in_training_vpc,
-            ),
-            # The team key encrypts the buckets (SSE-KMS), the model artifacts and the volumes.
-            allow(
-                "UseTeamKey",
-                ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"],
-                [kms_key_arn],
-            ),
-            # Encrypted training volumes need a grant that only AWS services can use.
-            allow(
-                "GrantTeamKeyToTrainingVolumes",
-                ["kms:CreateGrant"],
-                [kms_key_arn],
-                {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+                [arns.ec2("network-interface", "*")],
             ),
         ]
     )

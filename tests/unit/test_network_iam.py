@@ -400,36 +400,36 @@ def test_lambda_role_policy_is_exactly_the_handlers_calls(deployed: StackRun) ->
     }
 
 
-def test_sagemaker_role_is_scoped_to_the_deployed_network_and_key(deployed: StackRun) -> None:
-    document = policy_of(named(deployed, ROLE_POLICY, "fraud-sagemaker-execution"))
-    outputs = deployed.plain_outputs()
-    key_arn = outputs["team_kms_key_arns"]["fraud"]
-    assert iam.resources_for(document, "kms:Decrypt") == {key_arn}
-    eni_targets = {
-        r
-        for s in document["Statement"]
-        if s["Sid"] == "CreateInterfacesInTrainingSubnets"
-        for r in s["Resource"]
+def test_sagemaker_role_reaches_the_training_network_by_its_tag(preview: StackRun) -> None:
+    document = policy_of(named(preview, ROLE_POLICY, "fraud-sagemaker-execution"))
+    (statement,) = [
+        s for s in document["Statement"] if s["Sid"] == "CreateInterfacesInTrainingSubnets"
+    ]
+    ((tag_condition, environment),) = statement["Condition"]["StringEquals"].items()
+    tag = tag_condition.removeprefix("aws:ResourceTag/")
+    tagged = {
+        r.name
+        for r in preview.resources
+        if r.type in (SUBNET, SECURITY_GROUP) and r.inputs["tags"].get(tag) == environment
     }
-    assert eni_targets == {
-        f"arn:aws:ec2:us-east-1:{OFFLINE_ACCOUNT_ID}:subnet/{subnet}"
-        for subnet in outputs["private_subnet_ids"]
-    } | {
-        f"arn:aws:ec2:us-east-1:{OFFLINE_ACCOUNT_ID}:security-group/"
-        f"{outputs['training_security_group_id']}"
-    }
+    assert tagged == {s.name for s in of_type(preview, SUBNET)} | {"training-training"}
     assert iam.resources_for(document, "s3:GetObject") == {
         f"arn:aws:s3:::fraud-dev-{OFFLINE_ACCOUNT_ID}-training-data/*",
         f"arn:aws:s3:::fraud-dev-{OFFLINE_ACCOUNT_ID}-model-artifacts/*",
     }
 
 
-def test_orchestrator_and_invoker_policies_are_known_at_preview(preview: StackRun) -> None:
-    """The policy pack can judge them before anything exists; only the SageMaker role's policy
-    waits for the key and network ids."""
-    for policy in of_type(preview, ROLE_POLICY):
-        known = not contains_unknown(policy.inputs["policy"])
-        assert known is (not policy.name.endswith("sagemaker-execution")), policy.name
+def test_every_policy_document_is_known_at_preview(preview: StackRun) -> None:
+    """The policy pack judges every IAM, key, bucket and endpoint policy before anything exists."""
+    documents = [
+        (resource.name, resource.inputs[key])
+        for resource in preview.resources
+        for key in ("policy", "assumeRolePolicy")
+        if key in resource.inputs
+    ]
+    assert len(documents) == len(TEAMS) * (4 + 4 + 1 + 2) + 1
+    for name, document in documents:
+        assert not contains_unknown(document), name
 
 
 def test_failure_queue_grant_follows_team_config() -> None:

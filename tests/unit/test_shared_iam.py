@@ -22,17 +22,11 @@ from retraining_shared.iam import PolicyDocument, PolicyError
 ARNS = ArnBuilder(partition="aws", region="us-east-1", account_id="123456789012")
 FRAUD = iam.TeamScope("fraud", "dev", ARNS)
 CHURN = iam.TeamScope("churn", "dev", ARNS)
-KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-NETWORK = iam.TrainingNetwork(
-    vpc_id="vpc-0a1b2c3d", subnet_ids=["subnet-01", "subnet-02"], security_group_ids=["sg-01"]
-)
 
 
 def role_policies(scope: iam.TeamScope) -> dict[str, PolicyDocument]:
     return {
-        "sagemaker": iam.sagemaker_execution_role_policy(
-            scope, kms_key_arn=KEY_ARN, network=NETWORK
-        ),
+        "sagemaker": iam.sagemaker_execution_role_policy(scope),
         "lambda": iam.lambda_orchestrator_role_policy(scope, failure_queue=True),
         "sfn": iam.step_functions_orchestrator_role_policy(scope),
         "invoker": iam.schedule_invoker_role_policy(scope),
@@ -210,33 +204,48 @@ def test_schedule_invoker_reaches_only_team_orchestrators_and_queues() -> None:
     }
 
 
-def test_sagemaker_role_scopes_network_metrics_and_key() -> None:
-    document = iam.sagemaker_execution_role_policy(FRAUD, kms_key_arn=KEY_ARN, network=NETWORK)
-    create_eni = {s["Sid"]: s for s in document["Statement"]}
-    assert set(create_eni["CreateInterfacesInTrainingSubnets"]["Resource"]) == {
-        "arn:aws:ec2:us-east-1:123456789012:subnet/subnet-01",
-        "arn:aws:ec2:us-east-1:123456789012:subnet/subnet-02",
-        "arn:aws:ec2:us-east-1:123456789012:security-group/sg-01",
+def test_sagemaker_role_scopes_network_by_tag_and_metrics_by_namespace() -> None:
+    document = iam.sagemaker_execution_role_policy(FRAUD)
+    statements = {s["Sid"]: s for s in document["Statement"]}
+    in_subnets = statements["CreateInterfacesInTrainingSubnets"]
+    assert in_subnets["Resource"] == [
+        "arn:aws:ec2:us-east-1:123456789012:subnet/*",
+        "arn:aws:ec2:us-east-1:123456789012:security-group/*",
+    ]
+    assert in_subnets["Condition"] == {
+        "StringEquals": {"aws:ResourceTag/retraining-training-network": "dev"}
     }
-    assert create_eni["ManageInterfacesInTrainingVpc"]["Condition"] == {
-        "ArnEquals": {"ec2:Vpc": "arn:aws:ec2:us-east-1:123456789012:vpc/vpc-0a1b2c3d"}
-    }
-    assert create_eni["PublishTrainingMetrics"]["Condition"] == {
+    assert statements["PublishTrainingMetrics"]["Condition"] == {
         "StringEquals": {"cloudwatch:namespace": "/aws/sagemaker/TrainingJobs"}
-    }
-    assert iam.resources_for(document, "kms:GenerateDataKey") == {KEY_ARN}
-    assert create_eni["GrantTeamKeyToTrainingVolumes"]["Condition"] == {
-        "Bool": {"kms:GrantIsForAWSResource": "true"}
     }
     assert iam.resources_for(document, "logs:PutLogEvents") == {
         "arn:aws:logs:us-east-1:123456789012:log-group:/aws/sagemaker/TrainingJobs:log-stream:fraud-*"
     }
-    assert "s3:PutObject" not in {
-        a
-        for s in document["Statement"]
-        if any(FRAUD.data_bucket_name in r for r in s["Resource"])
-        for a in s["Action"]
-    }, "training data is read-only"
+    writes_to_data = {
+        action
+        for statement in document["Statement"]
+        if any(FRAUD.data_bucket_name in resource for resource in statement["Resource"])
+        for action in statement["Action"]
+    }
+    assert "s3:PutObject" not in writes_to_data, "training data is read-only"
+    assert not any(action.startswith("kms:") for action in iam.granted_actions(document)), (
+        "the team key grants its use in its key policy"
+    )
+
+
+def test_the_team_key_policy_gives_the_sagemaker_role_what_training_needs() -> None:
+    statements = {s["Sid"]: s for s in iam.team_key_policy(FRAUD)["Statement"]}
+    use = statements["UseKeyForTeamTraining"]
+    assert set(use["Action"]) == {
+        "kms:Decrypt",
+        "kms:DescribeKey",
+        "kms:Encrypt",
+        "kms:GenerateDataKey",
+    }
+    grants = statements["GrantKeyToTrainingVolumes"]
+    assert grants["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}}
+    for statement in (use, grants):
+        assert statement["Principal"] == {"AWS": FRAUD.sagemaker_execution_role_arn}
 
 
 @pytest.mark.parametrize(

@@ -49,6 +49,8 @@ class TrainingNetwork(pulumi.ComponentResource):
         label = f"retraining-{environment}"
         self._tags = dict(tags)
         tagged = self._tagged
+        # The SageMaker roles may attach network interfaces only where this tag says so.
+        training_network = {iam.TRAINING_NETWORK_TAG: environment}
 
         self.vpc = aws.ec2.Vpc(
             f"{name}-vpc",
@@ -77,7 +79,7 @@ class TrainingNetwork(pulumi.ComponentResource):
                 cidr_block=cidr,
                 availability_zone=zone,
                 map_public_ip_on_launch=False,
-                tags=tagged(f"{label}-training-private-{zone}"),
+                tags={**tagged(f"{label}-training-private-{zone}"), **training_network},
                 opts=child,
             )
             # No internet or NAT route: only the VPC-local route and the S3 endpoint route.
@@ -115,7 +117,7 @@ class TrainingNetwork(pulumi.ComponentResource):
             description="SageMaker training jobs: no ingress, HTTPS egress to AWS endpoints only",
             vpc_id=self.vpc.id,
             # No inline rules: the provider then also removes AWS's default allow-all egress.
-            tags=tagged(f"{label}-training"),
+            tags={**tagged(f"{label}-training"), **training_network},
             opts=child,
         )
         training_group_id = self.training_security_group.id

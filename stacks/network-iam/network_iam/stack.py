@@ -12,7 +12,7 @@ from retraining_shared.tags import PLATFORM_TEAM, merge_tags, required_tags
 
 from network_iam.config import NetworkIamSettings, check_availability_zones
 from network_iam.network import TrainingNetwork
-from network_iam.team_resources import TeamBaseline, TeamNetwork
+from network_iam.team_resources import TeamBaseline
 
 
 def build(settings: NetworkIamSettings) -> None:
@@ -48,12 +48,6 @@ def build(settings: NetworkIamSettings) -> None:
         ],
         tags=platform_tags,
     )
-    team_network = TeamNetwork(
-        vpc_id=network.vpc.id,
-        subnet_ids=[subnet.id for subnet in network.subnets],
-        security_group_id=network.training_security_group.id,
-    )
-
     baselines: dict[str, TeamBaseline] = {}
     for team, team_settings in settings.teams.items():
         team_tags = merge_tags(
@@ -69,7 +63,6 @@ def build(settings: NetworkIamSettings) -> None:
         baselines[team] = TeamBaseline(
             team,
             scope=scopes[team],
-            network=team_network,
             orchestrator_failure_queue=team_settings.orchestrator_failure_queue,
             kms_key_deletion_window_days=settings.kms_key_deletion_window_days,
             artifact_noncurrent_version_days=settings.artifact_noncurrent_version_days,

@@ -2,15 +2,15 @@
 
 Order matters for AWS, not just for Pulumi: KMS rejects a key policy naming a role that does not
 exist yet, so the roles are created first (with their trust policies only), then the key, then the
-buckets encrypted with it, and last the roles' permission policies, which name the key and the
-network. The role ARNs used everywhere are the deterministic strings from `TeamScope`, known at
-preview; explicit `depends_on` keeps the creation order the ARN strings alone would not imply.
+buckets encrypted with it, and last the roles' permission policies. The role ARNs used everywhere
+are the deterministic strings from `TeamScope`, known at preview; explicit `depends_on` keeps the
+creation order the ARN strings alone would not imply. Every policy document here is known at
+preview, so the policy pack judges all of them before anything exists.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -21,15 +21,6 @@ ROLE_POLICY_NAME = "least-privilege"
 ABORT_INCOMPLETE_UPLOADS_AFTER_DAYS = 7
 
 
-@dataclass(frozen=True)
-class TeamNetwork:
-    """The training network the team's SageMaker role may attach to (ids resolve at deploy)."""
-
-    vpc_id: pulumi.Output[str]
-    subnet_ids: list[pulumi.Output[str]]
-    security_group_id: pulumi.Output[str]
-
-
 class TeamBaseline(pulumi.ComponentResource):
     """Roles, key and buckets of one team in one environment."""
 
@@ -38,7 +29,6 @@ class TeamBaseline(pulumi.ComponentResource):
         name: str,
         *,
         scope: iam.TeamScope,
-        network: TeamNetwork,
         orchestrator_failure_queue: bool,
         kms_key_deletion_window_days: int,
         artifact_noncurrent_version_days: int,
@@ -114,25 +104,10 @@ class TeamBaseline(pulumi.ComponentResource):
             noncurrent_version_days=artifact_noncurrent_version_days,
         )
 
-        # 4. Permissions. Only the SageMaker role's policy waits for deploy-time ids (key,
-        # subnets, security group); the others are plain JSON, known at preview.
-        sagemaker_policy = pulumi.Output.all(
-            self.key.arn, network.vpc_id, network.security_group_id, *network.subnet_ids
-        ).apply(
-            lambda values: iam.to_json(
-                iam.sagemaker_execution_role_policy(
-                    scope,
-                    kms_key_arn=values[0],
-                    network=iam.TrainingNetwork(
-                        vpc_id=values[1],
-                        security_group_ids=[values[2]],
-                        subnet_ids=list(values[3:]),
-                    ),
-                )
-            )
-        )
-        policies: dict[str, pulumi.Input[str]] = {
-            "sagemaker-execution": sagemaker_policy,
+        # 4. Permissions, all plain JSON known at preview (deterministic names, the network by
+        # its tag, the key through its own key policy).
+        policies = {
+            "sagemaker-execution": iam.to_json(iam.sagemaker_execution_role_policy(scope)),
             "lambda-orchestrator": iam.to_json(
                 iam.lambda_orchestrator_role_policy(scope, failure_queue=orchestrator_failure_queue)
             ),

@@ -14,8 +14,9 @@ from retraining_shared import iam, naming
 from notifications_stack.config import LAMBDA_ARN_PATTERN, SubscriptionSettings
 
 with warnings.catch_warnings():
-    # pulumi-aws 7.51 warns at import time that lambda_.MicrovmsImage is deprecated; this stack
-    # uses only lambda_.Permission, so the warning is noise (and fails runs under -W error).
+    # pulumi-aws 7.51 warns at import time that lambda_.MicrovmsImage is deprecated. This stack
+    # uses only lambda_.Permission: the warning says nothing about it, so it is silenced here,
+    # where the module is imported, whatever the caller's warning filters are.
     warnings.simplefilter("ignore", DeprecationWarning)
     from pulumi_aws import lambda_ as aws_lambda
 
