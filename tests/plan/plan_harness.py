@@ -16,6 +16,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 TOY_STACKS = FIXTURES / "stacks"
 TOY_PACK = FIXTURES / "policy_pack"
 IDENTITY_PACK = FIXTURES / "identity_pack"
+BROKEN_PACK = FIXTURES / "broken_pack"
 REVIEW = FIXTURES / "review"
 SCHEMA = Path(__file__).parents[2] / "tools" / "offline_plan" / "report.schema.json"
 

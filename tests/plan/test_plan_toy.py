@@ -11,7 +11,7 @@ from collections.abc import Callable
 import jsonschema
 import pytest
 from offline_plan.mock_runtime import UNKNOWN
-from plan_harness import IDENTITY_PACK, REVIEW, SCHEMA, PlanOutcome
+from plan_harness import BROKEN_PACK, IDENTITY_PACK, REVIEW, SCHEMA, PlanOutcome
 
 RUN_IDENTITY_REVIEWS = ("teamw-wildcard-dev", "teamn-silent-dev", "teamr-rate-dev")
 BROKEN_REVIEWS = (
@@ -288,3 +288,13 @@ def test_pack_reading_the_stack_gets_one_process_per_stack_with_that_stack(
         "stack=teamb-fraud-dev project=retraining team=teamb"
         in (seen["organization/retraining/teamb-fraud-dev"])
     )
+
+
+def test_pack_that_fails_to_start_exits_2_with_its_output(
+    plan_cli: Callable[..., PlanOutcome],
+) -> None:
+    outcome = plan_cli("--stack", "teama-churn-dev", pack=BROKEN_PACK)
+    assert outcome.exit_code == 2, outcome.text
+    [error] = outcome.report["errors"]
+    assert "before it listened" in str(error["message"])
+    assert "failed while loading its policies" in str(error["message"])
