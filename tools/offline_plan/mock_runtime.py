@@ -352,11 +352,19 @@ _ARN_SERVICES: dict[str, tuple[str, str, bool]] = {
 }
 
 _EC2_ID_PREFIXES = {
-    "Vpc": "vpc", "Subnet": "subnet", "SecurityGroup": "sg", "RouteTable": "rtb",
-    "VpcEndpoint": "vpce", "InternetGateway": "igw", "NatGateway": "nat",
-    "NetworkAcl": "acl", "RouteTableAssociation": "rtbassoc",
-    "VpcEndpointRouteTableAssociation": "a", "SecurityGroupRule": "sgr",
-    "VpcSecurityGroupEgressRule": "sgr", "VpcSecurityGroupIngressRule": "sgr",
+    "Vpc": "vpc",
+    "Subnet": "subnet",
+    "SecurityGroup": "sg",
+    "RouteTable": "rtb",
+    "VpcEndpoint": "vpce",
+    "InternetGateway": "igw",
+    "NatGateway": "nat",
+    "NetworkAcl": "acl",
+    "RouteTableAssociation": "rtbassoc",
+    "VpcEndpointRouteTableAssociation": "a",
+    "SecurityGroupRule": "sgr",
+    "VpcSecurityGroupEgressRule": "sgr",
+    "VpcSecurityGroupIngressRule": "sgr",
 }
 
 _NAME_INPUT_KEYS = ("name", "bucket", "functionName", "roleName")
