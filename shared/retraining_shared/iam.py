@@ -119,16 +119,18 @@ def resource_statement(
     actions: Sequence[str],
     resources: Sequence[str],
     conditions: ConditionBlock | None = None,
+    any_principal_because: str | None = None,
 ) -> Statement:
     """A statement of a resource policy (key, topic, queue, bucket, endpoint policy).
 
     Deny statements may use service wildcards (`s3:*` in a TLS-only bucket policy denies every
-    action, which is the point); Allow statements may not.
+    action, which is the point); Allow statements may not. An Allow to any principal needs a
+    condition, or a stated reason (`any_principal_because`) why none can hold.
     """
     _check_sid(sid)
     if effect == "Allow":
         _check_named_actions(sid, actions)
-        if principal == "*" and not conditions:
+        if principal == "*" and not conditions and not any_principal_because:
             raise PolicyError(f"statement {sid}: Allow to any principal without a condition")
     if not resources:
         raise PolicyError(f"statement {sid}: no resources")
@@ -691,7 +693,10 @@ def s3_gateway_endpoint_policy(
                 principal="*",
                 actions=["s3:GetObject"],
                 resources=[arns.s3_object(layer_bucket)],
-                conditions={"StringEquals": {"aws:PrincipalAccount": arns.account_id}},
+                any_principal_because=(
+                    "ECR hands out image layers as S3 URLs it presigns itself: the request is "
+                    "ECR's, not a principal of this account (AWS's documented minimum policy)"
+                ),
             ),
         ]
     )

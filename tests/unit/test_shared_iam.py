@@ -380,3 +380,14 @@ def test_parse_policy_round_trips_and_normalizes_single_values() -> None:
 def test_a_topic_policy_needs_orchestrator_roles() -> None:
     with pytest.raises(PolicyError, match="no orchestrator role"):
         iam.team_topic_policy(FRAUD, [])
+
+
+def test_s3_endpoint_policy_keeps_account_buckets_to_this_account() -> None:
+    statements = {s["Sid"]: s for s in resource_policies()["s3 endpoint"]["Statement"]}
+    assert statements["TeamBucketsOfThisAccount"]["Condition"] == {
+        "StringEquals": {"aws:PrincipalAccount": "123456789012"}
+    }
+    layers = statements["EcrImageLayers"]
+    assert layers["Action"] == ["s3:GetObject"]
+    assert layers["Resource"] == ["arn:aws:s3:::prod-us-east-1-starport-layer-bucket/*"]
+    assert "Condition" not in layers

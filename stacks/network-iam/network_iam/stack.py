@@ -21,9 +21,12 @@ def build(settings: NetworkIamSettings) -> None:
     context = current_aws_context()
     # Invokes only so far: a region with too few zones is still a config problem, reported before
     # any resource exists.
-    zones = check_availability_zones(
-        settings, project, aws.get_availability_zones(state="available").names
+    # Regular zones only: Local and Wavelength Zones (opted-in) cannot host SageMaker training.
+    regular_zones = aws.get_availability_zones(
+        state="available",
+        filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}],
     )
+    zones = check_availability_zones(settings, project, regular_zones.names)
     scopes = {
         team: iam.TeamScope(team, settings.environment, context.arns) for team in settings.teams
     }
