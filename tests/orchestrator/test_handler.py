@@ -743,3 +743,38 @@ def test_handler_module_needs_only_the_standard_library_at_import() -> None:
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             top_level_imports.add(node.module.split(".")[0])
     assert top_level_imports - {"__future__"} <= sys.stdlib_module_names
+
+
+def test_handler_file_runs_alone_as_the_function_code(tmp_path: Any) -> None:
+    # The zip holds handler.py only: it must import and validate with nothing else beside it.
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    shutil.copy(Path(orchestrator.__file__), tmp_path / "handler.py")
+    script = (
+        "import json, handler\n"
+        "class Context:\n"
+        "    aws_request_id = 'r'\n"
+        "    def get_remaining_time_in_millis(self): return 1000\n"
+        "try:\n"
+        "    handler.handler({'source': 'aws.events'}, Context())\n"
+        "except handler.InvalidInvocationError as error:\n"
+        "    print(json.dumps([p.field for p in error.problems]))\n"
+    )
+    completed = subprocess.run(  # noqa: S603 - our own interpreter, fixed arguments
+        [sys.executable, "-E", "-s", "-c", script],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    assert json.loads(completed.stdout.splitlines()[-1]) == [
+        "TRAINING_JOB_NAME_PREFIX",
+        "NOTIFICATION_TOPIC_ARN",
+        "TRAINING_SPEC",
+        "event.detail-type",
+        "event.time",
+    ]
