@@ -273,13 +273,24 @@ def test_invalid_policy_pack_config_exits_2_naming_policy_and_property(
 def test_pack_reading_the_stack_gets_one_process_per_stack_with_that_stack(
     plan_cli: Callable[..., PlanOutcome],
 ) -> None:
+    """Each judged stack gets a pack started with its own identity and config; the pack of a
+    stack whose program fails is stopped without blocking the others."""
     outcome = plan_cli(
-        "--stack", "teama-churn-dev", "--stack", "teamb-fraud-dev", pack=IDENTITY_PACK
+        "--stack",
+        "teama-churn-dev",
+        "--stack",
+        "teamb-fraud-dev",
+        *review_arguments("teams-badcron-dev"),
+        pack=IDENTITY_PACK,
     )
-    assert outcome.exit_code == 0, outcome.text
+    assert outcome.exit_code == 2, outcome.text  # the bad schedule
     assert outcome.report["policy_pack"]["processes"] == "per-stack"
-    assert outcome.report["policy_pack"]["processes_started"] == 2
+    assert outcome.report["policy_pack"]["processes_started"] == 3
     seen = {d["stack"]: d["message"] for d in outcome.diagnostics("toy-whoami")}
+    assert set(seen) == {
+        "organization/retraining/teama-churn-dev",
+        "organization/retraining/teamb-fraud-dev",
+    }
     assert (
         "stack=teama-churn-dev project=retraining team=teama"
         in (seen["organization/retraining/teama-churn-dev"])

@@ -62,6 +62,8 @@ _STACK_DEPENDENT_SOURCE = re.compile(
     r"environ|getenv)\b|\bConfig\s*\(|PULUMI_(STACK|PROJECT|CONFIG|ORGANIZATION|DRY_RUN)"
 )
 _POLICY_ARGS_CONFIG = re.compile(r"\.get_config\s*\(\s*\)")
+MAX_LIVE_PACKS = 3
+"""Per-stack mode: pack processes alive at once (booting or judging), on a 2-core machine."""
 _SKIPPED_DIRECTORIES = {"venv", ".venv", "__pycache__", "site-packages", "node_modules", ".git"}
 
 
@@ -326,6 +328,10 @@ class PolicyAnalysis:
         self._info: PackInfo | None = None
         self._info_lock = threading.Lock()
         self._configured: set[int] = set()
+        # Per-stack packs are started ahead of their analysis; at most this many live at once,
+        # or a fast run of many small programs would start one process per stack in parallel.
+        self._live_packs = threading.BoundedSemaphore(MAX_LIVE_PACKS)
+        self._per_stack_lock = threading.Lock()
         self.processes_started = 0
 
     # Process management ---------------------------------------------------------------------
@@ -343,24 +349,48 @@ class PolicyAnalysis:
         )
 
     def prepare(self, target: StackTarget) -> None:
-        """Start the process that will judge `target` now, so it boots while programs run."""
+        """Start the process that will judge `target` now, so it boots while programs run.
+
+        Per-stack mode blocks while `MAX_LIVE_PACKS` packs are alive, until one finishes."""
         if self.shared_process:
             if self._shared is None:
                 self._shared = self._launch(target)
-        elif target.full_name not in self._per_stack:
-            self._per_stack[target.full_name] = self._launch(target)
+            return
+        with self._per_stack_lock:
+            if target.full_name in self._per_stack:
+                return
+        self._live_packs.acquire()
+        try:
+            pack = self._launch(target)
+        except BaseException:
+            self._live_packs.release()
+            raise
+        with self._per_stack_lock:
+            self._per_stack[target.full_name] = pack
+
+    def discard(self, target: StackTarget) -> None:
+        """The stack will not be judged (its program failed): stop its own pack, if any."""
+        if self.shared_process:
+            return
+        with self._per_stack_lock:
+            pack = self._per_stack.pop(target.full_name, None)
+        if pack is not None:
+            pack.close()
+            self._live_packs.release()
 
     def _pack_for(self, target: StackTarget) -> LaunchedPolicyPack:
         self.prepare(target)
         if self.shared_process:
             assert self._shared is not None  # noqa: S101 - prepare() started it
             return self._shared
-        return self._per_stack[target.full_name]
+        with self._per_stack_lock:
+            return self._per_stack[target.full_name]
 
     def close(self) -> None:
-        packs = [self._shared, *self._per_stack.values()]
-        self._shared = None
-        self._per_stack.clear()
+        with self._per_stack_lock:
+            packs = [self._shared, *self._per_stack.values()]
+            self._shared = None
+            self._per_stack.clear()
         for pack in packs:
             if pack is not None:
                 pack.close()
@@ -397,6 +427,14 @@ class PolicyAnalysis:
     def analyze(self, target: StackTarget, run: StackRun) -> StackAnalysis:
         """Judge one planned stack. Runs on a worker thread, overlapping the next program."""
         started = time.perf_counter()
+        try:
+            analysis = self._analyze(target, run)
+        finally:
+            self.discard(target)  # per-stack mode: this stack's pack has done its job
+        analysis.seconds = time.perf_counter() - started
+        return analysis
+
+    def _analyze(self, target: StackTarget, run: StackRun) -> StackAnalysis:
         pack = self._pack_for(target)
         if id(pack) not in self._configured:
             self._configure(pack)
@@ -499,8 +537,4 @@ class PolicyAnalysis:
         stack_response = pack.analyze_stack(views)
         analysis.rpc_seconds += time.perf_counter() - call_started
         collect(stack_response, None)
-        if not self.shared_process:
-            self._per_stack.pop(target.full_name, None)
-            pack.close()
-        analysis.seconds = time.perf_counter() - started
         return analysis

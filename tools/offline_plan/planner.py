@@ -244,6 +244,10 @@ class _Analyses:
         if self.analysis is not None and target.role == "target":
             self.analysis.prepare(target)
 
+    def discard(self, target: StackTarget) -> None:
+        if self.analysis is not None:
+            self.analysis.discard(target)
+
     def submit(
         self, target: StackTarget, run: StackRun, plan: StackPlan, done: Callable[[str], None]
     ) -> None:
@@ -346,9 +350,10 @@ def _plan_stack(
                 preview=True,
                 organization=target.organization,
             )
-    except Exception as error:
+    except Exception as error:  # any failure of the program is a problem of the stack's input
         entry.status = "failed"
         report.errors.append(_program_problem(target, error))
+        analyses.discard(target)
         return entry
     finally:
         entry.program_seconds = time.perf_counter() - program_started
@@ -356,6 +361,7 @@ def _plan_stack(
     if program_log.errors:
         # The engine fails a preview whose program logged an error.
         entry.status = "failed"
+        analyses.discard(target)
         report.errors.extend(
             InputProblem(
                 f"stack {target.full_name} logged an error: {message}",
