@@ -80,7 +80,8 @@ exemption tags are violations of `policy-exemptions-valid`.
 The `--policy-pack-config` file follows the CLI's format (`{{"all": "<level>", "<policy>":
 {{"enforcementLevel": "...", <properties>}}}}`); `policy-config.example.json` sets every property
 below. Policies apply their defaults themselves (the SDK does not), and report invalid config as a
-violation instead of crashing.
+violation instead of crashing. Avoid `"all": "mandatory"`: it would also make the advisory
+exemption reports (and `required-tags`) mandatory, so every exemption in effect would block.
 """
 
 

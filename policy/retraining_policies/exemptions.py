@@ -160,11 +160,13 @@ def exemptions_for(
 ) -> list[Exemption]:
     """Every well-formed exemption of `resource` from `policy_name` (tag and config)."""
     found: list[Exemption] = []
+    horizon = today() + dt.timedelta(days=MAX_EXEMPTION_DAYS)
     tag_key = TAG_PREFIX + policy_name
     tags = resource.tags()
     if tag_key in tags:
         parsed = parse_tag_value(tags[tag_key])
-        if not isinstance(parsed, str):
+        # Malformed or too-distant exemptions exempt nothing (policy-exemptions-valid says why).
+        if not isinstance(parsed, str) and parsed[0] <= horizon:
             found.append(Exemption(policy_name, f"tag {tag_key}", parsed[1], parsed[0]))
     for entry in config_entries:
         if not isinstance(entry, dict):
@@ -174,6 +176,8 @@ def exemptions_for(
         try:
             expires = dt.date.fromisoformat(str(entry.get("expires")))
         except ValueError:
+            continue  # reported as a config problem
+        if expires > horizon or entry.get("policy", policy_name) != policy_name:
             continue  # reported as a config problem
         found.append(Exemption(policy_name, "policy config", str(entry.get("reason")), expires))
     return found

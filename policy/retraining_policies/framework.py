@@ -304,7 +304,12 @@ def _resolve_config(doc: PolicyDoc, raw_json: str) -> tuple[Mapping[str, Any], t
     for key, value in raw.items():
         if key in values and key not in invalid_keys:
             values[key] = value
-    problems.extend(exemptions.config_entry_problems(values["exemptions"], doc.name))
+    # One bad exemption entry must not void the others: keep every entry that is valid alone.
+    entries = raw.get("exemptions")
+    if isinstance(entries, list):
+        item_validator = jsonschema.Draft7Validator(exemptions.CONFIG_SCHEMA["items"])
+        values["exemptions"] = [entry for entry in entries if item_validator.is_valid(entry)]
+        problems.extend(exemptions.config_entry_problems(entries, doc.name))
     return values, tuple(problems)
 
 

@@ -404,7 +404,7 @@ def check_topic_subscribed(stack: Stack, config: Mapping[str, Any]) -> Iterator[
         protocol = subscription.get("protocol")
         if protocol is UNKNOWN:
             yield Finding(cannot_verify("the subscription protocol", "protocol"), subscription.urn)
-        elif protocol not in allowed:
+        elif not isinstance(protocol, str) or protocol not in allowed:
             yield Finding(
                 f"subscription protocol {describe(protocol)} "
                 f"is not one of {', '.join(sorted(allowed))}",
@@ -428,7 +428,7 @@ def check_topic_subscribed(stack: Stack, config: Mapping[str, Any]) -> Iterator[
     ]
     for topic in stack.of_type(types.SNS_TOPIC):
         linked = [s for s in subscriptions if stack.refers_to(s, "topic", topic)]
-        usable = [s for s in linked if s.get("protocol") in allowed or s.get("protocol") is UNKNOWN]
+        usable = [s for s in linked if _protocol_usable(s.get("protocol"), allowed)]
         if usable:
             continue
         if unresolved:
@@ -441,6 +441,10 @@ def check_topic_subscribed(stack: Stack, config: Mapping[str, Any]) -> Iterator[
                 "notifications reach nobody",
                 topic.urn,
             )
+
+
+def _protocol_usable(protocol: Any, allowed: set[str]) -> bool:
+    return protocol is UNKNOWN or (isinstance(protocol, str) and protocol in allowed)
 
 
 TOPIC_SUBSCRIBED = PolicyDoc(
