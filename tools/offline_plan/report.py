@@ -151,7 +151,15 @@ class PlanReport:
         return {
             "stacks": len(self.stacks),
             "stacks_planned": len(planned),
-            "resources": sum(1 for s in planned for r in s.resources if r.operation == "create"),
+            # What the judged stacks would create; upstream stacks planned only for their
+            # exports (a single-stack review) are not part of the verdict.
+            "resources": sum(
+                1
+                for s in planned
+                if s.role == "target"
+                for r in s.resources
+                if r.operation == "create"
+            ),
             "mandatory": len(self.mandatory),
             "advisory": sum(
                 1 for d in self.diagnostics if d.level == "advisory" and d.kind == "violation"
