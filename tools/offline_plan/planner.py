@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -105,6 +106,25 @@ def _captured_program_output() -> Iterator[_ProgramLog]:
             yield handler
     finally:
         root.removeHandler(handler)
+
+
+def _evict_foreign_modules(project_dir: Path) -> None:
+    """Modules are imported once for all stacks of a run, but two projects may ship a package
+    of the same name: drop a cached module that another folder provided before this project's
+    program imports its own."""
+    folder = project_dir.resolve()
+    local_names = {
+        path.stem if path.suffix == ".py" else path.name
+        for path in folder.iterdir()
+        if (path.suffix == ".py" and path.stem != "__main__") or (path / "__init__.py").is_file()
+    }
+    for name in list(sys.modules):
+        top = name.partition(".")[0]
+        if top not in local_names:
+            continue
+        origin = getattr(sys.modules[name], "__file__", None)
+        if origin is not None and not Path(origin).resolve().is_relative_to(folder):
+            del sys.modules[name]
 
 
 def _reported_keys(error: BaseException) -> list[str]:
@@ -339,6 +359,7 @@ def _plan_stack(
     analyses.prepare(target)
     listener.stack_started(target.full_name)
     program_started = time.perf_counter()
+    _evict_foreign_modules(target.project_dir)
     try:
         with _captured_program_output() as program_log:
             run = run_program(
