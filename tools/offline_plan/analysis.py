@@ -319,7 +319,8 @@ class PolicyAnalysis:
         policy_config_source: str,
         shared_process: bool,
     ) -> None:
-        self.pack_dir = pack_dir
+        # Absolute: programs change the working directory while packs may be started.
+        self.pack_dir = pack_dir.resolve()
         self.policy_config = policy_config
         self.policy_config_source = policy_config_source
         self.shared_process = shared_process

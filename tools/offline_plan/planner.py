@@ -407,7 +407,7 @@ def plan(request: PlanRequest, listener: ProgressListener | None = None) -> Plan
     started = time.perf_counter()
     listener = listener or ProgressListener()
     report = PlanReport(environment=request.selection.environment)
-    discovery = discover(request.stacks_dir, request.selection)
+    discovery = discover(request.stacks_dir.resolve(), request.selection)
     report.errors.extend(discovery.problems)
     listener.planning(len(discovery.targets))
 
