@@ -9,8 +9,10 @@ The spec is the CreateTrainingJob request shape (docs/architecture.md "The train
   in the definition (nested Parallel/Map states included).
 
 One rule covers both orchestrators. Settings whose value is unknown at preview are judged by
-presence only (a subnet id or key ARN computed upstream); a setting that must be checked by
-value (instance type, runtime, spot) and is unknown is reported as "cannot verify".
+presence only (a subnet id or key ARN computed upstream, or a Step Functions `"Key.$"` path
+that takes it from the execution input, which keeps the definition itself known at preview); a
+setting that must be checked by value (instance type, runtime, spot) and is unknown is reported
+as "cannot verify".
 """
 
 from __future__ import annotations

@@ -47,10 +47,12 @@ class FixtureResource:
     props: Mapping[str, Any]
     property_dependencies: Mapping[str, Sequence[str]] = field(default_factory=dict)
     project: str = "retraining"
+    explicit_urn: str | None = None
+    """The engine's URN when captured from a real program (parents make it differ)."""
 
     @property
     def urn(self) -> str:
-        return urn(self.type, self.name, self.project)
+        return self.explicit_urn or urn(self.type, self.name, self.project)
 
 
 @dataclass(frozen=True)

@@ -606,3 +606,30 @@ def test_a_crashing_check_is_a_violation_not_a_crash() -> None:
 def test_exemption_reporters_run_last() -> None:
     names = [policy.name for policy in POLICIES]
     assert names[-2:] == ["policy-exemptions-report", "policy-exemptions-report-stack"]
+
+
+def test_step_functions_spec_may_take_computed_ids_from_the_execution_input(
+    pack: InProcessPack,
+) -> None:
+    spec = fixtures.training_spec()
+    spec["VpcConfig"] = {"Subnets.$": "$.network.subnets", "SecurityGroupIds.$": "$.network.groups"}
+    spec["OutputDataConfig"] = {**spec["OutputDataConfig"], "KmsKeyId.$": "$.network.key"}
+    spec["ResourceConfig"] = {**spec["ResourceConfig"], "VolumeKmsKeyId.$": "$.network.key"}
+    machine = res(
+        STATE_MACHINE,
+        "m",
+        {
+            "definition": fixtures.state_machine_definition(spec),
+            "loggingConfiguration": {"level": "ALL", "logDestination": "arn:x:*"},
+            "tracingConfiguration": {"enabled": True},
+            "tags": TAGS,
+        },
+    )
+    assert pack.analyze(machine) == []
+    dynamic = {**spec, "ResourceConfig.$": "$.resources"}
+    del dynamic["ResourceConfig"]
+    machine = replace(
+        machine, props={**machine.props, "definition": fixtures.state_machine_definition(dynamic)}
+    )
+    found = messages(pack.analyze(machine), "sagemaker-training-hardened")
+    assert any("cannot verify the instance type" in m for m in found)
