@@ -33,8 +33,9 @@ INTRO = f"""# {PACK_NAME}: the CrossGuard policy pack
 pulumi preview --policy-pack ../../policy
 pulumi preview --policy-pack ../../policy \\
   --policy-pack-config ../../policy/policy-config.example.json
-# uploads this folder only, so the pack depends on PyPI packages only:
-pulumi policy publish policy
+# publishes the pack in the current folder (only this folder is uploaded, so the pack
+# depends on PyPI packages only):
+cd policy && pulumi policy publish <organization>
 ```
 
 Offline (no CLI, no AWS account), the planner launches this pack the same way the CLI does:
@@ -107,12 +108,15 @@ def render() -> str:
     for policy in POLICIES:
         doc = policy.doc
         lines += ["", f"### {doc.name}", ""]
-        lines.append(
+        header = (
             f"**Level** {doc.enforcement_level.value} · **severity** {doc.severity.value} · "
             f"**type** {_policy_type(policy)} policy"
         )
-        if doc.resource_types and doc.resource_types != ("*",):
-            lines.append(f" · **resources** {', '.join(f'`{t}`' for t in doc.resource_types)}")
+        if doc.resource_types == ("*",):
+            header += " · **resources** every resource"
+        elif doc.resource_types:
+            header += f" · **resources** {', '.join(f'`{t}`' for t in doc.resource_types)}"
+        lines.append(header)
         lines += ["", f"**What it checks.** {doc.description}", "", f"**Why.** {doc.why}", ""]
         lines.append(f"**How to fix.** {doc.remediation}")
         lines += [
