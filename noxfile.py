@@ -1,7 +1,8 @@
-"""Every task of the monorepo, one command each: `nox -s tests`, `lint`, `plan`, `bench`, `preview`, `up`.
+"""Every task of the monorepo, one command each: `nox -s tests|lint|plan|bench|preview|up`.
 
-`plan` runs offline (no Pulumi CLI, no AWS account); `preview` and `up` need the real Pulumi CLI and
-credentials and walk the stacks in dependency order: network-iam -> notifications -> retraining.
+`plan` runs offline (no Pulumi CLI, no AWS account); `preview` and `up` need the real Pulumi
+CLI and credentials, and walk the stacks in dependency order: network-iam -> notifications ->
+retraining.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ TYPED_PROJECTS = ("stacks/network-iam", "stacks/notifications", "stacks/retraini
 
 def _install(session: nox.Session) -> None:
     session.install("-r", "requirements-dev.txt")
+    # Some machines export PYTHONDONTWRITEBYTECODE=1; then every run recompiles pulumi_aws
+    # (seconds). An empty value lets Python cache bytecode in the session's venv.
+    session.env["PYTHONDONTWRITEBYTECODE"] = ""
 
 
 @nox.session(python=PYTHON)
@@ -41,8 +45,9 @@ def lint(session: nox.Session) -> None:
     _install(session)
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
-    session.run("mypy", "shared/retraining_shared", "tools/offline_plan",
-                env={"MYPYPATH": "shared:tools"})
+    session.run(
+        "mypy", "shared/retraining_shared", "tools/offline_plan", env={"MYPYPATH": "shared:tools"}
+    )
     session.run("mypy", "policy", env={"MYPYPATH": "policy"})
     for project in TYPED_PROJECTS:
         # The project folder is on sys.path when the CLI runs its __main__.py.
@@ -101,10 +106,20 @@ def _walk_stacks(session: nox.Session, command: list[str]) -> None:
     for project, stack in stacks:
         folder = REPO / "stacks" / project
         session.log(f"{project}/{stack}: pulumi {' '.join(command)}")
-        session.run(pulumi, "stack", "select", "--create", stack, "--cwd", str(folder),
-                    external=True)
-        session.run(pulumi, *command, "--stack", stack, "--cwd", str(folder),
-                    "--policy-pack", policy_pack, external=True)
+        session.run(
+            pulumi, "stack", "select", "--create", stack, "--cwd", str(folder), external=True
+        )
+        session.run(
+            pulumi,
+            *command,
+            "--stack",
+            stack,
+            "--cwd",
+            str(folder),
+            "--policy-pack",
+            policy_pack,
+            external=True,
+        )
 
 
 @nox.session(python=False)

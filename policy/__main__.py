@@ -5,7 +5,7 @@ from retraining_policies.catalogue import PACK_DESCRIPTION, PACK_DISPLAY_NAME, P
 
 PolicyPack(
     name=PACK_NAME,
-    policies=POLICIES,
+    policies=[*POLICIES],  # a fresh list typed as the SDK expects (list is invariant)
     enforcement_level=EnforcementLevel.MANDATORY,
     description=PACK_DESCRIPTION,
     display_name=PACK_DISPLAY_NAME,
