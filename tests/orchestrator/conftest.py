@@ -1,186 +1,28 @@
 """Fixtures for the orchestrator tests: a moto account with the team topic and an SQS subscriber,
 AWS-like SageMaker behaviour, and recording of every AWS call the Lambda handler makes.
 
-The retraining stack's package is imported from its project folder, as the Pulumi CLI sees it.
+Shared names, specs and events live in `orchestrator_support` (test modules import them from
+there, never from this file: see that module's docstring).
 """
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
 import json
-import sys
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
-from retraining_shared import naming
-from retraining_shared.arns import ArnBuilder
-
-REPO = Path(__file__).resolve().parents[2]
-RETRAINING_PROJECT = REPO / "stacks" / "retraining"
-if str(RETRAINING_PROJECT) not in sys.path:
-    sys.path.insert(0, str(RETRAINING_PROJECT))
-
-from orchestrator_fakes import (  # noqa: E402 - needs the sys.path entry above for its users
-    ACCOUNT_ID,
-    PARTITION,
+from orchestrator_fakes import AwsLikeSageMaker, CallRecorder
+from orchestrator_support import (
+    GOLDEN_ACTIONS_FILE,
+    JOB_NAME_PREFIX,
     REGION,
-    AwsLikeSageMaker,
-    CallRecorder,
+    TOPIC_ARN,
+    AwsAccount,
+    HandlerClients,
+    moto_account,
+    orchestrator,
+    training_spec,
 )
-from retraining_stack.orchestrator import handler as orchestrator  # noqa: E402
-
-TEAM, MODEL, ENVIRONMENT = "fraud", "scoring", "dev"
-ARNS = ArnBuilder(PARTITION, REGION, ACCOUNT_ID)
-JOB_NAME_PREFIX = naming.training_job_name_prefix(TEAM, MODEL, ENVIRONMENT)
-TOPIC_NAME = naming.notification_topic_name(TEAM, ENVIRONMENT)
-TOPIC_ARN = ARNS.sns_topic(TOPIC_NAME)
-SAGEMAKER_ROLE_ARN = ARNS.iam_role(naming.sagemaker_execution_role_name(TEAM, ENVIRONMENT))
-DATA_BUCKET = naming.data_bucket_name(TEAM, ENVIRONMENT, ACCOUNT_ID)
-ARTIFACT_BUCKET = naming.artifact_bucket_name(TEAM, ENVIRONMENT, ACCOUNT_ID)
-GOLDEN_ACTIONS_FILE = Path(__file__).with_name("lambda_orchestrator_iam_actions.json")
-
-
-def training_spec() -> dict[str, Any]:
-    """A realistic hardened spec, as the stack renders it (spot, checkpoints, isolation, tags)."""
-    return {
-        "AlgorithmSpecification": {
-            "TrainingImage": f"{ACCOUNT_ID}.dkr.ecr.{REGION}.amazonaws.com/{TEAM}-xgboost:1.7-1",
-            "TrainingInputMode": "File",
-        },
-        "RoleArn": SAGEMAKER_ROLE_ARN,
-        "InputDataConfig": [
-            {
-                "ChannelName": "train",
-                "DataSource": {
-                    "S3DataSource": {
-                        "S3DataType": "S3Prefix",
-                        "S3Uri": f"s3://{DATA_BUCKET}/{MODEL}/train/",
-                        "S3DataDistributionType": "FullyReplicated",
-                    }
-                },
-                "InputMode": "File",
-                "ContentType": "text/csv",
-            }
-        ],
-        "OutputDataConfig": {"S3OutputPath": f"s3://{ARTIFACT_BUCKET}/{MODEL}/output/"},
-        "ResourceConfig": {
-            "InstanceType": "ml.m5.xlarge",
-            "InstanceCount": 1,
-            "VolumeSizeInGB": 30,
-        },
-        "StoppingCondition": {"MaxRuntimeInSeconds": 3600, "MaxWaitTimeInSeconds": 7200},
-        "EnableManagedSpotTraining": True,
-        "CheckpointConfig": {"S3Uri": f"s3://{ARTIFACT_BUCKET}/{MODEL}/checkpoints/"},
-        "EnableNetworkIsolation": True,
-        "EnableInterContainerTrafficEncryption": True,
-        "HyperParameters": {"max_depth": "6", "eta": "0.2", "num_round": "100"},
-        "Environment": {"LOG_LEVEL": "info"},
-        "Tags": [
-            {"Key": "environment", "Value": ENVIRONMENT},
-            {"Key": "managed-by", "Value": "pulumi"},
-            {"Key": "model", "Value": MODEL},
-            {"Key": "team", "Value": TEAM},
-        ],
-    }
-
-
-def scheduled_event(
-    time: str = "2026-11-26T06:00:00Z", event_id: str = "7bf73129"
-) -> dict[str, Any]:
-    """An EventBridge rule "Scheduled Event", as delivered to a Lambda target."""
-    return {
-        "version": "0",
-        "id": event_id,
-        "detail-type": "Scheduled Event",
-        "source": "aws.events",
-        "account": ACCOUNT_ID,
-        "time": time,
-        "region": REGION,
-        "resources": [ARNS.events_rule(naming.schedule_rule_name(TEAM, MODEL, ENVIRONMENT))],
-        "detail": {},
-    }
-
-
-def scheduler_invocation(scheduled_time: str = "2026-11-26T06:00:00Z") -> dict[str, Any]:
-    """The Scheduler target input after Scheduler substituted its context attributes."""
-    schedule_arn = (
-        f"arn:{PARTITION}:scheduler:{REGION}:{ACCOUNT_ID}:schedule/default/"
-        f"{naming.schedule_name(TEAM, MODEL, ENVIRONMENT)}"
-    )
-    rendered = (
-        orchestrator.scheduler_target_input()
-        .replace("<aws.scheduler.scheduled-time>", scheduled_time)
-        .replace("<aws.scheduler.schedule-arn>", schedule_arn)
-        .replace("<aws.scheduler.execution-id>", "d32c5kddcf5bb8c3")
-        .replace("<aws.scheduler.attempt-number>", "1")
-    )
-    event: dict[str, Any] = json.loads(rendered)
-    return event
-
-
-@dataclasses.dataclass
-class FakeLambdaContext:
-    aws_request_id: str = "8f5a7c1e-0000-4000-8000-000000000001"
-    remaining_millis: int = 300_000
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_millis
-
-
-@dataclasses.dataclass
-class Notification:
-    subject: str | None
-    body: Any
-    attributes: dict[str, str]
-
-
-@dataclasses.dataclass
-class AwsAccount:
-    """A moto account with the team topic and an SQS queue subscribed to it."""
-
-    topic_arn: str
-    queue_url: str
-    sqs: Any
-    sagemaker: Any
-
-    def notifications(self) -> list[Notification]:
-        """Every message delivered to the subscriber so far (consumed)."""
-        received: list[Notification] = []
-        while True:
-            batch = self.sqs.receive_message(
-                QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
-            ).get("Messages", [])
-            if not batch:
-                return received
-            for message in batch:
-                envelope = json.loads(message["Body"])
-                text = envelope["Message"]
-                try:
-                    body: Any = json.loads(text)
-                except json.JSONDecodeError:
-                    body = text
-                received.append(
-                    Notification(
-                        subject=envelope.get("Subject"),
-                        body=body,
-                        attributes={
-                            name: attribute["Value"]
-                            for name, attribute in envelope.get("MessageAttributes", {}).items()
-                        },
-                    )
-                )
-                self.sqs.delete_message(
-                    QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"]
-                )
-
-    def training_job_names(self) -> list[str]:
-        summaries = self.sagemaker.list_training_jobs()["TrainingJobSummaries"]
-        return sorted(summary["TrainingJobName"] for summary in summaries)
 
 
 @pytest.fixture(autouse=True)
@@ -194,23 +36,6 @@ def aws_like_sagemaker(monkeypatch: pytest.MonkeyPatch) -> AwsLikeSageMaker:
     fake = AwsLikeSageMaker()
     fake.install(monkeypatch)
     return fake
-
-
-@contextlib.contextmanager
-def moto_account(config: Any = None) -> Iterator[AwsAccount]:
-    with mock_aws(config=config):
-        sns = boto3.client("sns", region_name=REGION)
-        sqs = boto3.client("sqs", region_name=REGION)
-        topic_arn = sns.create_topic(Name=TOPIC_NAME)["TopicArn"]
-        assert topic_arn == TOPIC_ARN
-        queue_url = sqs.create_queue(QueueName=f"{TEAM}-{ENVIRONMENT}-notification-inbox")[
-            "QueueUrl"
-        ]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
-            "Attributes"
-        ]["QueueArn"]
-        sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
-        yield AwsAccount(topic_arn, queue_url, sqs, boto3.client("sagemaker", region_name=REGION))
 
 
 @pytest.fixture
@@ -246,12 +71,6 @@ def session_recorder() -> Iterator[CallRecorder]:
             f"the handler made AWS calls needing {sorted(unexpected)}, which "
             f"{GOLDEN_ACTIONS_FILE.name} does not list"
         )
-
-
-@dataclasses.dataclass
-class HandlerClients:
-    clients: orchestrator.AwsClients
-    recorder: CallRecorder
 
 
 @pytest.fixture

@@ -10,17 +10,6 @@ import random
 from typing import Any
 
 import pytest
-from conftest import (
-    JOB_NAME_PREFIX,
-    SAGEMAKER_ROLE_ARN,
-    TOPIC_ARN,
-    AwsAccount,
-    FakeLambdaContext,
-    HandlerClients,
-    scheduled_event,
-    scheduler_invocation,
-    training_spec,
-)
 from hypothesis import given
 from hypothesis import strategies as st
 from orchestrator_fakes import (
@@ -35,6 +24,17 @@ from orchestrator_fakes import (
     throttling,
     training_job_arn,
     validation_error,
+)
+from orchestrator_support import (
+    JOB_NAME_PREFIX,
+    SAGEMAKER_ROLE_ARN,
+    TOPIC_ARN,
+    AwsAccount,
+    FakeLambdaContext,
+    HandlerClients,
+    scheduled_event,
+    scheduler_invocation,
+    training_spec,
 )
 from retraining_stack.orchestrator import handler as orchestrator
 

@@ -21,7 +21,17 @@ from typing import Any
 
 import boto3
 import pytest
-from conftest import (
+from orchestrator_fakes import (
+    AwsLikeSageMaker,
+    CallRecorder,
+    IamRequest,
+    allowing_statements,
+    iam_requests,
+    policy_actions,
+    training_job_arn,
+    validation_error,
+)
+from orchestrator_support import (
     ARNS,
     ENVIRONMENT,
     GOLDEN_ACTIONS_FILE,
@@ -34,18 +44,9 @@ from conftest import (
     AwsAccount,
     FakeLambdaContext,
     HandlerClients,
+    execution_input,
     scheduled_event,
     training_spec,
-)
-from orchestrator_fakes import (
-    AwsLikeSageMaker,
-    CallRecorder,
-    IamRequest,
-    allowing_statements,
-    iam_requests,
-    policy_actions,
-    training_job_arn,
-    validation_error,
 )
 from retraining_shared import iam, naming
 from retraining_stack import state_machine
@@ -173,7 +174,9 @@ def test_lambda_role_refuses_what_the_handler_never_needs(request_: IamRequest) 
 
 
 def deployed_definition() -> dict[str, Any]:
-    return state_machine.build_definition(training_spec(), TOPIC_ARN, JOB_NAME_PREFIX, sync=True)
+    return state_machine.build_definition(
+        training_spec(), TOPIC_ARN, JOB_NAME_PREFIX, volume_kms_key=True, sync=True
+    )
 
 
 def test_step_functions_role_grants_exactly_the_integrations_logging_and_tracing() -> None:
@@ -247,7 +250,7 @@ def interpreter_calls(sfn_aws: AwsAccount) -> CallRecorder:
 
 def _run_execution(execution_input: dict[str, Any]) -> str:
     definition = state_machine.build_definition(
-        training_spec(), TOPIC_ARN, JOB_NAME_PREFIX, sync=False
+        training_spec(), TOPIC_ARN, JOB_NAME_PREFIX, volume_kms_key=True, sync=False
     )
     sfn = boto3.client("stepfunctions", region_name=REGION)
     arn = sfn.create_state_machine(
@@ -280,7 +283,7 @@ def test_calls_made_while_executing_are_allowed_by_the_step_functions_role(
         aws_like_sagemaker.fail_next("CreateTrainingJob", validation_error("bad image"))
     interpreter_calls.calls.clear()
 
-    status = _run_execution({"time": "2026-11-26T06:00:00Z"})
+    status = _run_execution(execution_input())
 
     assert status == {"started": "SUCCEEDED", "duplicate": "SUCCEEDED", "failed": "FAILED"}[path]
     integration_calls = [c for c in interpreter_calls.calls if c.service != "states"]

@@ -12,9 +12,9 @@ import re
 from typing import Any
 
 import pytest
-from conftest import ACCOUNT_ID, JOB_NAME_PREFIX, REGION, SAGEMAKER_ROLE_ARN
 from moto.events.models import EventPattern
 from orchestrator_fakes import MissingPathRendering, apply_input_transformer, training_job_arn
+from orchestrator_support import ACCOUNT_ID, JOB_NAME_PREFIX, REGION, SAGEMAKER_ROLE_ARN
 from retraining_stack import notification_events
 
 JOB_NAME = f"{JOB_NAME_PREFIX}202611260600"

@@ -2,7 +2,9 @@
 
 moto executes request/response SageMaker tasks but not `.sync` (BRIEF §4), so executions use
 `build_definition(..., sync=False)`; the `.sync` definition is checked for the one difference.
-Each test runs one execution (see the `sfn_aws` fixture).
+Each test runs one execution (see the `sfn_aws` fixture). Executions get the input the schedule
+targets produce: the occurrence's `time` plus `trainingInfrastructure` (subnets, security group,
+KMS key), which the definition passes to CreateTrainingJob with JSONPath parameters.
 """
 
 from __future__ import annotations
@@ -15,15 +17,6 @@ from typing import Any
 
 import boto3
 import pytest
-from conftest import (
-    JOB_NAME_PREFIX,
-    REGION,
-    SAGEMAKER_ROLE_ARN,
-    TOPIC_ARN,
-    AwsAccount,
-    scheduled_event,
-    training_spec,
-)
 from orchestrator_fakes import (
     ACCOUNT_ID,
     AwsLikeSageMaker,
@@ -31,11 +24,28 @@ from orchestrator_fakes import (
     training_job_arn,
     validation_error,
 )
+from orchestrator_support import (
+    JOB_NAME_PREFIX,
+    KMS_KEY_ARN,
+    REGION,
+    SAGEMAKER_ROLE_ARN,
+    SECURITY_GROUP_IDS,
+    SUBNET_IDS,
+    TOPIC_ARN,
+    TRAINING_INFRASTRUCTURE,
+    AwsAccount,
+    execution_input,
+    scheduled_event,
+    training_spec,
+)
 from retraining_stack import state_machine
 from retraining_stack.orchestrator import handler as orchestrator
 
 JOB_NAME = f"{JOB_NAME_PREFIX}202611260600"
 STATE_MACHINE_ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/fraud-dev-sfn-orchestrator"
+INFRASTRUCTURE = state_machine.training_infrastructure(
+    subnet_ids=SUBNET_IDS, security_group_ids=SECURITY_GROUP_IDS, kms_key_arn=KMS_KEY_ARN
+)
 
 
 def execute(definition: dict[str, Any], execution_input: Any) -> dict[str, Any]:
@@ -67,15 +77,17 @@ def entered_states(described: dict[str, Any]) -> list[str]:
     ]
 
 
-def definition(sync: bool = False) -> dict[str, Any]:
-    return state_machine.build_definition(training_spec(), TOPIC_ARN, JOB_NAME_PREFIX, sync=sync)
+def definition(sync: bool = False, volume_kms_key: bool = True) -> dict[str, Any]:
+    return state_machine.build_definition(
+        training_spec(), TOPIC_ARN, JOB_NAME_PREFIX, volume_kms_key=volume_kms_key, sync=sync
+    )
 
 
 # --- Executed paths ------------------------------------------------------------------------------
 
 
 def test_success_path_starts_the_job_and_notifies(sfn_aws: AwsAccount) -> None:
-    described = execute(definition(), {"time": "2026-11-26T06:00:00Z"})
+    described = execute(definition(), execution_input())
 
     assert described["status"] == "SUCCEEDED", described.get("cause")
     assert json.loads(described["output"]) == {
@@ -94,8 +106,12 @@ def test_success_path_starts_the_job_and_notifies(sfn_aws: AwsAccount) -> None:
     job = sfn_aws.sagemaker.describe_training_job(TrainingJobName=JOB_NAME)
     spec = training_spec()
     assert spec["AlgorithmSpecification"].items() <= job["AlgorithmSpecification"].items()
-    for key in ("RoleArn", "InputDataConfig", "OutputDataConfig", "StoppingCondition"):
+    for key in ("RoleArn", "InputDataConfig", "StoppingCondition"):
         assert job[key] == spec[key]
+    # The ids came from the execution input, not from the definition.
+    assert job["VpcConfig"] == {"Subnets": SUBNET_IDS, "SecurityGroupIds": SECURITY_GROUP_IDS}
+    assert job["OutputDataConfig"] == {**spec["OutputDataConfig"], "KmsKeyId": KMS_KEY_ARN}
+    assert job["ResourceConfig"] == {**spec["ResourceConfig"], "VolumeKmsKeyId": KMS_KEY_ARN}
     assert sfn_aws.sagemaker.list_tags(ResourceArn=training_job_arn(JOB_NAME))["Tags"] == [
         *spec["Tags"],
         {"Key": "training-job-name-prefix", "Value": JOB_NAME_PREFIX},
@@ -117,6 +133,24 @@ def test_success_path_starts_the_job_and_notifies(sfn_aws: AwsAccount) -> None:
     }
 
 
+def test_local_storage_instances_get_the_output_key_only(sfn_aws: AwsAccount) -> None:
+    # ml.g5 trains on NVMe instance storage: CreateTrainingJob rejects a VolumeKmsKeyId for it.
+    spec = training_spec()
+    spec["ResourceConfig"]["InstanceType"] = "ml.g5.2xlarge"
+    built = state_machine.build_definition(
+        spec, TOPIC_ARN, JOB_NAME_PREFIX, volume_kms_key=False, sync=False
+    )
+
+    described = execute(built, execution_input())
+
+    assert described["status"] == "SUCCEEDED", described.get("cause")
+    job = sfn_aws.sagemaker.describe_training_job(TrainingJobName=JOB_NAME)
+    assert job["ResourceConfig"] == spec["ResourceConfig"]
+    assert "VolumeKmsKeyId" not in job["ResourceConfig"]
+    assert job["OutputDataConfig"]["KmsKeyId"] == KMS_KEY_ARN
+    assert job["VpcConfig"] == {"Subnets": SUBNET_IDS, "SecurityGroupIds": SECURITY_GROUP_IDS}
+
+
 @pytest.mark.parametrize(
     "time_",
     ["2026-11-26T06:00:43Z", "2026-02-28T23:59:00.250Z", "2027-01-01T00:00:00Z"],
@@ -126,7 +160,7 @@ def test_the_state_machine_names_jobs_exactly_like_the_lambda(
 ) -> None:
     import datetime as dt
 
-    described = execute(definition(), {"time": time_})
+    described = execute(definition(), execution_input(time_))
 
     expected = orchestrator.job_name_for(JOB_NAME_PREFIX, dt.datetime.fromisoformat(time_))
     output = json.loads(described["output"])
@@ -143,7 +177,7 @@ def test_failure_path_publishes_the_error_and_cause_then_fails(
     message = f"Could not assume role {SAGEMAKER_ROLE_ARN}. Please ensure that the role exists."
     aws_like_sagemaker.fail_next("CreateTrainingJob", validation_error(message))
 
-    described = execute(definition(), {"time": "2026-11-26T06:00:00Z"})
+    described = execute(definition(), execution_input())
 
     assert described["status"] == "FAILED"
     assert described["error"] == "RetrainingFailed"
@@ -168,7 +202,7 @@ def test_duplicate_delivery_of_an_occurrence_ends_quietly(sfn_aws: AwsAccount) -
     spec = training_spec()
     sfn_aws.sagemaker.create_training_job(TrainingJobName=JOB_NAME, **spec)
 
-    described = execute(definition(), {"time": "2026-11-26T06:00:00Z"})
+    described = execute(definition(), execution_input())
 
     assert described["status"] == "SUCCEEDED", described.get("cause")
     assert json.loads(described["output"]) == {
@@ -187,18 +221,44 @@ def test_duplicate_delivery_of_an_occurrence_ends_quietly(sfn_aws: AwsAccount) -
     assert sfn_aws.notifications() == []
 
 
+OTHER_ACCOUNT_KEY = KMS_KEY_ARN.replace(ACCOUNT_ID, "210987654321")
+
+
 @pytest.mark.parametrize(
-    "execution_input",
+    "malformed",
     [
-        {"tim": "2026-11-26T06:00:00Z"},
-        {"time": "2026-11-26 06:00"},
-        {"time": 1764136800},
-        {"time": "2026-11-26T06:00:00+00:00"},  # EventBridge and Scheduler always send Z
+        {"tim": "2026-11-26T06:00:00Z", "trainingInfrastructure": INFRASTRUCTURE},
+        execution_input("2026-11-26 06:00"),
+        {"time": 1764136800, "trainingInfrastructure": INFRASTRUCTURE},
+        execution_input("2026-11-26T06:00:00+00:00"),  # EventBridge and Scheduler always send Z
+        {"time": "2026-11-26T06:00:00Z"},  # a hand-started execution without the ids
+        scheduled_event(),  # a rule target wired without the input transformer
+        execution_input(subnetIds=[]),
+        execution_input(subnetIds=SUBNET_IDS[0]),  # a string, not a list
+        execution_input(securityGroupIds=["default"]),
+        execution_input(kmsKeyArn=None),
+        execution_input(kmsKeyArn="alias/aws/sagemaker"),
+        execution_input(kmsKeyArn=OTHER_ACCOUNT_KEY),
+        execution_input(kmsKeyArn=KMS_KEY_ARN.replace(REGION, "eu-west-1")),
     ],
-    ids=["misspelled-key", "not-iso", "a-number", "offset-not-z"],
+    ids=[
+        "misspelled-key",
+        "not-iso",
+        "a-number",
+        "offset-not-z",
+        "no-infrastructure",
+        "untransformed-scheduled-event",
+        "no-subnets",
+        "subnets-not-a-list",
+        "security-group-name",
+        "no-kms-key",
+        "kms-alias",
+        "kms-key-of-another-account",
+        "kms-key-of-another-region",
+    ],
 )
-def test_malformed_input_is_reported_not_dropped(execution_input: Any, sfn_aws: AwsAccount) -> None:
-    described = execute(definition(), execution_input)
+def test_malformed_input_is_reported_not_dropped(malformed: Any, sfn_aws: AwsAccount) -> None:
+    described = execute(definition(), malformed)
 
     assert described["status"] == "FAILED"
     assert described["error"] == "RetrainingFailed"
@@ -206,7 +266,8 @@ def test_malformed_input_is_reported_not_dropped(execution_input: Any, sfn_aws: 
     [notice] = sfn_aws.notifications()
     assert notice.body["error"] == "RetrainingInputInvalid"
     assert notice.body["trainingJobName"] is None
-    assert json.dumps(execution_input, separators=(",", ":")) in notice.body["cause"]
+    assert "trainingInfrastructure" in notice.body["cause"]
+    assert json.dumps(malformed, separators=(",", ":")) in notice.body["cause"]
     assert sfn_aws.training_job_names() == []
 
 
@@ -226,7 +287,7 @@ def test_a_failed_sync_job_is_not_mistaken_for_a_duplicate(sfn_aws: AwsAccount) 
         "Next": "ClassifyFailure",
     }
 
-    described = execute(probe, {"time": "2026-11-26T06:00:00Z"})
+    described = execute(probe, execution_input())
 
     assert described["status"] == "FAILED"
     assert "DescribeExistingTrainingJob" not in entered_states(described)
@@ -234,24 +295,18 @@ def test_a_failed_sync_job_is_not_mistaken_for_a_duplicate(sfn_aws: AwsAccount) 
     assert notice.body["error"] == "States.TaskFailed"
 
 
-def test_an_untransformed_scheduled_event_is_accepted_too(sfn_aws: AwsAccount) -> None:
-    # The input only needs a top-level "time": a rule target wired without the input
-    # transformer still starts the right job instead of failing.
-    described = execute(definition(), scheduled_event())
-
-    assert described["status"] == "SUCCEEDED", described.get("cause")
-    assert json.loads(described["output"])["trainingJobName"] == JOB_NAME
-
-
 def test_rule_and_scheduler_targets_produce_the_execution_input() -> None:
-    paths, template = state_machine.rule_target_input_transformer()
-    assert apply_input_transformer(paths, template, scheduled_event()) == {
-        "time": "2026-11-26T06:00:00Z"
-    }
-    scheduler_input = state_machine.scheduler_target_input().replace(
+    paths, template = state_machine.rule_target_input_transformer(INFRASTRUCTURE)
+    assert apply_input_transformer(paths, template, scheduled_event()) == execution_input()
+    scheduler_input = state_machine.scheduler_target_input(INFRASTRUCTURE).replace(
         "<aws.scheduler.scheduled-time>", "2026-11-26T06:00:00Z"
     )
-    assert json.loads(scheduler_input) == {"time": "2026-11-26T06:00:00Z"}
+    assert json.loads(scheduler_input) == execution_input()
+
+
+def test_the_execution_input_contract_names() -> None:
+    # README "Starting an execution by hand" documents these names for operators.
+    assert INFRASTRUCTURE == TRAINING_INFRASTRUCTURE
 
 
 # --- The definition as deployed ------------------------------------------------------------------
@@ -264,7 +319,8 @@ def test_deployed_definition_uses_sync_and_carries_the_spec_as_parameters() -> N
     task = synced["States"]["StartTrainingJob"]
     assert task["Resource"] == "arn:aws:states:::sagemaker:createTrainingJob.sync"
     spec = training_spec()
-    # The policy pack reads the spec from here: every spec key unchanged, plus the name and tags.
+    # The policy pack reads the spec from here: every spec key unchanged, plus the name, tags and
+    # the provider-computed ids as paths into the execution input.
     parameters = copy.deepcopy(task["Parameters"])
     assert parameters.pop("TrainingJobName.$") == "$.trainingJobName"
     assert parameters.pop("Tags") == [
@@ -272,6 +328,14 @@ def test_deployed_definition_uses_sync_and_carries_the_spec_as_parameters() -> N
         {"Key": "training-job-name-prefix", "Value": JOB_NAME_PREFIX},
         {"Key": "scheduled-occurrence", "Value.$": "$.scheduledOccurrence"},
     ]
+    assert parameters.pop("VpcConfig") == {
+        "Subnets.$": "$.trainingInfrastructure.subnetIds",
+        "SecurityGroupIds.$": "$.trainingInfrastructure.securityGroupIds",
+    }
+    assert parameters["OutputDataConfig"].pop("KmsKeyId.$") == "$.trainingInfrastructure.kmsKeyArn"
+    assert parameters["ResourceConfig"].pop("VolumeKmsKeyId.$") == (
+        "$.trainingInfrastructure.kmsKeyArn"
+    )
     assert parameters == spec
     # The test-only variant differs in the integration and the success wording only.
     assert (
@@ -284,6 +348,19 @@ def test_deployed_definition_uses_sync_and_carries_the_spec_as_parameters() -> N
     for name in synced["States"]:
         if name not in {"StartTrainingJob", "NotifySuccess", "Succeeded"}:
             assert synced["States"][name] == request_response["States"][name], name
+
+
+def test_the_definition_holds_no_infrastructure_value() -> None:
+    # Known at preview whatever network-iam computes: nothing of INFRASTRUCTURE is inside, and
+    # the volume key path is left out for local-storage instance types.
+    text = json.dumps(definition(sync=True))
+    for value in [*SUBNET_IDS, *SECURITY_GROUP_IDS, KMS_KEY_ARN]:
+        assert value not in text
+    without_volume_key = definition(sync=True, volume_kms_key=False)
+    resource_config = without_volume_key["States"]["StartTrainingJob"]["Parameters"][
+        "ResourceConfig"
+    ]
+    assert resource_config == training_spec()["ResourceConfig"]
 
 
 def test_retries_cover_quota_and_throttling_but_never_rerun_a_failed_job() -> None:
@@ -312,12 +389,20 @@ def test_topic_and_partition_come_from_the_topic_arn() -> None:
     spec = training_spec()
     spec["RoleArn"] = "arn:aws-cn:iam::123456789012:role/fraud-dev-sagemaker-execution"
 
-    built = state_machine.build_definition(spec, china_topic, JOB_NAME_PREFIX)
+    built = state_machine.build_definition(spec, china_topic, JOB_NAME_PREFIX, volume_kms_key=True)
 
     tasks = [s for s in built["States"].values() if s["Type"] == "Task"]
     assert {t["Resource"].split(":")[1] for t in tasks} == {"aws-cn"}
     publishes = [t for t in tasks if t["Resource"].endswith(":sns:publish")]
     assert {t["Parameters"]["TopicArn"] for t in publishes} == {china_topic}
+    # The execution input's KMS key must be one of the deployment's account and region.
+    [check] = built["States"]["CheckInput"]["Choices"]
+    key_shapes = [
+        c["StringMatches"]
+        for c in check["And"]
+        if c["Variable"] == "$.trainingInfrastructure.kmsKeyArn" and "StringMatches" in c
+    ]
+    assert key_shapes == ["arn:aws-cn:kms:cn-north-1:123456789012:key/*"]
 
 
 def test_bad_inputs_are_all_reported_before_anything_is_built() -> None:
@@ -326,7 +411,9 @@ def test_bad_inputs_are_all_reported_before_anything_is_built() -> None:
     del spec["RoleArn"]
 
     with pytest.raises(state_machine.StateMachineDefinitionError) as raised:
-        state_machine.build_definition(spec, "arn:aws:sns:us-east-1:1:t", "Fraud_scoring")
+        state_machine.build_definition(
+            spec, "arn:aws:sns:us-east-1:1:t", "Fraud_scoring", volume_kms_key=True
+        )
 
     assert [problem.field for problem in raised.value.problems] == [
         "training_spec.TrainingJobName",
@@ -334,6 +421,24 @@ def test_bad_inputs_are_all_reported_before_anything_is_built() -> None:
         "topic_arn",
         "job_name_prefix",
     ]
+
+
+def test_a_spec_that_sets_the_infrastructure_itself_is_rejected() -> None:
+    # One source of truth: the ids come from the execution input only.
+    spec = training_spec()
+    spec["VpcConfig"] = {"Subnets": SUBNET_IDS, "SecurityGroupIds": SECURITY_GROUP_IDS}
+    spec["OutputDataConfig"]["KmsKeyId"] = KMS_KEY_ARN
+    spec["ResourceConfig"]["VolumeKmsKeyId.$"] = "$.somewhereElse"
+
+    with pytest.raises(state_machine.StateMachineDefinitionError) as raised:
+        state_machine.build_definition(spec, TOPIC_ARN, JOB_NAME_PREFIX, volume_kms_key=True)
+
+    assert [problem.field for problem in raised.value.problems] == [
+        "training_spec.VpcConfig",
+        "training_spec.OutputDataConfig.KmsKeyId",
+        "training_spec.ResourceConfig.VolumeKmsKeyId.$",
+    ]
+    assert "trainingInfrastructure" in str(raised.value)
 
 
 def test_required_iam_actions_follow_the_integrations_used() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ from pydantic import ValidationError
 RETRAINING = Path(__file__).parents[2] / "stacks" / "retraining"
 sys.path.insert(0, str(RETRAINING))
 
-from retraining_stack import training_spec  # noqa: E402
+from retraining_stack import state_machine, training_spec  # noqa: E402
 from retraining_stack.config import (  # noqa: E402
     RetrainingSettings,
     TrainingSettings,
@@ -135,7 +134,7 @@ def test_without_spot_there_is_no_max_wait_and_no_checkpoint() -> None:
         ),
     ],
 )
-def test_the_handler_and_the_state_machine_accept_the_rendered_spec(
+def test_the_handler_and_the_state_machine_send_the_same_request(
     settings: TrainingSettings,
 ) -> None:
     spec = render_training_spec(settings, model="scoring", targets=TARGETS, resource_tags=TAGS)
@@ -146,15 +145,11 @@ def test_the_handler_and_the_state_machine_accept_the_rendered_spec(
         kms_key_arn="arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
     )
     volume_key = training_spec.sends_volume_kms_key(settings)
-    complete = training_spec.complete_training_spec(spec, network, volume_kms_key=volume_key)
-    assert handler.validate_training_spec(complete) == []
-    # The Lambda path reaches the same request through the handler's merge.
+    prefix = "fraud-scoring-dev-"
+    topic_arn = "arn:aws:sns:us-east-1:123456789012:fraud-dev-retraining-notifications"
+    # Lambda: the provider values travel in variables the handler merges.
     variables = training_spec.lambda_environment(
-        spec,
-        network,
-        job_name_prefix="fraud-scoring-dev-",
-        topic_arn="arn:aws:sns:us-east-1:123456789012:fraud-dev-retraining-notifications",
-        volume_kms_key=volume_key,
+        spec, network, job_name_prefix=prefix, topic_arn=topic_arn, volume_kms_key=volume_key
     )
     event = {
         "source": "aws.events",
@@ -162,12 +157,42 @@ def test_the_handler_and_the_state_machine_accept_the_rendered_spec(
         "time": "2026-11-27T06:00:00Z",
     }
     config, occurrence = handler.parse_invocation(event, variables)
-    request = handler.build_create_training_job_request(config, occurrence)
-    expected = json.loads(json.dumps(complete))
-    expected["TrainingJobName"] = "fraud-scoring-dev-202611270600"
-    assert {k: v for k, v in request.items() if k != "Tags"} == {
-        k: v for k, v in expected.items() if k != "Tags"
+    lambda_request = handler.build_create_training_job_request(config, occurrence)
+    # Step Functions: the same values travel in the execution input the Task's paths read.
+    definition = state_machine.build_definition(spec, topic_arn, prefix, volume_kms_key=volume_key)
+    state = {
+        "trainingJobName": "fraud-scoring-dev-202611270600",
+        "scheduledOccurrence": "2026-11-27T06:00:00Z",
+        "trainingInfrastructure": state_machine.training_infrastructure(
+            subnet_ids=network.subnet_ids,
+            security_group_ids=network.security_group_ids,
+            kms_key_arn=network.kms_key_arn,
+        ),
     }
+    parameters = definition["States"]["StartTrainingJob"]["Parameters"]
+    state_machine_request = _resolve_paths(parameters, state)
+    assert {k: v for k, v in state_machine_request.items() if k != "Tags"} == {
+        k: v for k, v in lambda_request.items() if k != "Tags"
+    }
+    assert ("VolumeKmsKeyId" in state_machine_request["ResourceConfig"]) is volume_key
+
+
+def _resolve_paths(template: Any, state: dict[str, Any]) -> Any:
+    """ASL Parameters with `"Key.$": "$.a.b"` paths, resolved against `state`."""
+    if isinstance(template, list):
+        return [_resolve_paths(item, state) for item in template]
+    if not isinstance(template, dict):
+        return template
+    resolved: dict[str, Any] = {}
+    for key, value in template.items():
+        if key.endswith(".$"):
+            found: Any = state
+            for part in value.removeprefix("$.").split("."):
+                found = found[part]
+            resolved[key.removesuffix(".$")] = found
+        else:
+            resolved[key] = _resolve_paths(value, state)
+    return resolved
 
 
 def test_hyperparameters_become_strings() -> None:

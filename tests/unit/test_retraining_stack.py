@@ -129,6 +129,16 @@ def resource(run: StackRun, type_token: str, name: str) -> Any:
     return next(r for r in run.resources if r.type == type_token and r.name == name)
 
 
+def infrastructure(upstream: Upstream, team: str) -> dict[str, Any]:
+    """The state machine execution input's `trainingInfrastructure`, from network-iam's exports."""
+    network = upstream.network.plain_outputs()
+    return {
+        "subnetIds": network["private_subnet_ids"],
+        "securityGroupIds": [network["training_security_group_id"]],
+        "kmsKeyArn": network["team_kms_key_arns"][team],
+    }
+
+
 def arn(service: str, resource_path: str) -> str:
     return f"arn:aws:{service}:{REGION}:{ACCOUNT}:{resource_path}"
 
@@ -178,8 +188,12 @@ def test_schedule_reaches_the_orchestrator_with_retries_and_dead_letter_queue(
             assert permission["function"] == f"{BASE}-orchestrator"
             assert permission["action"] == "lambda:InvokeFunction"
         else:
-            paths, template = state_machine.rule_target_input_transformer()
+            # The occurrence from the event, network-iam's ids as literal JSON.
+            paths, template = state_machine.rule_target_input_transformer(
+                infrastructure(deployed, "fraud")
+            )
             assert target["inputTransformer"] == {"inputPaths": paths, "inputTemplate": template}
+            assert paths == {"time": "$.time"}
             assert target["roleArn"] == team["schedule_invoker_role_arn"]
             assert not run.of_type(PERMISSION)
     else:
@@ -202,10 +216,15 @@ def test_schedule_reaches_the_orchestrator_with_retries_and_dead_letter_queue(
         expected_input = (
             handler.scheduler_target_input()
             if orchestrator == "lambda"
-            else state_machine.scheduler_target_input()
+            else state_machine.scheduler_target_input(infrastructure(deployed, "fraud"))
         )
         assert target["input"] == expected_input
         assert "<aws.scheduler.scheduled-time>" in target["input"]
+        if orchestrator == "stepfunctions":
+            assert json.loads(target["input"]) == {
+                "time": "<aws.scheduler.scheduled-time>",
+                "trainingInfrastructure": infrastructure(deployed, "fraud"),
+            }
         # Scheduler invokes with its execution role: no resource policy on the function.
         assert not run.of_type(PERMISSION)
 
@@ -466,12 +485,11 @@ def test_instance_types_with_local_storage_get_no_volume_key(deployed: Upstream)
     assert variables["TRAINING_KMS_KEY_ARN"].startswith("arn:aws:kms:")
 
 
-def test_step_functions_orchestrator_logs_traces_and_runs_the_complete_spec(
+def test_step_functions_orchestrator_logs_traces_and_takes_the_ids_from_the_execution_input(
     deployed: Upstream,
 ) -> None:
     run = run_retraining(deployed, CHURN, preview=False)
     team = deployed.team("churn")
-    network = deployed.network.plain_outputs()
     machine = one(run, STATE_MACHINE, "churn-forecast-dev-orchestrator")
     assert machine["roleArn"] == team["step_functions_orchestrator_role_arn"]
     assert machine["type"] == "STANDARD"
@@ -493,13 +511,20 @@ def test_step_functions_orchestrator_logs_traces_and_runs_the_complete_spec(
         if state.get("Resource", "").endswith(":sagemaker:createTrainingJob.sync")
     ]
     parameters = task["Parameters"]
+    # network-iam's ids are read from the execution input, which the schedule target supplies;
+    # none of them is in the definition.
+    ids = infrastructure(deployed, "churn")
+    for value in [*ids["subnetIds"], *ids["securityGroupIds"], ids["kmsKeyArn"]]:
+        assert value not in machine["definition"]
     assert parameters["VpcConfig"] == {
-        "Subnets": network["private_subnet_ids"],
-        "SecurityGroupIds": [network["training_security_group_id"]],
+        "Subnets.$": "$.trainingInfrastructure.subnetIds",
+        "SecurityGroupIds.$": "$.trainingInfrastructure.securityGroupIds",
     }
-    assert parameters["OutputDataConfig"]["KmsKeyId"] == network["team_kms_key_arns"]["churn"]
+    assert parameters["OutputDataConfig"]["KmsKeyId.$"] == "$.trainingInfrastructure.kmsKeyArn"
     # ml.g5 trains on local NVMe storage: AWS rejects a VolumeKmsKeyId for it.
-    assert "VolumeKmsKeyId" not in parameters["ResourceConfig"]
+    assert not {"VolumeKmsKeyId", "VolumeKmsKeyId.$"} & set(parameters["ResourceConfig"])
+    target_input = json.loads(one(run, SCHEDULE)["target"]["input"])
+    assert target_input["trainingInfrastructure"] == ids
     assert parameters["RoleArn"] == team["sagemaker_execution_role_arn"]
     assert parameters["StoppingCondition"] == {
         "MaxRuntimeInSeconds": 21600,
@@ -590,9 +615,23 @@ def test_preview_keeps_what_the_policy_pack_checks_known(
         assert variables["TRAINING_KMS_KEY_ARN"] == UNKNOWN
         assert "VpcConfig" not in spec
     else:
-        # Documented: the definition embeds the VPC and KMS ids, so it is unknown until
-        # network-iam exists (against a deployed network-iam it is known, see the deployed test).
-        assert one(run, STATE_MACHINE)["definition"] == UNKNOWN
+        # The definition is known: the pack judges the spec; the VPC and KMS ids are paths into
+        # the execution input ...
+        definition = json.loads(one(run, STATE_MACHINE)["definition"])
+        parameters = definition["States"]["StartTrainingJob"]["Parameters"]
+        assert parameters["StoppingCondition"]["MaxRuntimeInSeconds"] == 7200
+        assert parameters["RoleArn"] == previewed.team("fraud")["sagemaker_execution_role_arn"]
+        assert parameters["VpcConfig"]["Subnets.$"] == "$.trainingInfrastructure.subnetIds"
+        assert parameters["ResourceConfig"]["VolumeKmsKeyId.$"] == (
+            "$.trainingInfrastructure.kmsKeyArn"
+        )
+        # ... and the schedule target's input, which carries them, is what stays unknown.
+        if kind == "rule":
+            transformer = one(run, TARGET, f"{BASE}-schedule-target")["inputTransformer"]
+            assert transformer["inputPaths"] == {"time": "$.time"}
+            assert transformer["inputTemplate"] == UNKNOWN
+        else:
+            assert one(run, SCHEDULE)["target"]["input"] == UNKNOWN
 
     outputs = run.outputs
     for key in (

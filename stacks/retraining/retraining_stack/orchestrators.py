@@ -7,7 +7,9 @@
   forever), failed asynchronous invocations go to `<base>-orchestrator-dlq`.
 - Step Functions (`orchestrator: stepfunctions`): the state machine `<base>-orchestrator` from
   `state_machine.build_definition`, logging at level ALL with execution data into its own log
-  group, X-Ray tracing on.
+  group, X-Ray tracing on. Its definition holds only values known at preview; network-iam's
+  subnet, security group and KMS key ids come with each execution's input
+  (`training_infrastructure`, passed by the schedule target).
 
 Both run with the roles network-iam created for the team; this stack creates no IAM.
 """
@@ -22,7 +24,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from retraining_stack import queues, training_spec
+from retraining_stack import queues, state_machine, training_spec
 from retraining_stack.context import StackContext
 from retraining_stack.names import StackNames
 from retraining_stack.orchestrator import (
@@ -31,8 +33,6 @@ from retraining_stack.orchestrator import (
     HANDLER_SOURCE,
     RECOMMENDED_TIMEOUT_SECONDS,
 )
-from retraining_stack.state_machine import build_definition
-from retraining_stack.training_spec import TrainingNetwork
 from retraining_stack.upstream import Upstream
 
 LOG_RETENTION_DAYS = 90
@@ -63,11 +63,15 @@ class Orchestrator:
     """The Lambda's on-failure destination; None for Step Functions (failures are executions)."""
 
 
-def _network(upstream: Upstream) -> pulumi.Output[TrainingNetwork]:
+def training_infrastructure(upstream: Upstream) -> pulumi.Output[dict[str, Any]]:
+    """The state machine's execution input `trainingInfrastructure`, for the schedule target.
+
+    Provider-computed (unknown while a new network-iam is only previewed): it belongs in the
+    target's input, never in the definition, which must stay known for the policy pack."""
     return pulumi.Output.all(
         upstream.subnet_ids, upstream.security_group_id, upstream.kms_key_arn
     ).apply(
-        lambda values: TrainingNetwork(
+        lambda values: state_machine.training_infrastructure(
             subnet_ids=list(values[0]),
             security_group_ids=[str(values[1])],
             kms_key_arn=str(values[2]),
@@ -186,23 +190,19 @@ def step_functions_orchestrator(context: StackContext, spec: Mapping[str, Any]) 
         retention_in_days=LOG_RETENTION_DAYS,
         tags=context.tags(),
     )
-    volume_kms_key = training_spec.sends_volume_kms_key(settings.training)
-    prefix = names.training_job_name_prefix
-    # The Task's Parameters hold the complete request, VPC and KMS ids included, so this
-    # definition is unknown during a preview whose upstream ids are unknown (an offline plan of a
-    # new environment); against a deployed network-iam it is known. See README.
-    definition = _network(upstream).apply(
-        lambda network: json.dumps(
-            build_definition(
-                training_spec.complete_training_spec(spec, network, volume_kms_key=volume_kms_key),
-                upstream.topic_arn,
-                prefix,
-            ),
-            indent=2,
-            sort_keys=True,
-        )
+    # A plain string, known at preview: the VPC and KMS ids are JSONPath parameters read from the
+    # execution input (see `training_infrastructure`), so the policy pack can judge the spec.
+    definition = json.dumps(
+        state_machine.build_definition(
+            dict(spec),
+            upstream.topic_arn,
+            names.training_job_name_prefix,
+            volume_kms_key=training_spec.sends_volume_kms_key(settings.training),
+        ),
+        indent=2,
+        sort_keys=True,
     )
-    state_machine = aws.sfn.StateMachine(
+    machine = aws.sfn.StateMachine(
         names.state_machine,
         name=names.state_machine,
         type="STANDARD",  # a training job runs for hours; EXPRESS stops at five minutes
@@ -221,7 +221,7 @@ def step_functions_orchestrator(context: StackContext, spec: Mapping[str, Any]) 
         kind="stepfunctions",
         name=names.state_machine,
         arn=arns.state_machine(names.state_machine),
-        resource=state_machine,
+        resource=machine,
         failure_queue=None,
     )
 

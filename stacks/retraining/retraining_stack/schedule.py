@@ -7,12 +7,17 @@ never silently lost.
 What the orchestrator receives for one occurrence:
 - rule → Lambda: the raw "Scheduled Event" (its `time` is the occurrence); the function's
   resource policy admits `events.amazonaws.com` for this rule only (`source_arn`);
-- rule → Step Functions: an input transformer producing `{"time": <time>}`; EventBridge starts
-  the execution with the schedule-invoker role;
+- rule → Step Functions: an input transformer producing `{"time": <time>,
+  "trainingInfrastructure": {...}}` (network-iam's subnet, security group and KMS key ids, which
+  the definition reads with JSONPath); EventBridge starts the execution with the schedule-invoker
+  role;
 - Scheduler → either: the target `Input` the orchestrator documents, with
-  `<aws.scheduler.scheduled-time>`; Scheduler always invokes with its execution role (the
-  schedule-invoker role, whose identity policy allows invoking the team's orchestrators), so no
-  resource policy on the function is involved.
+  `<aws.scheduler.scheduled-time>` (and, for Step Functions, `trainingInfrastructure`); Scheduler
+  always invokes with its execution role (the schedule-invoker role, whose identity policy allows
+  invoking the team's orchestrators), so no resource policy on the function is involved.
+
+The Step Functions target input embeds provider-computed ids, so it is unknown while a new
+network-iam is only previewed; that keeps the state machine definition itself known.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from retraining_stack import state_machine
 from retraining_stack.config import RetrainingSettings
 from retraining_stack.context import StackContext
 from retraining_stack.names import StackNames
-from retraining_stack.orchestrators import Orchestrator
+from retraining_stack.orchestrators import Orchestrator, training_infrastructure
 
 # A retraining that starts an hour late is still useful; one that starts a day late collides with
 # the next occurrence. After this the event goes to the dead-letter queue (and its alarm).
@@ -118,7 +123,9 @@ def _rule(context: StackContext, orchestrator: Orchestrator, dead_letter: _DeadL
             opts=target_options.merge(pulumi.ResourceOptions(depends_on=[permission])),
         )
     else:
-        paths, template = state_machine.rule_target_input_transformer()
+        template = training_infrastructure(context.upstream).apply(
+            state_machine.rule_target_input_template
+        )
         aws.cloudwatch.EventTarget(
             f"{names.schedule_rule}-target",
             rule=rule.name,
@@ -126,7 +133,7 @@ def _rule(context: StackContext, orchestrator: Orchestrator, dead_letter: _DeadL
             arn=orchestrator.arn,
             role_arn=context.upstream.schedule_invoker_role_arn,
             input_transformer=aws.cloudwatch.EventTargetInputTransformerArgs(
-                input_paths=paths, input_template=template
+                input_paths=dict(state_machine.RULE_TARGET_INPUT_PATHS), input_template=template
             ),
             retry_policy=aws.cloudwatch.EventTargetRetryPolicyArgs(**_retry_policy_args()),
             dead_letter_config=aws.cloudwatch.EventTargetDeadLetterConfigArgs(arn=dead_letter.arn),
@@ -148,10 +155,10 @@ def _scheduler(
     group = aws.scheduler.ScheduleGroup(
         names.schedule_group, name=names.schedule_group, tags=context.tags()
     )
-    target_input = (
+    target_input: pulumi.Input[str] = (
         lambda_handler.scheduler_target_input()
         if orchestrator.kind == "lambda"
-        else state_machine.scheduler_target_input()
+        else training_infrastructure(context.upstream).apply(state_machine.scheduler_target_input)
     )
     window = settings.flexible_window_minutes
     schedule = aws.scheduler.Schedule(

@@ -2,27 +2,47 @@
 
 Execution input (one shape for both triggers)::
 
-    {"time": "2026-11-26T06:00:00Z"}
+    {"time": "2026-11-26T06:00:00Z",
+     "trainingInfrastructure": {"subnetIds": ["subnet-0123456789abcdef0", ...],
+                                "securityGroupIds": ["sg-0123456789abcdef0"],
+                                "kmsKeyArn": "arn:aws:kms:<region>:<account>:key/<id>"}}
 
-- EventBridge rule target: `rule_target_input_transformer()` (InputPathsMap `{"time": "$.time"}`,
-  InputTemplate `{"time": <time>}`) turns the "Scheduled Event" into it;
-- EventBridge Scheduler target: `scheduler_target_input()` (`{"time":
-  "<aws.scheduler.scheduled-time>"}`), which Scheduler fills in at invocation time.
+`trainingInfrastructure` carries network-iam's provider-computed values (the private subnets, the
+training security group, the team KMS key). They travel in the input, not in the definition, for
+the same reason the Lambda gets them in separate environment variables: a preview of a new
+network-iam does not know them, one unknown value makes the whole definition string unknown, and
+the policy pack must read the definition at preview. The schedule target supplies them:
 
-Both send UTC timestamps ending in "Z". Only the top-level `time` is read, so a rule target wired
-without the transformer (the raw "Scheduled Event") works too. The definition:
+- EventBridge rule target: `RULE_TARGET_INPUT_PATHS` (`{"time": "$.time"}`) and
+  `rule_target_input_template(infrastructure)` (`{"time": <time>, "trainingInfrastructure":
+  {...}}`) turn the "Scheduled Event" into it;
+- EventBridge Scheduler target: `scheduler_target_input(infrastructure)` (`{"time":
+  "<aws.scheduler.scheduled-time>", "trainingInfrastructure": {...}}`), which Scheduler fills in at
+  invocation time.
 
-1. `CheckInput` rejects any other input (routed to the failure notification, not silently dropped);
+Both send UTC timestamps ending in "Z". The definition:
+
+1. `CheckInput` rejects any other input (routed to the failure notification, not silently dropped;
+   a missing `trainingInfrastructure` path would otherwise fail the Task with an uncatchable
+   States.Runtime error). The KMS key must be a key ARN of the topic's account and region;
 2. `DeriveTrainingJobName` splits the time on "-", "T", ":" and "Z" (`States.StringSplit` treats its
    second argument as a set of delimiter characters) and formats prefix + YYYYMMDDHHMM, exactly the
    name the Lambda orchestrator derives, so both orchestrators are idempotent the same way;
 3. `StartTrainingJob` runs `createTrainingJob.sync` with the spec as Parameters plus
-   `TrainingJobName.$` and the orchestrator's two tags (`scheduled-occurrence` with `Value.$`);
+   `TrainingJobName.$`, the orchestrator's two tags (`scheduled-occurrence` with `Value.$`) and the
+   infrastructure as JSONPath parameters: `VpcConfig.Subnets.$`, `VpcConfig.SecurityGroupIds.$`,
+   `OutputDataConfig.KmsKeyId.$` and, unless the instance type trains on local NVMe storage
+   (`volume_kms_key=False`: CreateTrainingJob rejects a volume key there),
+   `ResourceConfig.VolumeKmsKeyId.$`;
 4. on success `NotifySuccess` publishes to the topic; on any error `ClassifyFailure` tells a
    duplicate delivery (CreateTrainingJob answered ResourceInUse for this occurrence's name) from a
    real failure: a duplicate is confirmed with DescribeTrainingJob and ends quietly in
    `AlreadyStarted` (the execution that started the job reports on it), a real failure is
    published by `NotifyFailure` (error and cause) and ends in the `Failed` state.
+
+Whoever may call states:StartExecution on the state machine chooses the subnets, security groups
+and KMS key of the job (within the checks above): network-iam grants that action to the team's
+schedule-invoker role only (README, "Starting an execution by hand").
 
 Retries: `SageMaker.ResourceLimitExceededException` (instance quota: frees up when running jobs
 end) is retried slowly, `SageMaker.AmazonSageMakerException`/`SageMaker.ThrottlingException`
@@ -39,7 +59,7 @@ only: moto's ASL interpreter executes request/response SageMaker tasks but not `
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Final
 
 from retraining_stack.orchestrator.handler import (
@@ -53,6 +73,16 @@ from retraining_stack.orchestrator.handler import (
 )
 
 EXECUTION_INPUT_TIME_KEY: Final = "time"
+EXECUTION_INPUT_INFRASTRUCTURE_KEY: Final = "trainingInfrastructure"
+INFRASTRUCTURE_SUBNET_IDS: Final = "subnetIds"
+INFRASTRUCTURE_SECURITY_GROUP_IDS: Final = "securityGroupIds"
+INFRASTRUCTURE_KMS_KEY_ARN: Final = "kmsKeyArn"
+_INFRASTRUCTURE: Final = f"$.{EXECUTION_INPUT_INFRASTRUCTURE_KEY}"
+# Where the Task's parameters take network-iam's provider-computed values from.
+SUBNET_IDS_PATH: Final = f"{_INFRASTRUCTURE}.{INFRASTRUCTURE_SUBNET_IDS}"
+SECURITY_GROUP_IDS_PATH: Final = f"{_INFRASTRUCTURE}.{INFRASTRUCTURE_SECURITY_GROUP_IDS}"
+KMS_KEY_ARN_PATH: Final = f"{_INFRASTRUCTURE}.{INFRASTRUCTURE_KMS_KEY_ARN}"
+RULE_TARGET_INPUT_PATHS: Final[Mapping[str, str]] = {EXECUTION_INPUT_TIME_KEY: "$.time"}
 # StringMatches supports only "*": this is the shape check, the split below does the rest.
 EXECUTION_INPUT_TIME_SHAPE: Final = "*-*-*T*:*:*Z"
 TIME_DELIMITERS: Final = "-T:Z"
@@ -61,7 +91,9 @@ INPUT_INVALID_ERROR: Final = "RetrainingInputInvalid"
 # An intrinsic-function string literal: no braces, quotes or backslashes besides the placeholder.
 INPUT_INVALID_CAUSE: Final = (
     "The execution input must be an object whose time key holds a UTC timestamp ending in Z "
-    "(e.g. 2026-11-26T06:00:00Z), as produced by the EventBridge rule input transformer or the "
+    "(e.g. 2026-11-26T06:00:00Z) and whose trainingInfrastructure key holds subnetIds (a list of "
+    "subnet ids), securityGroupIds (a list of security group ids) and kmsKeyArn (a KMS key ARN "
+    "of this account and region), as produced by the EventBridge rule input transformer or the "
     "Scheduler target input. Nothing was started. Received: {}"
 )
 FAILED_ERROR: Final = "RetrainingFailed"
@@ -138,14 +170,41 @@ class StateMachineDefinitionError(ValueError):
         )
 
 
-def rule_target_input_transformer() -> tuple[dict[str, str], str]:
+def training_infrastructure(
+    *, subnet_ids: Sequence[str], security_group_ids: Sequence[str], kms_key_arn: str
+) -> dict[str, Any]:
+    """The execution input's `trainingInfrastructure`: where and with which key the job runs."""
+    return {
+        INFRASTRUCTURE_SUBNET_IDS: list(subnet_ids),
+        INFRASTRUCTURE_SECURITY_GROUP_IDS: list(security_group_ids),
+        INFRASTRUCTURE_KMS_KEY_ARN: kms_key_arn,
+    }
+
+
+def rule_target_input_template(infrastructure: Mapping[str, Any]) -> str:
+    """The EventBridge rule target's InputTemplate (with `RULE_TARGET_INPUT_PATHS`): the
+    occurrence from the "Scheduled Event", the infrastructure as literal JSON."""
+    return (
+        f'{{"{EXECUTION_INPUT_TIME_KEY}": <time>, "{EXECUTION_INPUT_INFRASTRUCTURE_KEY}": '
+        f"{json.dumps(dict(infrastructure))}}}"
+    )
+
+
+def rule_target_input_transformer(
+    infrastructure: Mapping[str, Any],
+) -> tuple[dict[str, str], str]:
     """(InputPathsMap, InputTemplate) that turn a "Scheduled Event" into the execution input."""
-    return {EXECUTION_INPUT_TIME_KEY: "$.time"}, '{"time": <time>}'
+    return dict(RULE_TARGET_INPUT_PATHS), rule_target_input_template(infrastructure)
 
 
-def scheduler_target_input() -> str:
+def scheduler_target_input(infrastructure: Mapping[str, Any]) -> str:
     """The EventBridge Scheduler target `Input` (a JSON string) for the state machine."""
-    return json.dumps({EXECUTION_INPUT_TIME_KEY: "<aws.scheduler.scheduled-time>"})
+    return json.dumps(
+        {
+            EXECUTION_INPUT_TIME_KEY: "<aws.scheduler.scheduled-time>",
+            EXECUTION_INPUT_INFRASTRUCTURE_KEY: dict(infrastructure),
+        }
+    )
 
 
 def _time_part(index: int) -> str:
@@ -154,6 +213,40 @@ def _time_part(index: int) -> str:
 
 def _year_to_minute() -> str:
     return ", ".join(_time_part(index) for index in range(5))
+
+
+def _string_matching(path: str, pattern: str) -> list[dict[str, Any]]:
+    """Choice conditions: `path` is a string matching `pattern` (IsPresent first: a comparison
+    on a missing path is a runtime error)."""
+    return [
+        {"Variable": path, "IsPresent": True},
+        {"Variable": path, "IsString": True},
+        {"Variable": path, "StringMatches": pattern},
+    ]
+
+
+def _infrastructure_problems(training_spec: Mapping[str, Any]) -> list[Problem]:
+    """The spec must not set what the execution input supplies (one source of truth)."""
+    source = f"the execution input's {EXECUTION_INPUT_INFRASTRUCTURE_KEY}"
+    problems = [
+        Problem(f"training_spec.{key}", training_spec[key], f"no {key} (it comes from {source})")
+        for key in ("VpcConfig", "VpcConfig.$")
+        if key in training_spec
+    ]
+    for section, key in (("OutputDataConfig", "KmsKeyId"), ("ResourceConfig", "VolumeKmsKeyId")):
+        fields = training_spec.get(section)
+        if not isinstance(fields, dict):
+            continue
+        problems.extend(
+            Problem(
+                f"training_spec.{section}.{name}",
+                fields[name],
+                f"no {name} (it comes from {source})",
+            )
+            for name in (key, f"{key}.$")
+            if name in fields
+        )
+    return problems
 
 
 def _integration(partition: str, integration: str) -> str:
@@ -180,24 +273,45 @@ def _transient_task_retry() -> list[dict[str, Any]]:
 
 
 def build_definition(
-    training_spec: dict[str, Any], topic_arn: str, job_name_prefix: str, sync: bool = True
+    training_spec: dict[str, Any],
+    topic_arn: str,
+    job_name_prefix: str,
+    *,
+    volume_kms_key: bool,
+    sync: bool = True,
 ) -> dict[str, Any]:
     """The Amazon States Language definition (a dict; `json.dumps` it for the resource).
 
-    Raises StateMachineDefinitionError listing every problem with the inputs.
+    `training_spec` is the request without VpcConfig and KMS key ids: those come from the
+    execution input. `volume_kms_key` is False for instance types with local NVMe storage
+    (`training_spec.sends_volume_kms_key`). Raises StateMachineDefinitionError listing every
+    problem with the inputs.
     """
     problems = [
         *validate_training_spec(training_spec, "training_spec"),
         *validate_topic_arn(topic_arn, "topic_arn"),
         *validate_job_name_prefix(job_name_prefix, "job_name_prefix"),
     ]
+    if isinstance(training_spec, dict):
+        problems.extend(_infrastructure_problems(training_spec))
     if problems:
         raise StateMachineDefinitionError(problems)
     topic = TOPIC_ARN_PATTERN.fullmatch(topic_arn)
     partition = topic["partition"] if topic else "aws"
+    region = topic["region"] if topic else ""
+    account = topic_arn.split(":")[4]
+    # Only keys of the deployment's account and region (the topic's: upstream checks they match).
+    kms_key_arn_shape = f"arn:{partition}:kms:{region}:{account}:key/*"
 
     parameters: dict[str, Any] = json.loads(json.dumps(training_spec))  # deep copy
     parameters["TrainingJobName.$"] = "$.trainingJobName"
+    parameters["VpcConfig"] = {
+        "Subnets.$": SUBNET_IDS_PATH,
+        "SecurityGroupIds.$": SECURITY_GROUP_IDS_PATH,
+    }
+    parameters["OutputDataConfig"]["KmsKeyId.$"] = KMS_KEY_ARN_PATH
+    if volume_kms_key:
+        parameters["ResourceConfig"]["VolumeKmsKeyId.$"] = KMS_KEY_ARN_PATH
     parameters["Tags"] = [
         *parameters.get("Tags", []),
         {"Key": TAG_JOB_NAME_PREFIX, "Value": job_name_prefix},
@@ -221,13 +335,18 @@ def build_definition(
     states: dict[str, Any] = {
         "CheckInput": {
             "Type": "Choice",
-            "Comment": 'The execution input must be {"time": "<UTC timestamp ending in Z>"}.',
+            "Comment": (
+                'The execution input must be {"time": "<UTC timestamp ending in Z>", '
+                '"trainingInfrastructure": {"subnetIds": [...], "securityGroupIds": [...], '
+                '"kmsKeyArn": "<key ARN of this account and region>"}}.'
+            ),
             "Choices": [
                 {
                     "And": [
-                        {"Variable": "$.time", "IsPresent": True},
-                        {"Variable": "$.time", "IsString": True},
-                        {"Variable": "$.time", "StringMatches": EXECUTION_INPUT_TIME_SHAPE},
+                        *_string_matching("$.time", EXECUTION_INPUT_TIME_SHAPE),
+                        *_string_matching(f"{SUBNET_IDS_PATH}[0]", "subnet-*"),
+                        *_string_matching(f"{SECURITY_GROUP_IDS_PATH}[0]", "sg-*"),
+                        *_string_matching(KMS_KEY_ARN_PATH, kms_key_arn_shape),
                     ],
                     "Next": "DeriveTrainingJobName",
                 }
@@ -251,6 +370,7 @@ def build_definition(
             "Comment": "prefix + YYYYMMDDHHMM of the scheduled occurrence: the idempotency key.",
             "Parameters": {
                 "time.$": "$.time",
+                f"{EXECUTION_INPUT_INFRASTRUCTURE_KEY}.$": _INFRASTRUCTURE,
                 "scheduledOccurrence.$": f"States.Format('{{}}-{{}}-{{}}T{{}}:{{}}:00Z', "
                 f"{_year_to_minute()})",
                 "trainingJobName.$": f"States.Format('{job_name_prefix}{{}}{{}}{{}}{{}}{{}}', "

@@ -9,7 +9,9 @@ string makes the whole string unknown. The policy pack must read the spec at pre
 `render_training_spec` builds only what is known then (image, role, instance, S3 URIs from the
 deterministic bucket names, stopping condition, spot, isolation, encryption flags,
 hyperparameters, tags). The Lambda gets the provider-computed ids in separate environment
-variables and merges them itself; the Step Functions definition gets `complete_training_spec`.
+variables and merges them itself; the Step Functions definition reads them from the execution
+input with JSONPath parameters (`state_machine.build_definition`), which the schedule target
+supplies.
 """
 
 from __future__ import annotations
@@ -160,24 +162,6 @@ def _channel(name: str, channel: InputChannelSettings, targets: TrainingTargets)
     if channel.content_type is not None:
         rendered["ContentType"] = channel.content_type
     return rendered
-
-
-def complete_training_spec(
-    spec: Mapping[str, Any], network: TrainingNetwork, *, volume_kms_key: bool
-) -> dict[str, Any]:
-    """The spec with VpcConfig and KMS key ids: what the Step Functions Task sends as is.
-
-    The same merge the Lambda handler performs with its TRAINING_* variables.
-    """
-    complete: dict[str, Any] = json.loads(json.dumps(spec))
-    complete["VpcConfig"] = {
-        "Subnets": list(network.subnet_ids),
-        "SecurityGroupIds": list(network.security_group_ids),
-    }
-    complete["OutputDataConfig"]["KmsKeyId"] = network.kms_key_arn
-    if volume_kms_key:
-        complete["ResourceConfig"]["VolumeKmsKeyId"] = network.kms_key_arn
-    return complete
 
 
 def spec_json(spec: Mapping[str, Any]) -> str:
