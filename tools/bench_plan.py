@@ -126,11 +126,13 @@ def measure_analysis(stacks_dir: Path, pack: Path, environment: str) -> dict[str
             outputs[alias] = run.outputs
         runs.append((target, run))
     shared = not pack_reads_stack_identity(pack)
+    started = time.perf_counter()  # the pack's process start counts: a CI preview pays it
     analysis = PolicyAnalysis(
         pack, policy_config={}, policy_config_source="defaults", shared_process=shared
     )
     passes: list[float] = []
     analysed = 0
+    start_to_verdict = 0.0
     try:
         for _ in range(2):  # the second pass runs on a pack whose lazy imports are done
             rpc, analysed = 0.0, 0
@@ -139,9 +141,12 @@ def measure_analysis(stacks_dir: Path, pack: Path, environment: str) -> dict[str
                 rpc += result.rpc_seconds
                 analysed += result.resources_analyzed
             passes.append(1000.0 * rpc / max(analysed, 1))
+            if not start_to_verdict:
+                start_to_verdict = time.perf_counter() - started
     finally:
         analysis.close()
     return {
+        "pack_start_to_last_verdict_seconds": round(start_to_verdict, 3),
         "first_pass_ms_per_resource": round(passes[0], 3),
         "warm_ms_per_resource": round(passes[-1], 3),
         "resources": analysed,
@@ -235,6 +240,10 @@ def main() -> int:
             f"ms per resource over {uncontended['resources']:.0f} resources (first pass "
             f"{uncontended['first_pass_ms_per_resource']:.3f} ms; target <= "
             f"{TARGET_MS_PER_RESOURCE:.0f} ms)"
+        )
+        print(
+            "  pack start to the last verdict on every shipped stack (all gRPC, programs "
+            f"already run): {uncontended['pack_start_to_last_verdict_seconds']:.2f} s"
         )
 
         sizes, seconds, resources, rpcs = [], [], [], []
