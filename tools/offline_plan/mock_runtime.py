@@ -215,6 +215,12 @@ def load_project_config(
     declarations = project_document.get("config") or {}
     if not isinstance(declarations, dict):
         raise PlanInputError(f"{project_file}: 'config' must be a mapping")
+    declaration_problems = project_declaration_problems(declarations)
+    if declaration_problems:
+        raise PlanInputError(
+            f"{project_file}: the CLI would reject this project file: "
+            + "; ".join(declaration_problems)
+        )
 
     files = [project_dir / f"Pulumi.{stack}.yaml"]
     if extra_config_file is not None:
@@ -268,6 +274,49 @@ def load_project_config(
         values={k: _config_string(v) for k, v in values.items() if v is not None},
         secret_keys=sorted(secret_keys),
     )
+
+
+PROJECT_CONFIG_TYPES = ("string", "integer", "boolean", "array")
+"""The types a Pulumi.yaml config declaration may name (the CLI's project-file schema)."""
+_DECLARATION_KEYS = frozenset({"type", "items", "description", "secret", "default"})
+
+
+def _items_problems(key: str, items: Any) -> list[str]:
+    if not isinstance(items, dict) or items.get("type") not in PROJECT_CONFIG_TYPES:
+        return [f"config.{key}.items must name a type, one of {', '.join(PROJECT_CONFIG_TYPES)}"]
+    if items["type"] == "array":
+        return _items_problems(f"{key}.items", items.get("items"))
+    return []
+
+
+def project_declaration_problems(declarations: Mapping[Any, Any]) -> list[str]:
+    """What the CLI's project-file schema rejects in `config:` declarations of the project.
+
+    A declaration of the project's own key is a plain value (its default) or a mapping that must
+    name a `type` of string, integer, boolean or array (arrays also their `items`) and may carry
+    only description, secret and default besides. There is no object type: a mapping-valued key
+    cannot be declared at all. Namespaced keys (`aws:region`) may also set a `value`.
+    """
+    problems = []
+    for raw_key, declaration in declarations.items():
+        key = str(raw_key)
+        if not isinstance(declaration, dict):
+            continue  # `key: default` shorthand
+        if ":" in key:
+            continue  # another namespace's value (`aws:region: {value: ...}`)
+        declared_type = declaration.get("type")
+        if declared_type not in PROJECT_CONFIG_TYPES:
+            problems.append(
+                f"config.{key} must name a type, one of {', '.join(PROJECT_CONFIG_TYPES)} "
+                f"(got {declared_type!r}); a mapping-valued key cannot be declared"
+            )
+        extra = sorted(set(map(str, declaration)) - _DECLARATION_KEYS)
+        if extra:
+            allowed = ", ".join(sorted(_DECLARATION_KEYS))
+            problems.append(f"config.{key} has {', '.join(extra)}; allowed: {allowed}")
+        if declared_type == "array":
+            problems += _items_problems(key, declaration.get("items"))
+    return problems
 
 
 def _stack_config_entries(path: Path) -> dict[str, Any]:
