@@ -13,7 +13,7 @@ from pydantic import ValidationError
 RETRAINING = Path(__file__).parents[2] / "stacks" / "retraining"
 sys.path.insert(0, str(RETRAINING))
 
-from retraining_stack import state_machine, training_spec  # noqa: E402
+from retraining_stack import config, state_machine, training_spec  # noqa: E402
 from retraining_stack.config import (  # noqa: E402
     RetrainingSettings,
     TrainingSettings,
@@ -36,14 +36,19 @@ TARGETS = TrainingTargets(
 TAGS = training_spec.training_tags(team="fraud", model="scoring", environment="dev")
 
 
-def example_settings(stack: str) -> RetrainingSettings:
+def example_values(stack: str, **overrides: Any) -> dict[str, Any]:
+    """The `retraining:` settings of an example stack file, with `overrides` on top."""
     document = yaml.safe_load((RETRAINING / f"Pulumi.{stack}.yaml").read_text())
     values = {
         key.removeprefix("retraining:"): value
         for key, value in document["config"].items()
         if key.startswith("retraining:")
     }
-    return RetrainingSettings.model_validate(values)
+    return values | overrides
+
+
+def example_settings(stack: str) -> RetrainingSettings:
+    return RetrainingSettings.model_validate(example_values(stack))
 
 
 def training(**overrides: Any) -> TrainingSettings:
@@ -294,3 +299,64 @@ def test_the_environment_bound_covers_the_largest_network() -> None:
     )
     assert actual <= bound
     assert bound - actual < 200  # a bound, not a guess: close to the real thing
+
+
+# --------------------------------------------------------------------------------------------
+# lambdaReservedConcurrency
+# --------------------------------------------------------------------------------------------
+
+
+def concurrency_problems(**overrides: Any) -> list[tuple[tuple[str | int, ...], str, Any]]:
+    with pytest.raises(ValidationError) as caught:
+        RetrainingSettings.model_validate(example_values("fraud-scoring-dev", **overrides))
+    return [(tuple(e["loc"]), str(e["msg"]), e.get("ctx")) for e in caught.value.errors()]
+
+
+def test_the_reserved_concurrency_defaults_to_one() -> None:
+    settings = RetrainingSettings.model_validate(example_values("fraud-scoring-dev"))
+    assert "lambdaReservedConcurrency" not in example_values("fraud-scoring-dev")
+    assert settings.lambda_reserved_concurrency == 1
+
+
+@pytest.mark.parametrize(("given", "expected"), [(-1, -1), ("-1", -1), (1000, 1000), ("5", 5)])
+def test_the_reserved_concurrency_accepts_no_reservation_and_1_to_1000(
+    given: object, expected: int
+) -> None:
+    settings = RetrainingSettings.model_validate(
+        example_values("fraud-scoring-dev", lambdaReservedConcurrency=given)
+    )
+    assert settings.lambda_reserved_concurrency == expected
+
+
+@pytest.mark.parametrize(
+    ("given", "reason"),
+    [
+        (0, "0 disables the function"),
+        ("0", "0 disables the function"),
+        (1001, "is not a reserved concurrency Lambda accepts"),
+        (-2, "is not a reserved concurrency Lambda accepts"),
+    ],
+)
+def test_the_reserved_concurrency_refuses_values_lambda_would_refuse_or_that_stop_the_function(
+    given: object, reason: str
+) -> None:
+    problems = concurrency_problems(lambdaReservedConcurrency=given)
+    assert [loc for loc, _, _ in problems] == [("lambdaReservedConcurrency",)]
+    _, message, context = problems[0]
+    assert reason in message
+    assert context["allowed"] == config.LAMBDA_RESERVED_CONCURRENCY_RULE
+    assert "1-1000, or -1 for no reservation" in context["allowed"]
+
+
+@pytest.mark.parametrize("given", [-1, 2])
+def test_a_reserved_concurrency_with_step_functions_is_a_problem(given: int) -> None:
+    problems = concurrency_problems(orchestrator="stepfunctions", lambdaReservedConcurrency=given)
+    assert [loc for loc, _, _ in problems] == [("lambdaReservedConcurrency",)]
+    assert "applies to the Lambda orchestrator only" in problems[0][1]
+    # The default (set explicitly or not) is no problem: there is nothing to reserve.
+    for values in (
+        example_values("churn-forecast-dev"),
+        example_values("churn-forecast-dev", lambdaReservedConcurrency=1),
+    ):
+        assert values["orchestrator"] == "stepfunctions"
+        assert RetrainingSettings.model_validate(values).lambda_reserved_concurrency == 1

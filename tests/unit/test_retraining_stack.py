@@ -782,6 +782,62 @@ def test_a_lambda_environment_over_4_kb_is_a_config_problem(
     assert run.of_type(STATE_MACHINE)
 
 
+def test_no_reservation_lands_on_the_function_as_minus_one(previewed: Upstream) -> None:
+    # -1 is Lambda's "no reserved concurrency": the way out on an account with a quota of 10.
+    run = run_retraining(previewed, preview=True, overrides={"lambdaReservedConcurrency": -1})
+    assert one(run, FUNCTION, f"{BASE}-orchestrator")["reservedConcurrentExecutions"] == -1.0
+    run = run_retraining(previewed, preview=True, overrides={"lambdaReservedConcurrency": 5})
+    assert one(run, FUNCTION, f"{BASE}-orchestrator")["reservedConcurrentExecutions"] == 5.0
+
+
+@pytest.mark.parametrize(
+    ("overrides", "reason"),
+    [
+        pytest.param(
+            {"lambdaReservedConcurrency": 0},
+            "0 disables the function: Lambda throttles every invocation",
+            id="zero",
+        ),
+        pytest.param(
+            {"lambdaReservedConcurrency": 1001},
+            "is not a reserved concurrency Lambda accepts",
+            id="above-1000",
+        ),
+        pytest.param(
+            {"lambdaReservedConcurrency": 2, "orchestrator": "stepfunctions"},
+            "applies to the Lambda orchestrator only",
+            id="with-stepfunctions",
+        ),
+    ],
+)
+def test_a_bad_reserved_concurrency_stops_the_program_before_any_resource(
+    previewed: Upstream,
+    registered_types: list[str],
+    overrides: dict[str, Any],
+    reason: str,
+) -> None:
+    error = _config_error(previewed, overrides)
+    assert _problem_keys(error) == ["retraining:lambdaReservedConcurrency"]
+    message = str(error)
+    assert reason in message
+    # Plain config values reach the program as strings, quoted as such.
+    assert f'(got "{overrides["lambdaReservedConcurrency"]}"; allowed: ' in message
+    assert registered_types == []
+
+
+def test_a_bad_reserved_concurrency_is_reported_with_the_other_problems(
+    previewed: Upstream, registered_types: list[str]
+) -> None:
+    error = _config_error(
+        previewed, {"lambdaReservedConcurrency": 0, "schedule": "cron(0 6 * * * *)"}
+    )
+    assert sorted(_problem_keys(error)) == [
+        "retraining:lambdaReservedConcurrency",
+        "retraining:schedule",
+    ]
+    assert registered_types == []
+
+
 def test_a_team_the_upstream_stacks_do_not_know_stops_the_program(
     previewed: Upstream, registered_types: list[str]
 ) -> None:

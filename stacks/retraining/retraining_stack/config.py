@@ -2,10 +2,11 @@
 
 Every key lives in the `retraining:` namespace (see README.md). Field order matters: pydantic
 validates fields in declaration order, and the cross-field checks (schedule against its kind,
-time zone and flexible window against the kind, spot max wait against max runtime, the Lambda
-environment's size against the orchestrator) read the fields declared before them. That keeps
-every problem in one ConfigError: a bad schedule and a bad training setting are reported together,
-which a model-level validator (it runs only when every field is valid) could not do.
+time zone and flexible window against the kind, spot max wait against max runtime, the Lambda's
+reserved concurrency and environment size against the orchestrator) read the fields declared
+before them. That keeps every problem in one ConfigError: a bad schedule and a bad training
+setting are reported together, which a model-level validator (it runs only when every field is
+valid) could not do.
 """
 
 from __future__ import annotations
@@ -24,6 +25,18 @@ MAX_RUNTIME_LIMIT_SECONDS = 28 * 24 * 3600
 """SageMaker's ceiling for StoppingCondition.MaxRuntimeInSeconds (28 days)."""
 MAX_VOLUME_SIZE_GB = 16384
 MAX_FLEXIBLE_WINDOW_MINUTES = 1440
+DEFAULT_LAMBDA_RESERVED_CONCURRENCY = 1
+"""Two retrains of the same model at once are a cost incident, never a feature."""
+NO_LAMBDA_RESERVATION = -1
+"""Lambda's (and pulumi-aws's) value for "no reserved concurrency": the function draws on the
+account's unreserved pool. The way out on accounts whose concurrency quota is 10, where Lambda
+refuses any reservation (the unreserved pool must keep at least 10)."""
+MAX_LAMBDA_RESERVED_CONCURRENCY = 1000
+"""Lambda's default account concurrency quota; a reservation can never exceed the quota."""
+LAMBDA_RESERVED_CONCURRENCY_RULE = (
+    f"1-{MAX_LAMBDA_RESERVED_CONCURRENCY}, or {NO_LAMBDA_RESERVATION} for no reservation "
+    "(needed on accounts whose concurrency quota is 10)"
+)
 MAX_CHANNELS = 20
 MAX_HYPERPARAMETERS = 100
 MAX_HYPERPARAMETER_KEY = 256
@@ -329,6 +342,14 @@ class RetrainingSettings(ConfigModel):
         description="What starts the training job: a Lambda or a Step Functions state machine.",
         allowed="lambda, stepfunctions",
     )
+    lambda_reserved_concurrency: int = setting(
+        DEFAULT_LAMBDA_RESERVED_CONCURRENCY,
+        description=(
+            "Reserved concurrency of the Lambda orchestrator (orchestrator: lambda only); "
+            f"{NO_LAMBDA_RESERVATION} = no reservation."
+        ),
+        allowed=LAMBDA_RESERVED_CONCURRENCY_RULE,
+    )
     training: TrainingSettings = setting(description="The training job (see README).")
 
     @field_validator("network_iam_stack")
@@ -403,6 +424,31 @@ class RetrainingSettings(ConfigModel):
             raise invalid(
                 "EventBridge rules have no flexible time window; it needs scheduleKind: scheduler",
                 "0 (with scheduleKind: rule)",
+            )
+        return value
+
+    @field_validator("lambda_reserved_concurrency")
+    @classmethod
+    def _lambda_reserved_concurrency(cls, value: int, info: ValidationInfo) -> int:
+        if value == 0:
+            raise invalid(
+                "0 disables the function: Lambda throttles every invocation, so no scheduled "
+                f"occurrence would start a training job; use {NO_LAMBDA_RESERVATION} for no "
+                "reservation instead",
+                LAMBDA_RESERVED_CONCURRENCY_RULE,
+            )
+        if value != NO_LAMBDA_RESERVATION and not 1 <= value <= MAX_LAMBDA_RESERVED_CONCURRENCY:
+            raise invalid(
+                "is not a reserved concurrency Lambda accepts", LAMBDA_RESERVED_CONCURRENCY_RULE
+            )
+        if (
+            info.data.get("orchestrator") == "stepfunctions"
+            and value != DEFAULT_LAMBDA_RESERVED_CONCURRENCY
+        ):
+            raise invalid(
+                "applies to the Lambda orchestrator only; with orchestrator: stepfunctions there "
+                "is no function to reserve concurrency for",
+                f"{DEFAULT_LAMBDA_RESERVED_CONCURRENCY} (unset) with orchestrator: stepfunctions",
             )
         return value
 

@@ -1,8 +1,10 @@
 """The orchestrator: what a scheduled occurrence invokes to start the training job.
 
 - Lambda (`orchestrator: lambda`): the function `<base>-orchestrator` runs
-  `orchestrator/handler.py`, zipped alone from this repository. Reserved concurrency 1: two
-  concurrent retrains of the same model are a cost incident, never a feature. Its log group is
+  `orchestrator/handler.py`, zipped alone from this repository. Reserved concurrency
+  `lambdaReservedConcurrency` (default 1: two concurrent retrains of the same model are a cost
+  incident, never a feature; -1 = no reservation, for accounts whose quota of 10 leaves nothing
+  to reserve). Its log group is
   created first with a retention (so the role needs no logs:CreateLogGroup and logs do not pile up
   forever), failed asynchronous invocations go to `<base>-orchestrator-dlq`.
 - Step Functions (`orchestrator: stepfunctions`): the state machine `<base>-orchestrator` from
@@ -37,7 +39,6 @@ from retraining_stack.upstream import Upstream
 
 LOG_RETENTION_DAYS = 90
 FUNCTION_MEMORY_MB = 256
-RESERVED_CONCURRENCY = 1
 # Lambda's own retries of a failed asynchronous invocation: safe, the handler is idempotent per
 # occurrence. After them (or an hour), the event goes to the on-failure destination.
 ASYNC_RETRY_ATTEMPTS = 2
@@ -139,7 +140,7 @@ def lambda_orchestrator(context: StackContext, spec: Mapping[str, Any]) -> Orche
         code=pulumi.AssetArchive({HANDLER_ARCHIVE_PATH: pulumi.FileAsset(str(HANDLER_SOURCE))}),
         timeout=RECOMMENDED_TIMEOUT_SECONDS,
         memory_size=FUNCTION_MEMORY_MB,
-        reserved_concurrent_executions=RESERVED_CONCURRENCY,
+        reserved_concurrent_executions=settings.lambda_reserved_concurrency,
         environment=aws.lambda_.FunctionEnvironmentArgs(
             variables=lambda_environment_variables(
                 spec,
