@@ -38,8 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Preview the monorepo's stacks offline (Pulumi's mock runtime, preview mode) in "
             "dependency order, resolving StackReferences from the stacks planned in the same "
-            "run, and judge them with the policy pack over its gRPC protocol, as "
-            "`pulumi preview --policy-pack policy` would."
+            "run (or from --upstream-outputs files of deployed stacks), and judge them with "
+            "the policy pack over its gRPC protocol, as `pulumi preview --policy-pack policy` "
+            "would."
         ),
         epilog="Exit codes: 0 no mandatory violation, 1 mandatory violations, 2 input could not "
         "be planned, 3 the planner failed.",
@@ -62,6 +63,17 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="plan the stack described by this Pulumi.<stack>.yaml (e.g. a team's stack under "
         "review, anywhere on disk) and the stacks it reads; repeatable",
+    )
+    parser.add_argument(
+        "--upstream-outputs",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="FILE",
+        help="exports of a deployed stack, as printed by `pulumi stack output --json "
+        '--show-secrets --stack ORG/PROJECT/STACK`, wrapped as {"stack": ..., "outputs": '
+        '...} (optional "secretOutputNames") or as {"ORG/PROJECT/STACK": outputs, ...}: '
+        "StackReferences to it read the file and the stack is not planned; repeatable",
     )
     parser.add_argument(
         "--project",
@@ -144,6 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         policy_pack=None if arguments.no_policy_pack else arguments.policy_pack.resolve(),
         policy_pack_config=arguments.policy_pack_config,
         pack_processes=arguments.pack_processes,
+        upstream_outputs=tuple(arguments.upstream_outputs),
     )
     json_to_stdout = arguments.json is not None and str(arguments.json) == "-"
     console = Console(stderr=json_to_stdout, highlight=False)

@@ -9,7 +9,9 @@ Conventions (the same as `noxfile.py`'s `preview`/`up` sessions):
 - a stack names the stacks it reads through config keys of its own project ending in `Stack`
   (`networkIamStack`, `notificationsStack`), as the CLI would resolve them: `org/project/stack`,
   `project/stack` (the run's organization) or `stack` (the same project). Those upstream stacks
-  are planned first, even from another environment if a stack really names one.
+  are planned first, even from another environment if a stack really names one;
+- a stack given by `--upstream-outputs` is deployed: it is read from its file, never planned
+  (it needs no Pulumi.<stack>.yaml here), and the stacks that read it are recorded.
 """
 
 from __future__ import annotations
@@ -79,6 +81,8 @@ class Discovery:
     targets: list[StackTarget]
     """Every stack to plan, in dependency order."""
     problems: list[InputProblem]
+    readers: dict[str, list[str]] = field(default_factory=dict)
+    """Deployed stack (read from an --upstream-outputs file) -> the planned stacks reading it."""
 
 
 @dataclass(frozen=True)
@@ -236,14 +240,16 @@ def _review_target(
     )
 
 
+def _named(name: str, target: StackTarget) -> bool:
+    return name in (target.stack, f"{target.project}/{target.stack}", target.full_name)
+
+
 def _select_by_name(
     names: Sequence[str], candidates: Sequence[StackTarget], problems: list[InputProblem]
 ) -> list[StackTarget]:
     chosen = []
     for name in names:
-        matches = [
-            c for c in candidates if name in (c.stack, f"{c.project}/{c.stack}", c.full_name)
-        ]
+        matches = [c for c in candidates if _named(name, c)]
         if not matches:
             known = ", ".join(f"{c.project}/{c.stack}" for c in candidates) or "none"
             problems.append(InputProblem(f"no stack {name!r} in this plan; stacks: {known}"))
@@ -256,7 +262,11 @@ def _select_by_name(
     return chosen
 
 
-def discover(stacks_dir: Path, selection: StackSelection) -> Discovery:
+def discover(
+    stacks_dir: Path, selection: StackSelection, deployed: Mapping[str, str] | None = None
+) -> Discovery:
+    """`deployed`: full names of the stacks read from --upstream-outputs files -> their file."""
+    deployed = deployed or {}
     problems: list[InputProblem] = []
     projects = _projects(stacks_dir, problems)
     parsed_overrides = _parse_overrides(selection.overrides, problems)
@@ -268,8 +278,9 @@ def discover(stacks_dir: Path, selection: StackSelection) -> Discovery:
         for stack, path in _stack_files(folder).items():
             target = StackTarget(folder, project, stack, selection.organization, path)
             every[target.full_name] = target
-    chosen = _choose(stacks_dir, selection, projects, every, problems)
-    planned = _expand(chosen, every, parsed_overrides, set(projects))
+    chosen = _choose(stacks_dir, selection, projects, every, deployed=deployed, problems=problems)
+    readers: dict[str, list[str]] = {name: [] for name in deployed}
+    planned = _expand(chosen, every, parsed_overrides, set(projects), readers)
     for namespace, name, _ in parsed_overrides:
         if namespace is None and not any(
             f"{t.project}:{name}" in t.overrides for t in planned.values()
@@ -286,7 +297,7 @@ def discover(stacks_dir: Path, selection: StackSelection) -> Discovery:
         problems.append(
             InputProblem("stacks reference each other in a cycle: " + " -> ".join(cycle))
         )
-    return Discovery(ordered, problems)
+    return Discovery(ordered, problems, readers)
 
 
 def _choose(
@@ -294,11 +305,27 @@ def _choose(
     selection: StackSelection,
     projects: Mapping[str, Path],
     every: dict[str, StackTarget],
+    *,
+    deployed: Mapping[str, str],
     problems: list[InputProblem],
 ) -> list[StackTarget]:
     environment_stacks = [
         t for t in every.values() if _belongs_to_environment(t.stack, selection.environment)
     ]
+    # A deployed stack is read from its file: the environment's plan does not plan it again,
+    # and selecting it by name is a contradiction worth saying.
+    names = list(selection.stacks)
+    for name in selection.stacks:
+        matches = [t for t in environment_stacks if _named(name, t)]
+        if matches and all(t.full_name in deployed for t in matches):
+            names.remove(name)
+            problems.append(
+                InputProblem(
+                    f"--stack {name} is read from {deployed[matches[0].full_name]} "
+                    "(--upstream-outputs), not planned: select the stacks that read it",
+                    key="--stack",
+                )
+            )
     if not selection.stacks and not selection.stack_config_files:
         if not environment_stacks and not problems:
             problems.append(
@@ -309,13 +336,26 @@ def _choose(
                     file=str(stacks_dir),
                 )
             )
-        return environment_stacks
-    chosen = _select_by_name(selection.stacks, environment_stacks, problems)
+        return [t for t in environment_stacks if t.full_name not in deployed]
+    environment_stacks = [t for t in environment_stacks if t.full_name not in deployed]
+    chosen = _select_by_name(names, environment_stacks, problems)
     for path in selection.stack_config_files:
         review = _review_target(Path(path), selection, projects, problems)
-        if review is not None:
-            every[review.full_name] = review
-            chosen.append(review)
+        if review is None:
+            continue
+        if review.full_name in deployed:
+            problems.append(
+                InputProblem(
+                    f"stack {review.full_name} is both under review and read from "
+                    f"{deployed[review.full_name]} (--upstream-outputs): plan it or read it, "
+                    "not both",
+                    file=str(review.config_file),
+                    key="--upstream-outputs",
+                )
+            )
+            continue
+        every[review.full_name] = review
+        chosen.append(review)
     return chosen
 
 
@@ -324,8 +364,10 @@ def _expand(
     every: Mapping[str, StackTarget],
     parsed_overrides: Sequence[tuple[str | None, str, str]],
     project_names: set[str],
+    readers: dict[str, list[str]],
 ) -> dict[str, StackTarget]:
-    """Load each chosen stack's config and add the upstream stacks it names, transitively."""
+    """Load each chosen stack's config and add the upstream stacks it names, transitively;
+    a deployed stack (a key of `readers`) is not planned, its readers are recorded."""
     planned: dict[str, StackTarget] = {}
     pending = list(chosen)
     while pending:
@@ -346,6 +388,9 @@ def _expand(
             continue
         target.upstreams = _upstreams(target)
         for key, upstream in target.upstreams.items():
+            if upstream in readers:
+                readers[upstream].append(target.full_name)
+                continue
             found = every.get(upstream)
             if found is None:
                 project = upstream.split("/")[1] if upstream.count("/") == 2 else ""

@@ -9,8 +9,9 @@ Faithfulness rules (see BRIEF §4):
 - preview mode: a new resource's outputs are its inputs; everything the provider computes (ids,
   ARNs of autonamed things, ...) stays unknown. Invokes (account, region, AZs) are known, as in a
   real preview with credentials.
-- StackReference outputs come from the caller (the upstream stacks planned in the same run); an
-  upstream value that was unknown stays unknown.
+- StackReference outputs come from the caller (the upstream stacks planned in the same run, or a
+  deployed stack's exports read from an `--upstream-outputs` file); an upstream value that was
+  unknown stays unknown.
 - `preview=False` simulates a finished `pulumi up` with deterministic fake ids and ARNs; tests use
   it to obtain concrete upstream exports. The offline plan never does.
 """
@@ -486,7 +487,7 @@ class _Mocks(pulumi_mocks.Mocks):
                 known = ", ".join(sorted(self.stack_references)) or "none"
                 raise PlanInputError(
                     f"StackReference {stack_name!r} is not available to the offline plan "
-                    f"(stacks planned before it: {known})"
+                    f"(stacks planned before it or read from files: {known})"
                 )
             outputs = dict(self.stack_references[stack_name])
             # The engine lists the top-level outputs that are secrets; the SDK marks exactly

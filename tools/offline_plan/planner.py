@@ -7,6 +7,9 @@ Timeline of one plan (2 cores: the programs run in this process, the pack in its
 
 The pack is started before the first program runs, and each stack is analysed on a worker
 thread (the gRPC calls wait on the pack's process) while the next program runs here.
+
+Stacks given by `--upstream-outputs` are deployed: their exports come from the file (every value
+known), they are not planned, and StackReferences to them resolve to those exports.
 """
 
 from __future__ import annotations
@@ -44,9 +47,11 @@ from offline_plan.report import (
     PlannedResource,
     PlanReport,
     PolicyPackSummary,
+    ReadStack,
     StackPlan,
     masked,
 )
+from offline_plan.upstream_outputs import DeployedStack, load_upstream_outputs
 
 PACK_PROCESS_MODES = ("auto", "shared", "per-stack")
 
@@ -58,6 +63,8 @@ class PlanRequest:
     policy_pack: Path | None = None
     policy_pack_config: Path | None = None
     pack_processes: str = "auto"
+    upstream_outputs: tuple[Path, ...] = ()
+    """`--upstream-outputs` files: exports of deployed stacks, read instead of planned."""
 
 
 class ProgressListener:
@@ -402,13 +409,63 @@ def _plan_stack(
     return entry
 
 
+def _deployed_references(
+    deployed: dict[str, DeployedStack], organization: str
+) -> dict[str, dict[str, Any]]:
+    """StackReference name -> exports, for every name the CLI would resolve to a deployed
+    stack: `org/project/stack`, and `project/stack` within the run's organization."""
+    references: dict[str, dict[str, Any]] = {}
+    for name, stack in deployed.items():
+        references[name] = stack.wire_outputs()
+        if stack.organization == organization:
+            references[stack.project_and_stack] = references[name]
+    return references
+
+
+def _record_deployed(
+    report: PlanReport,
+    deployed: dict[str, DeployedStack],
+    readers: dict[str, list[str]],
+    organization: str,
+) -> None:
+    for name, stack in deployed.items():
+        read_by = readers.get(name, [])
+        report.upstream.append(
+            ReadStack(
+                stack=name,
+                source=stack.source,
+                read_by=list(read_by),
+                output_names=sorted(stack.outputs),
+                secret_output_names=sorted(stack.secret_output_names),
+            )
+        )
+        if not read_by:
+            report.warnings.append(
+                f"{stack.source}: no planned stack reads {name} (a stack reads it when a config "
+                f"key ending in Stack names it as {name}"
+                + (f" or {stack.project_and_stack}" if stack.organization == organization else "")
+                + ")"
+            )
+
+
 def plan(request: PlanRequest, listener: ProgressListener | None = None) -> PlanReport:
     """Plan and judge the selected stacks; never raises for bad input (see `report.errors`)."""
     started = time.perf_counter()
     listener = listener or ProgressListener()
     report = PlanReport(environment=request.selection.environment)
-    discovery = discover(request.stacks_dir.resolve(), request.selection)
+    deployed, file_problems = load_upstream_outputs(request.upstream_outputs)
+    if file_problems:
+        # Planning without the exports the reviewer meant would judge the wrong thing.
+        report.errors.extend(file_problems)
+        report.seconds = time.perf_counter() - started
+        return report
+    discovery = discover(
+        request.stacks_dir.resolve(),
+        request.selection,
+        {name: stack.source for name, stack in deployed.items()},
+    )
     report.errors.extend(discovery.problems)
+    _record_deployed(report, deployed, discovery.readers, request.selection.organization)
     listener.planning(len(discovery.targets))
 
     analyses = _Analyses(request, report)
@@ -418,7 +475,7 @@ def plan(request: PlanRequest, listener: ProgressListener | None = None) -> Plan
     if first_judged is not None:
         analyses.prepare(first_judged)  # the pack boots while the first programs run
 
-    outputs_by_name: dict[str, dict[str, Any]] = {}
+    outputs_by_name = _deployed_references(deployed, request.selection.organization)
     try:
         for target in discovery.targets:
             report.stacks.append(_plan_stack(target, outputs_by_name, analyses, listener, report))

@@ -178,6 +178,24 @@ def render(
     for diagnostic in report.diagnostics:
         by_stack.setdefault(diagnostic.stack, []).append(diagnostic)
 
+    for deployed in report.upstream:
+        secrets = len(deployed.secret_output_names)
+        console.print(
+            Text.assemble(
+                ("  read from ", "dim"),
+                (deployed.source, "cyan"),
+                "  ",
+                (deployed.stack, "bold"),
+                (
+                    f"  deployed: {len(deployed.output_names)} outputs"
+                    + (f" ({secrets} secret)" if secrets else "")
+                    + ", read by "
+                    + (", ".join(deployed.read_by) or "no planned stack"),
+                    "dim",
+                ),
+            )
+        )
+
     for stack in report.stacks:
         created = sum(1 for r in stack.resources if r.operation == "create")
         title = Text(f"{stack.project} / {stack.stack}", style="bold")
@@ -230,7 +248,8 @@ def render(
     summary.append(f"{word} ", style=style)
     summary.append(
         f"{counts['stacks_planned']}/{counts['stacks']} stacks planned, "
-        f"{counts['resources']} resources to create, "
+        + (f"{len(report.upstream)} read from files, " if report.upstream else "")
+        + f"{counts['resources']} resources to create, "
         f"{counts['mandatory']} mandatory, {counts['advisory']} advisory, "
         f"{counts['not_evaluated']} not evaluated, {counts['errors']} errors "
         f"in {report.seconds:.2f} s (exit {report.exit_code})"

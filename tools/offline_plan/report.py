@@ -120,10 +120,35 @@ class PolicyPackSummary:
     """Policy name -> the enforcement level it ran with after reconciling the config."""
 
 
+@dataclass(frozen=True)
+class ReadStack:
+    """A deployed stack whose exports were read from an --upstream-outputs file, not planned."""
+
+    stack: str
+    """`org/project/stack`."""
+    source: str
+    """The file."""
+    read_by: list[str]
+    """Full names of the planned stacks that reference it."""
+    output_names: list[str]
+    secret_output_names: list[str]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "stack": self.stack,
+            "source": self.source,
+            "read_by": self.read_by,
+            "output_names": self.output_names,
+            "secret_output_names": self.secret_output_names,
+        }
+
+
 @dataclass
 class PlanReport:
     environment: str
     stacks: list[StackPlan] = field(default_factory=list)
+    upstream: list[ReadStack] = field(default_factory=list)
+    """Deployed stacks read from --upstream-outputs files instead of planned."""
     diagnostics: list[Diagnostic] = field(default_factory=list)
     errors: list[InputProblem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -190,6 +215,7 @@ class PlanReport:
                 "enforcement": pack.enforcement,
             },
             "stacks": [s.to_json() for s in self.stacks],
+            "upstream": [u.to_json() for u in self.upstream],
             "diagnostics": [
                 {
                     "policy": d.policy,
