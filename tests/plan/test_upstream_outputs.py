@@ -86,7 +86,7 @@ def deployed() -> Deployed:
     return exports
 
 
-@pytest.fixture(scope="module", params=["one-stack-per-file", "stacks-by-name"])
+@pytest.fixture(scope="module", params=["one-stack-per-file", "stacks-by-name", "raw-stack-output"])
 def planned(
     request: pytest.FixtureRequest,
     deployed: Deployed,
@@ -102,6 +102,20 @@ def planned(
                 {"stack": NOTIFICATIONS, "outputs": deployed.notifications},
             ),
         ]
+    elif request.param == "raw-stack-output":
+        # `--upstream-outputs ORG/PROJECT/STACK=FILE`: FILE exactly as `pulumi stack output
+        # --json --show-secrets` prints it, no wrapping.
+        files = [
+            _write(folder / "network.json", deployed.network),
+            _write(folder / "notifications.json", deployed.notifications),
+        ]
+        arguments = [
+            "--upstream-outputs",
+            f"{NETWORK}={files[0]}",
+            "--upstream-outputs",
+            f"{NOTIFICATIONS}={files[1]}",
+        ]
+        return _plan(folder, *TARGETS, *arguments), files
     else:
         files = [
             _write(
@@ -385,3 +399,12 @@ def test_selecting_a_stack_given_by_file_is_refused(tmp_path: Path, deployed: De
     assert error["key"] == "--stack"
     assert str(exports) in error["message"]
     assert all(s["project"] != "network-iam" for s in outcome.report["stacks"])
+
+
+def test_raw_stack_output_that_is_not_an_object_exits_2_naming_the_file(tmp_path: Path) -> None:
+    bad = _write(tmp_path / "network.json", ["not", "outputs"])
+    outcome = _plan(tmp_path, *TARGETS, "--upstream-outputs", f"{NETWORK}={bad}")
+    assert outcome.exit_code == 2, outcome.text
+    assert str(bad) in "".join(outcome.text.split()) or any(
+        str(bad) in error["message"] for error in outcome.report["errors"]
+    )

@@ -68,12 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--upstream-outputs",
         action="append",
         default=[],
-        type=Path,
-        metavar="FILE",
-        help="exports of a deployed stack, as printed by `pulumi stack output --json "
-        '--show-secrets --stack ORG/PROJECT/STACK`, wrapped as {"stack": ..., "outputs": '
-        '...} (optional "secretOutputNames") or as {"ORG/PROJECT/STACK": outputs, ...}: '
-        "StackReferences to it read the file and the stack is not planned; repeatable",
+        metavar="[ORG/PROJECT/STACK=]FILE",
+        help="exports of a deployed stack: ORG/PROJECT/STACK=FILE with FILE exactly as printed "
+        "by `pulumi stack output --json --show-secrets --stack ORG/PROJECT/STACK`, or a FILE "
+        'wrapped as {"stack": ..., "outputs": ...} (optional "secretOutputNames") or as '
+        '{"ORG/PROJECT/STACK": outputs, ...}: StackReferences to it read the file and the '
+        "stack is not planned; repeatable",
     )
     parser.add_argument(
         "--project",

@@ -63,7 +63,7 @@ class PlanRequest:
     policy_pack: Path | None = None
     policy_pack_config: Path | None = None
     pack_processes: str = "auto"
-    upstream_outputs: tuple[Path, ...] = ()
+    upstream_outputs: tuple[Path | str, ...] = ()
     """`--upstream-outputs` files: exports of deployed stacks, read instead of planned."""
 
 

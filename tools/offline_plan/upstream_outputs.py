@@ -214,15 +214,53 @@ def _parse(text: str) -> tuple[list[DeployedStack], list[str]]:
     return _stack_map(document)
 
 
+def _read_raw_outputs(name: str, path: Path) -> tuple[list[DeployedStack], list[str]]:
+    """`ORG/PROJECT/STACK=FILE`: FILE is exactly what `pulumi stack output --json` printed."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return [], ["file not found"]
+    except (OSError, UnicodeDecodeError) as error:
+        return [], [f"cannot read: {error}"]
+    try:
+        outputs = json.loads(text, object_pairs_hook=_unique_keys)
+    except _DuplicateKeyError as error:
+        return [], [f"the key {json.dumps(str(error))} appears twice in one object"]
+    except json.JSONDecodeError as error:
+        return [], [f"not JSON: {error.msg} at line {error.lineno} column {error.colno}"]
+    problems = _outputs_problems(name, outputs, "the file")
+    if problems:
+        return [], problems
+    return [DeployedStack(name, "", outputs)], []
+
+
+def split_stack_assignment(argument: str) -> tuple[str, Path] | None:
+    """`ORG/PROJECT/STACK=FILE` -> (stack, FILE); None for a plain FILE argument."""
+    if Path(argument).exists() or "=" not in argument:
+        return None
+    name, _, file = argument.partition("=")
+    return (name, Path(file)) if FULL_STACK_NAME.match(name) and file else None
+
+
 def load_upstream_outputs(
-    paths: Sequence[Path],
+    paths: Sequence[Path | str],
 ) -> tuple[dict[str, DeployedStack], list[InputProblem]]:
-    """Every stack the files give, by full name, and every problem of every file."""
+    """Every stack the files give, by full name, and every problem of every file.
+
+    An argument is a FILE in one of the two wrapped shapes, or `ORG/PROJECT/STACK=FILE` where
+    FILE is the raw output of `pulumi stack output --json --show-secrets` for that stack.
+    """
     stacks: dict[str, DeployedStack] = {}
     problems: list[InputProblem] = []
-    for path in paths:
-        source = str(path)
-        found, messages = _read_file(Path(path))
+    for argument in paths:
+        assignment = split_stack_assignment(str(argument))
+        if assignment is not None:
+            stack_name, path = assignment
+            source = str(path)
+            found, messages = _read_raw_outputs(stack_name, path)
+        else:
+            source = str(argument)
+            found, messages = _read_file(Path(argument))
         problems += [
             InputProblem(f"{source}: {OPTION}: {message}", file=source, key=OPTION)
             for message in messages
