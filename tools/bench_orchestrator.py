@@ -133,6 +133,12 @@ def warm_samples(runs: int) -> dict[str, list[float]]:
             "AWS_DEFAULT_REGION": "us-east-1",
             handler.ENV_TRAINING_SPEC: json.dumps(spec),
             handler.ENV_JOB_NAME_PREFIX: "fraud-scoring-dev-",
+            # The network and output key the orchestrator role requires (as the stack sets them).
+            handler.ENV_SUBNET_IDS: "subnet-0123456789abcdef0,subnet-0123456789abcdef1",
+            handler.ENV_SECURITY_GROUP_IDS: "sg-0123456789abcdef0",
+            handler.ENV_OUTPUT_KMS_KEY: (
+                "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+            ),
         }
     )
     with pytest.MonkeyPatch.context() as monkeypatch, mock_aws():

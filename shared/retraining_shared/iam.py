@@ -287,6 +287,30 @@ def _pass_sagemaker_role(scope: TeamScope) -> Statement:
     )
 
 
+TRAINING_JOB_GUARDRAILS: ConditionBlock = {
+    "Null": {
+        "sagemaker:VpcSubnets": "false",
+        "sagemaker:VpcSecurityGroupIds": "false",
+        "sagemaker:OutputKmsKey": "false",
+    }
+}
+"""Conditions on `sagemaker:CreateTrainingJob` for both orchestrator roles: the request must carry
+a VpcConfig (subnets and security groups) and an output KMS key, so that neither orchestrator can
+start a job outside the training network or with unencrypted output, even if its spec or input is
+tampered with. Presence only (`Null: false`), because the ids and the key ARN are unknown at
+preview; *which* subnets is enforced by the SageMaker role (ENIs only in training-network subnets).
+`sagemaker:VolumeKmsKey` is deliberately not required: CreateTrainingJob rejects VolumeKmsKeyId for
+instance types with local NVMe storage. Network isolation and inter-container encryption are team
+settings (a team may turn them off in config), so they are not conditions here."""
+
+
+def _create_team_training_jobs_guarded(sid: str, scope: TeamScope) -> Statement:
+    # Only CreateTrainingJob carries these keys: Describe/Stop/tag actions stay unconditioned in
+    # statements of their own (a Null condition on a key they never carry would deny them).
+    conditions = {operator: dict(keys) for operator, keys in TRAINING_JOB_GUARDRAILS.items()}
+    return allow(sid, ["sagemaker:CreateTrainingJob"], [scope.training_jobs_arn], conditions)
+
+
 def _publish_team_topic(scope: TeamScope) -> Statement:
     # Orchestrators report what they started or why they failed to the team topic. The ARN is
     # built from the topic's deterministic name: network-iam must not depend on notifications.
@@ -427,9 +451,13 @@ def lambda_orchestrator_role_policy(scope: TeamScope, *, failure_queue: bool) ->
     """
     arns = scope.arns
     statements = [
+        # Start jobs only inside the training network with encrypted output (see
+        # TRAINING_JOB_GUARDRAILS).
+        _create_team_training_jobs_guarded("StartTeamTrainingJobsInNetworkEncrypted", scope),
+        # DescribeTrainingJob confirms the job after ResourceInUse (idempotent retries).
         allow(
-            "StartAndTrackTeamTrainingJobs",
-            ["sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob"],
+            "DescribeTeamTrainingJobs",
+            ["sagemaker:DescribeTrainingJob"],
             [scope.training_jobs_arn],
         ),
         # CreateTrainingJob with Tags is authorized as AddTags on the new job as well.
@@ -474,14 +502,13 @@ def step_functions_orchestrator_role_policy(scope: TeamScope) -> PolicyDocument:
     arns = scope.arns
     return policy_document(
         [
-            # `.sync` creates the job, polls it and stops it when the execution is aborted.
+            # `.sync` creates the job, only inside the training network with encrypted output
+            # (see TRAINING_JOB_GUARDRAILS) ...
+            _create_team_training_jobs_guarded("CreateTeamTrainingJobsInNetworkEncrypted", scope),
+            # ... then polls it and stops it when the execution is aborted.
             allow(
-                "RunTeamTrainingJobs",
-                [
-                    "sagemaker:CreateTrainingJob",
-                    "sagemaker:DescribeTrainingJob",
-                    "sagemaker:StopTrainingJob",
-                ],
+                "TrackAndStopTeamTrainingJobs",
+                ["sagemaker:DescribeTrainingJob", "sagemaker:StopTrainingJob"],
                 [scope.training_jobs_arn],
             ),
             # Tags in the request and the integration's own tag lookups.

@@ -15,7 +15,10 @@ from orchestrator_fakes import AwsLikeSageMaker, CallRecorder
 from orchestrator_support import (
     GOLDEN_ACTIONS_FILE,
     JOB_NAME_PREFIX,
+    KMS_KEY_ARN,
     REGION,
+    SECURITY_GROUP_IDS,
+    SUBNET_IDS,
     TOPIC_ARN,
     AwsAccount,
     HandlerClients,
@@ -88,18 +91,17 @@ def handler_clients(aws: AwsAccount, session_recorder: CallRecorder) -> Iterator
 
 @pytest.fixture
 def orchestrator_environment(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The function's environment as the stack sets it: the spec, the prefix, the topic and the
+    network and output key the orchestrator role requires (the volume key is optional)."""
     environment = {
         orchestrator.ENV_TRAINING_SPEC: json.dumps(training_spec()),
         orchestrator.ENV_JOB_NAME_PREFIX: JOB_NAME_PREFIX,
         orchestrator.ENV_TOPIC_ARN: TOPIC_ARN,
+        orchestrator.ENV_SUBNET_IDS: ",".join(SUBNET_IDS),
+        orchestrator.ENV_SECURITY_GROUP_IDS: ",".join(SECURITY_GROUP_IDS),
+        orchestrator.ENV_OUTPUT_KMS_KEY: KMS_KEY_ARN,
     }
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
-    for name in (
-        orchestrator.ENV_SUBNET_IDS,
-        orchestrator.ENV_SECURITY_GROUP_IDS,
-        orchestrator.ENV_OUTPUT_KMS_KEY,
-        orchestrator.ENV_VOLUME_KMS_KEY,
-    ):
-        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv(orchestrator.ENV_VOLUME_KMS_KEY, raising=False)
     return environment

@@ -160,13 +160,17 @@ def refuse_next_connection(client: Any, operation: str) -> None:
 # --- Recording calls and turning them into IAM requests ------------------------------------------
 
 
+ContextValue = str | tuple[str, ...]
+"""A condition key's value in a request: one string, or several for a multivalued key."""
+
+
 @dataclasses.dataclass(frozen=True)
 class IamRequest:
     """One authorization IAM performs: action, resource and the request's condition context."""
 
     action: str
     resource: str
-    context: tuple[tuple[str, str], ...] = ()
+    context: tuple[tuple[str, ContextValue], ...] = ()
     why: str = "API call"
 
 
@@ -181,32 +185,73 @@ class RecordedCall:
         return f"{self.service}:{self.operation}"
 
 
+def _parameter(params: Mapping[str, Any], section: str, key: str) -> tuple[bool, Any]:
+    """(present, value) of `section.key` in CreateTrainingJob parameters. A Step Functions
+    `Key.$` JSONPath sets `Key` at run time: present, its value the path (unknown until then)."""
+    container = params.get(section)
+    if not isinstance(container, Mapping):
+        return False, None
+    if key in container:
+        return True, container[key]
+    if f"{key}.$" in container:
+        return True, f"<{container[f'{key}.$']}>"
+    return False, None
+
+
+# CreateTrainingJob condition keys (Service Authorization Reference) and the request field each
+# comes from; VpcSubnets and VpcSecurityGroupIds are multivalued.
+CREATE_TRAINING_JOB_CONDITION_KEYS = {
+    "sagemaker:VpcSubnets": ("VpcConfig", "Subnets"),
+    "sagemaker:VpcSecurityGroupIds": ("VpcConfig", "SecurityGroupIds"),
+    "sagemaker:OutputKmsKey": ("OutputDataConfig", "KmsKeyId"),
+}
+
+
+def create_training_job_context(
+    params: Mapping[str, Any],
+) -> tuple[tuple[str, ContextValue], ...]:
+    """The condition context IAM builds from a CreateTrainingJob request: a key per field the
+    request sets (absent field, null or empty list: no key, as IAM omits keys without a value)."""
+    context: list[tuple[str, ContextValue]] = []
+    for condition_key, (section, key) in CREATE_TRAINING_JOB_CONDITION_KEYS.items():
+        present, value = _parameter(params, section, key)
+        if not present or value is None or value in ([], ""):
+            continue
+        if isinstance(value, list):
+            context.append((condition_key, tuple(str(item) for item in value)))
+        else:
+            context.append((condition_key, str(value)))
+    return tuple(context)
+
+
 def iam_requests(call: RecordedCall) -> list[IamRequest]:
     """The IAM authorizations one API call needs, including the implied ones.
 
     Implied, per the Service Authorization Reference: CreateTrainingJob with Tags is also
     authorized as sagemaker:AddTags on the new job; passing RoleArn is iam:PassRole on that role
-    with iam:PassedToService = sagemaker.amazonaws.com.
+    with iam:PassedToService = sagemaker.amazonaws.com. CreateTrainingJob itself carries the
+    condition keys its request sets (`create_training_job_context`).
     """
     if call.service == "sagemaker" and call.operation in {
         "CreateTrainingJob",
         "DescribeTrainingJob",
     }:
         job = training_job_arn(call.params["TrainingJobName"])
-        requests = [IamRequest(call.action, job)]
-        if call.operation == "CreateTrainingJob":
-            if call.params.get("Tags"):
-                requests.append(
-                    IamRequest("sagemaker:AddTags", job, why="implied: Tags in CreateTrainingJob")
-                )
+        if call.operation == "DescribeTrainingJob":
+            return [IamRequest(call.action, job)]
+        requests = [IamRequest(call.action, job, create_training_job_context(call.params))]
+        if call.params.get("Tags"):
             requests.append(
-                IamRequest(
-                    "iam:PassRole",
-                    call.params["RoleArn"],
-                    (("iam:PassedToService", "sagemaker.amazonaws.com"),),
-                    why="implied: RoleArn in CreateTrainingJob",
-                )
+                IamRequest("sagemaker:AddTags", job, why="implied: Tags in CreateTrainingJob")
             )
+        requests.append(
+            IamRequest(
+                "iam:PassRole",
+                call.params["RoleArn"],
+                (("iam:PassedToService", "sagemaker.amazonaws.com"),),
+                why="implied: RoleArn in CreateTrainingJob",
+            )
+        )
         return requests
     if call.service == "sns" and call.operation == "Publish":
         return [IamRequest(call.action, call.params["TopicArn"])]
@@ -269,13 +314,25 @@ def _as_list(value: str | Iterable[str]) -> list[str]:
 
 
 def _conditions_hold(
-    conditions: Mapping[str, Mapping[str, Any]], context: Mapping[str, str]
+    conditions: Mapping[str, Mapping[str, Any]], context: Mapping[str, ContextValue]
 ) -> bool:
     for operator, entries in conditions.items():
         for key, expected in entries.items():
+            if operator == "Null":
+                # "true": the key must be absent; "false": present (any value, any count).
+                if expected not in {"true", "false"}:
+                    raise AssertionError(f"Null condition on {key}: {expected!r} is not a boolean")
+                if (key not in context) != (expected == "true"):
+                    return False
+                continue
             if key not in context:
                 return False  # a condition on a key the request does not carry fails closed
             actual = context[key]
+            if not isinstance(actual, str):
+                raise AssertionError(
+                    f"{key} is multivalued: {operator} on it needs a ForAnyValue/ForAllValues "
+                    "qualifier, which this checker does not support"
+                )
             values = _as_list(expected)
             if operator in {"StringEquals", "ArnEquals"}:
                 if actual not in values:

@@ -27,7 +27,10 @@ from orchestrator_fakes import (
 )
 from orchestrator_support import (
     JOB_NAME_PREFIX,
+    KMS_KEY_ARN,
     SAGEMAKER_ROLE_ARN,
+    SECURITY_GROUP_IDS,
+    SUBNET_IDS,
     TOPIC_ARN,
     AwsAccount,
     FakeLambdaContext,
@@ -46,8 +49,12 @@ ORCHESTRATOR_TAGS = [
 
 
 def expected_request(**overrides: Any) -> dict[str, Any]:
+    """The request for the `orchestrator_environment` fixture: the spec, the network and output key
+    merged from their variables, the derived name and the orchestrator's two tags."""
     request = training_spec()
     request["TrainingJobName"] = JOB_NAME
+    request["VpcConfig"] = {"Subnets": SUBNET_IDS, "SecurityGroupIds": SECURITY_GROUP_IDS}
+    request["OutputDataConfig"] = {**request["OutputDataConfig"], "KmsKeyId": KMS_KEY_ARN}
     request["Tags"] = [*request["Tags"], *ORCHESTRATOR_TAGS]
     request.update(overrides)
     return request
@@ -103,13 +110,15 @@ def test_scheduled_event_starts_exactly_the_configured_job(
     }
     create = [c for c in handler_clients.recorder.calls if c.operation == "CreateTrainingJob"]
     assert len(create) == 1
-    assert create[0].params == expected_request()  # the spec, the name, two tags: nothing else
+    # The spec, the network and key, the name, two tags: nothing else.
+    assert create[0].params == expected_request()
     described = aws.sagemaker.describe_training_job(TrainingJobName=JOB_NAME)
     spec = training_spec()
+    sent = expected_request()
     # moto fills in defaults (e.g. MetricDefinitions); everything we sent must be there as sent.
     assert spec["AlgorithmSpecification"].items() <= described["AlgorithmSpecification"].items()
     for key in ("RoleArn", "InputDataConfig", "OutputDataConfig", "StoppingCondition"):
-        assert described[key] == spec[key]
+        assert described[key] == sent[key]
     tags = aws.sagemaker.list_tags(ResourceArn=training_job_arn(JOB_NAME))["Tags"]
     assert tags == [*spec["Tags"], *ORCHESTRATOR_TAGS]
 
@@ -567,10 +576,46 @@ MALFORMED_CONFIGURATIONS = [
         id="topic-missing",
     ),
     pytest.param(
-        {"TRAINING_SUBNET_IDS": "subnet-0abc1234def567890"},
+        {"TRAINING_SUBNET_IDS": "subnet-0abc1234def567890", "TRAINING_SECURITY_GROUP_IDS": None},
         ["TRAINING_SUBNET_IDS/TRAINING_SECURITY_GROUP_IDS"],
         "both set",
         id="subnets-without-security-groups",
+    ),
+    # The orchestrator role denies CreateTrainingJob without a VpcConfig or an output key (IAM
+    # Null conditions): such a configuration is refused here, before any call.
+    pytest.param(
+        {"TRAINING_SUBNET_IDS": None, "TRAINING_SECURITY_GROUP_IDS": None},
+        ["TRAINING_SUBNET_IDS/TRAINING_SECURITY_GROUP_IDS"],
+        "only inside the training network",
+        id="no-training-network",
+    ),
+    pytest.param(
+        {
+            "TRAINING_SUBNET_IDS": None,
+            "TRAINING_SECURITY_GROUP_IDS": None,
+            "TRAINING_SPEC": json.dumps(
+                {**training_spec(), "VpcConfig": {"Subnets": [], "SecurityGroupIds": ["sg-1"]}}
+            ),
+        },
+        ["TRAINING_SPEC.VpcConfig"],
+        "both lists non-empty",
+        id="spec-vpc-config-without-subnets",
+    ),
+    pytest.param(
+        {"TRAINING_KMS_KEY_ARN": ""},
+        ["TRAINING_KMS_KEY_ARN"],
+        "only with encrypted output",
+        id="no-output-key",
+    ),
+    pytest.param(
+        {
+            "TRAINING_SUBNET_IDS": None,
+            "TRAINING_SECURITY_GROUP_IDS": None,
+            "TRAINING_KMS_KEY_ARN": None,
+        },
+        ["TRAINING_SUBNET_IDS/TRAINING_SECURITY_GROUP_IDS", "TRAINING_KMS_KEY_ARN"],
+        "sagemaker:OutputKmsKey must be present",
+        id="neither-network-nor-output-key",
     ),
     pytest.param(
         {
@@ -679,6 +724,23 @@ def test_vpc_and_kms_variables_are_merged_into_the_request(
         OutputDataConfig={**spec["OutputDataConfig"], "KmsKeyId": key},
         ResourceConfig={**spec["ResourceConfig"], "VolumeKmsKeyId": key},
     )
+
+
+@pytest.mark.usefixtures("orchestrator_environment")
+def test_network_and_output_key_may_come_from_the_spec_instead(
+    handler_clients: HandlerClients, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = expected_request()
+    del spec["TrainingJobName"]
+    spec["Tags"] = training_spec()["Tags"]
+    monkeypatch.setenv("TRAINING_SPEC", json.dumps(spec))
+    for name in ("TRAINING_SUBNET_IDS", "TRAINING_SECURITY_GROUP_IDS", "TRAINING_KMS_KEY_ARN"):
+        monkeypatch.delenv(name)
+
+    orchestrator.handler(scheduled_event(), FakeLambdaContext())
+
+    [create] = [c for c in handler_clients.recorder.calls if c.operation == "CreateTrainingJob"]
+    assert create.params == expected_request()
 
 
 # --- Names and contracts -------------------------------------------------------------------------

@@ -25,7 +25,9 @@ from orchestrator_fakes import (
     AwsLikeSageMaker,
     CallRecorder,
     IamRequest,
+    RecordedCall,
     allowing_statements,
+    create_training_job_context,
     iam_requests,
     policy_actions,
     training_job_arn,
@@ -36,9 +38,12 @@ from orchestrator_support import (
     ENVIRONMENT,
     GOLDEN_ACTIONS_FILE,
     JOB_NAME_PREFIX,
+    KMS_KEY_ARN,
     MODEL,
     REGION,
     SAGEMAKER_ROLE_ARN,
+    SECURITY_GROUP_IDS,
+    SUBNET_IDS,
     TEAM,
     TOPIC_ARN,
     AwsAccount,
@@ -57,6 +62,12 @@ OTHER_SCOPE = iam.TeamScope("risk", ENVIRONMENT, ARNS)
 GOLDEN = json.loads(GOLDEN_ACTIONS_FILE.read_text())
 JOB_NAME = f"{JOB_NAME_PREFIX}202611260600"
 PASS_TO_SAGEMAKER = (("iam:PassedToService", "sagemaker.amazonaws.com"),)
+# What a CreateTrainingJob in the training network with encrypted output carries.
+GUARDED_JOB_CONTEXT = (
+    ("sagemaker:VpcSubnets", tuple(SUBNET_IDS)),
+    ("sagemaker:VpcSecurityGroupIds", tuple(SECURITY_GROUP_IDS)),
+    ("sagemaker:OutputKmsKey", KMS_KEY_ARN),
+)
 
 
 def lambda_service_requests() -> list[IamRequest]:
@@ -120,6 +131,11 @@ def test_lambda_role_allows_every_recorded_request_on_its_resource(
 
     requests = every_handler_path.requests() + lambda_service_requests()
     assert {r.action for r in requests} == set(GOLDEN["handler"]) | set(GOLDEN["lambda_service"])
+    # Every job the handler starts is in the training network with an output key (the role's
+    # CreateTrainingJob conditions are exercised, not skipped).
+    creates = [r for r in requests if r.action == "sagemaker:CreateTrainingJob"]
+    assert creates
+    assert all(dict(r.context) == dict(GUARDED_JOB_CONTEXT) for r in creates)
     for request in requests:
         assert allowing_statements(policy, request), f"not allowed: {request}"
     # The resources the calls touched are this stack's, by name.
@@ -135,7 +151,9 @@ def test_lambda_role_allows_every_recorded_request_on_its_resource(
     "request_",
     [
         IamRequest(
-            "sagemaker:CreateTrainingJob", training_job_arn("risk-scoring-dev-202611260600")
+            "sagemaker:CreateTrainingJob",
+            training_job_arn("risk-scoring-dev-202611260600"),
+            GUARDED_JOB_CONTEXT,  # refused for the resource alone, not for the conditions
         ),
         IamRequest(
             "sagemaker:DescribeTrainingJob", training_job_arn("risk-churn-dev-202611260600")
@@ -168,6 +186,89 @@ def test_lambda_role_allows_every_recorded_request_on_its_resource(
 def test_lambda_role_refuses_what_the_handler_never_needs(request_: IamRequest) -> None:
     policy = iam.lambda_orchestrator_role_policy(SCOPE, failure_queue=True)
     assert allowing_statements(policy, request_) == []
+
+
+# --- Both roles: CreateTrainingJob only in the training network, with an output key -------------
+
+
+def orchestrator_role_policies() -> dict[str, dict[str, Any]]:
+    return {
+        "lambda": dict(iam.lambda_orchestrator_role_policy(SCOPE, failure_queue=True)),
+        "step-functions": dict(iam.step_functions_orchestrator_role_policy(SCOPE)),
+    }
+
+
+def recorded_create(**removed: str) -> RecordedCall:
+    """A CreateTrainingJob as the handler sends it, minus `section=key` fields ("" = section)."""
+    params: dict[str, Any] = {
+        **training_spec(),
+        "TrainingJobName": JOB_NAME,
+        "VpcConfig": {"Subnets": SUBNET_IDS, "SecurityGroupIds": SECURITY_GROUP_IDS},
+    }
+    params["OutputDataConfig"] = {**params["OutputDataConfig"], "KmsKeyId": KMS_KEY_ARN}
+    for section, key in removed.items():
+        if key:
+            del params[section][key]
+        else:
+            del params[section]
+    return RecordedCall("sagemaker", "CreateTrainingJob", params)
+
+
+def create_request(call: RecordedCall) -> IamRequest:
+    [request] = [r for r in iam_requests(call) if r.action == "sagemaker:CreateTrainingJob"]
+    return request
+
+
+@pytest.mark.parametrize("role", ["lambda", "step-functions"])
+def test_both_roles_allow_a_job_in_the_training_network_with_an_output_key(role: str) -> None:
+    request = create_request(recorded_create())
+
+    assert dict(request.context) == dict(GUARDED_JOB_CONTEXT)
+    assert allowing_statements(orchestrator_role_policies()[role], request) != []
+
+
+@pytest.mark.parametrize("role", ["lambda", "step-functions"])
+@pytest.mark.parametrize(
+    ("removed", "missing_keys"),
+    [
+        ({"VpcConfig": ""}, {"sagemaker:VpcSubnets", "sagemaker:VpcSecurityGroupIds"}),
+        ({"VpcConfig": "Subnets"}, {"sagemaker:VpcSubnets"}),
+        ({"VpcConfig": "SecurityGroupIds"}, {"sagemaker:VpcSecurityGroupIds"}),
+        ({"OutputDataConfig": "KmsKeyId"}, {"sagemaker:OutputKmsKey"}),
+    ],
+    ids=["no-vpc-config", "no-subnets", "no-security-groups", "no-output-key"],
+)
+def test_neither_role_allows_a_job_outside_the_network_or_without_an_output_key(
+    role: str, removed: dict[str, str], missing_keys: set[str]
+) -> None:
+    request = create_request(recorded_create(**removed))
+
+    assert set(dict(GUARDED_JOB_CONTEXT)) - set(dict(request.context)) == missing_keys
+    assert allowing_statements(orchestrator_role_policies()[role], request) == []
+
+
+def test_null_conditions_are_evaluated_as_iam_does() -> None:
+    must_be_absent = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "OnlyWithoutKey",
+                "Effect": "Allow",
+                "Action": ["sagemaker:CreateTrainingJob"],
+                "Resource": [SCOPE.training_jobs_arn],
+                "Condition": {"Null": {"sagemaker:OutputKmsKey": "true"}},
+            }
+        ],
+    }
+    with_key = create_request(recorded_create())
+    without_key = create_request(recorded_create(OutputDataConfig="KmsKeyId"))
+    assert allowing_statements(must_be_absent, with_key) == []
+    assert allowing_statements(must_be_absent, without_key) == ["OnlyWithoutKey"]
+    # A Step Functions `Key.$` path sets the key at run time: present.
+    from_path = create_training_job_context(
+        {"OutputDataConfig": {"KmsKeyId.$": "$.trainingInfrastructure.kmsKeyArn"}}
+    )
+    assert dict(from_path) == {"sagemaker:OutputKmsKey": "<$.trainingInfrastructure.kmsKeyArn>"}
 
 
 # --- Step Functions orchestrator role ------------------------------------------------------------
@@ -216,6 +317,9 @@ def definition_requests(definition: dict[str, Any], job_name: str) -> list[IamRe
                 if s.get("Resource", "").endswith(":sns:publish")
             }
             requests.extend(IamRequest(action, topic) for topic in sorted(topics))
+        elif action == "sagemaker:CreateTrainingJob":
+            context = create_training_job_context(task["Parameters"])
+            requests.append(IamRequest(action, per_resource[service], context))
         else:
             requests.append(IamRequest(action, per_resource[service]))
     requests.extend(
@@ -230,7 +334,12 @@ def definition_requests(definition: dict[str, Any], job_name: str) -> list[IamRe
 def test_step_functions_role_allows_each_integration_on_its_resource() -> None:
     policy = iam.step_functions_orchestrator_role_policy(SCOPE)
 
-    for request in definition_requests(deployed_definition(), JOB_NAME):
+    requests = definition_requests(deployed_definition(), JOB_NAME)
+    # The Task sets VpcConfig and the output key (JSONPaths into the execution input), so the
+    # role's CreateTrainingJob conditions hold for every job the definition can start.
+    [create] = [r for r in requests if r.action == "sagemaker:CreateTrainingJob"]
+    assert set(dict(create.context)) == set(dict(GUARDED_JOB_CONTEXT))
+    for request in requests:
         assert allowing_statements(policy, request), f"not allowed: {request}"
     for request in definition_requests(deployed_definition(), "risk-scoring-dev-202611260600"):
         if request.action.startswith("sagemaker:"):
@@ -299,4 +408,6 @@ def test_calls_made_while_executing_are_allowed_by_the_step_functions_role(
         deployed_definition()
     )
     for request in requested:
+        if request.action == "sagemaker:CreateTrainingJob":
+            assert dict(request.context) == dict(GUARDED_JOB_CONTEXT)
         assert allowing_statements(policy, request), f"not allowed: {request}"

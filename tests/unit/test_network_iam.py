@@ -383,6 +383,25 @@ def test_pass_role_is_one_role_to_sagemaker_only(deployed: StackRun, team: str) 
         }
 
 
+@pytest.mark.parametrize("team", TEAMS)
+def test_orchestrators_create_jobs_only_in_the_training_network_with_an_output_key(
+    deployed: StackRun, team: str
+) -> None:
+    for suffix in ("lambda-orchestrator", "sfn-orchestrator"):
+        document = policy_of(named(deployed, ROLE_POLICY, f"{team}-{suffix}"))
+        (statement,) = [
+            s for s in document["Statement"] if "sagemaker:CreateTrainingJob" in s["Action"]
+        ]
+        assert statement["Action"] == ["sagemaker:CreateTrainingJob"]
+        assert statement["Condition"] == {
+            "Null": {
+                "sagemaker:VpcSubnets": "false",
+                "sagemaker:VpcSecurityGroupIds": "false",
+                "sagemaker:OutputKmsKey": "false",
+            }
+        }
+
+
 def test_lambda_role_policy_is_exactly_the_handlers_calls(deployed: StackRun) -> None:
     document = policy_of(named(deployed, ROLE_POLICY, "fraud-lambda-orchestrator"))
     assert iam.granted_actions(document) == {

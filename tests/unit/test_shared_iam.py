@@ -181,6 +181,34 @@ def test_step_functions_role_has_what_the_sync_integration_needs() -> None:
     assert iam.resources_for(document, "logs:CreateLogDelivery") == {"*"}
 
 
+GUARDRAILS = {
+    "Null": {
+        "sagemaker:VpcSubnets": "false",
+        "sagemaker:VpcSecurityGroupIds": "false",
+        "sagemaker:OutputKmsKey": "false",
+    }
+}
+
+
+@pytest.mark.parametrize("role", ["lambda", "sfn"])
+def test_create_training_job_requires_the_training_network_and_an_output_key(role: str) -> None:
+    document = role_policies(FRAUD)[role]
+    sagemaker = [s for s in document["Statement"] if s["Action"][0].startswith("sagemaker:")]
+    (create,) = [s for s in sagemaker if "sagemaker:CreateTrainingJob" in s["Action"]]
+    assert create["Action"] == ["sagemaker:CreateTrainingJob"]
+    assert create["Resource"] == [FRAUD.training_jobs_arn]
+    assert create["Condition"] == GUARDRAILS
+    # Describe/Stop/tag actions never carry these keys: a Null condition would deny them.
+    assert all("Condition" not in s for s in sagemaker if s is not create)
+    # The keys exist for CreateTrainingJob in AWS's action database.
+    keys = {
+        key.lower()
+        for entry in get_action_data("sagemaker", "CreateTrainingJob")["sagemaker"]
+        for key in entry["condition_keys"]
+    }
+    assert {key.lower() for key in GUARDRAILS["Null"]} <= keys
+
+
 @pytest.mark.parametrize("role", ["lambda", "sfn"])
 def test_pass_role_names_one_role_and_one_service(role: str) -> None:
     document = role_policies(FRAUD)[role]

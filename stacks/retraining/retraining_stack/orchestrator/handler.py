@@ -27,12 +27,15 @@ Configuration (environment variables)
 - `TRAINING_SPEC`: the CreateTrainingJob request as JSON, without TrainingJobName.
 - `TRAINING_JOB_NAME_PREFIX`: `<team>-<model>-<env>-`.
 - `NOTIFICATION_TOPIC_ARN`: the team topic (standard, not FIFO).
-- Optional, values the provider computes and a preview cannot know (kept out of TRAINING_SPEC so
-  the policy pack can read the spec at preview), merged into the request here:
+- Values the provider computes and a preview cannot know (kept out of TRAINING_SPEC so the policy
+  pack can read the spec at preview), merged into the request here:
   `TRAINING_SUBNET_IDS` + `TRAINING_SECURITY_GROUP_IDS` (comma-separated) -> VpcConfig,
   `TRAINING_KMS_KEY_ARN` -> OutputDataConfig.KmsKeyId,
-  `TRAINING_VOLUME_KMS_KEY_ARN` -> ResourceConfig.VolumeKmsKeyId.
+  `TRAINING_VOLUME_KMS_KEY_ARN` (optional) -> ResourceConfig.VolumeKmsKeyId.
   Setting one of these and the same field in TRAINING_SPEC is an error (one source of truth).
+  VpcConfig and OutputDataConfig.KmsKeyId are required, from here or from TRAINING_SPEC: the
+  orchestrator role allows CreateTrainingJob only with both (IAM `Null` conditions), so a
+  configuration without them is an `InvalidInvocationError`, not an AccessDenied from AWS.
 
 Idempotency
 -----------
@@ -87,7 +90,9 @@ ENV_JOB_NAME_PREFIX: Final = "TRAINING_JOB_NAME_PREFIX"
 ENV_TOPIC_ARN: Final = "NOTIFICATION_TOPIC_ARN"
 # Values the provider computes (unknown during a preview of a new stack) travel in their own
 # variables so that TRAINING_SPEC stays known at preview for the policy pack; the handler merges
-# them into the request. All optional; an empty value counts as unset.
+# them into the request. An empty value counts as unset. The network and the output key are
+# required (here or in TRAINING_SPEC): the orchestrator role denies a job without them. The
+# volume key is optional (instance types with local NVMe storage must not set it).
 ENV_SUBNET_IDS: Final = "TRAINING_SUBNET_IDS"  # comma-separated, with the security groups
 ENV_SECURITY_GROUP_IDS: Final = "TRAINING_SECURITY_GROUP_IDS"  # comma-separated
 ENV_OUTPUT_KMS_KEY: Final = "TRAINING_KMS_KEY_ARN"  # -> OutputDataConfig.KmsKeyId
@@ -454,8 +459,31 @@ def _id_list(
     return ids, []
 
 
+# The orchestrator roles allow CreateTrainingJob only when the request carries a VpcConfig and an
+# output KMS key (IAM `Null` conditions in retraining_shared.iam.TRAINING_JOB_GUARDRAILS). A
+# configuration without them is rejected here, naming what is missing, instead of letting AWS
+# answer AccessDenied after retries and a failure message.
+NEEDS_TRAINING_NETWORK: Final = (
+    "subnet and security group ids (or a VpcConfig in TRAINING_SPEC): the orchestrator role allows "
+    "CreateTrainingJob only inside the training network (IAM conditions sagemaker:VpcSubnets and "
+    "sagemaker:VpcSecurityGroupIds must be present)"
+)
+NEEDS_OUTPUT_KMS_KEY: Final = (
+    "a KMS key ARN, key id, alias ARN or alias name (or OutputDataConfig.KmsKeyId in "
+    "TRAINING_SPEC): the orchestrator role allows CreateTrainingJob only with encrypted output "
+    "(IAM condition sagemaker:OutputKmsKey must be present)"
+)
+
+
+def _is_vpc_config(value: object) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(value.get(key), list) and value[key] for key in ("Subnets", "SecurityGroupIds")
+    )
+
+
 def _merge_provider_values(spec: dict[str, Any], environ: Mapping[str, str]) -> list[Problem]:
-    """Merge the TRAINING_* provider values into `spec` (in place); problems when they clash."""
+    """Merge the TRAINING_* provider values into `spec` (in place); problems when they clash or
+    when the request would lack the VpcConfig or output KMS key the orchestrator role requires."""
     subnets, problems = _id_list(
         environ, ENV_SUBNET_IDS, SUBNET_ID_PATTERN, MAX_SUBNETS, "subnet-0abc1234def567890"
     )
@@ -467,15 +495,28 @@ def _merge_provider_values(spec: dict[str, Any], environ: Mapping[str, str]) -> 
         "sg-0abc1234def567890",
     )
     problems.extend(group_problems)
+    network_variables = f"{ENV_SUBNET_IDS}/{ENV_SECURITY_GROUP_IDS}"
+    network_values = {
+        ENV_SUBNET_IDS: environ.get(ENV_SUBNET_IDS, MISSING),
+        ENV_SECURITY_GROUP_IDS: environ.get(ENV_SECURITY_GROUP_IDS, MISSING),
+    }
     if bool(subnets) != bool(groups) and not problems:
         problems.append(
             Problem(
-                f"{ENV_SUBNET_IDS}/{ENV_SECURITY_GROUP_IDS}",
-                {
-                    ENV_SUBNET_IDS: environ.get(ENV_SUBNET_IDS, ""),
-                    ENV_SECURITY_GROUP_IDS: environ.get(ENV_SECURITY_GROUP_IDS, ""),
-                },
-                "both set (a VPC training job needs subnets and security groups) or both unset",
+                network_variables,
+                network_values,
+                "both set (a VPC training job needs subnets and security groups)",
+            )
+        )
+    elif not subnets and not groups and not problems and "VpcConfig" not in spec:
+        problems.append(Problem(network_variables, network_values, NEEDS_TRAINING_NETWORK))
+    elif not subnets and not groups and not problems and not _is_vpc_config(spec["VpcConfig"]):
+        problems.append(
+            Problem(
+                f"{ENV_TRAINING_SPEC}.VpcConfig",
+                spec["VpcConfig"],
+                'an object {"Subnets": [ids], "SecurityGroupIds": [ids]}, both lists non-empty '
+                f"({NEEDS_TRAINING_NETWORK})",
             )
         )
     if subnets and groups:
@@ -496,6 +537,10 @@ def _merge_provider_values(spec: dict[str, Any], environ: Mapping[str, str]) -> 
     ):
         value = environ.get(variable, "")
         if not value:
+            if variable == ENV_OUTPUT_KMS_KEY and not spec[section].get(key):
+                problems.append(
+                    Problem(variable, environ.get(variable, MISSING), NEEDS_OUTPUT_KMS_KEY)
+                )
             continue
         if not KMS_KEY_PATTERN.fullmatch(value):
             problems.append(
