@@ -17,7 +17,15 @@ from typing import Any, Literal
 from pydantic import ValidationInfo, field_validator
 from retraining_shared import naming
 from retraining_shared import schedule_grammar as grammar
-from retraining_shared.config import ConfigModel, invalid, load_config, setting
+from retraining_shared.config import (
+    ConfigModel,
+    EnvironmentName,
+    ModelName,
+    TeamName,
+    invalid,
+    load_config,
+    setting,
+)
 
 PROJECT = "retraining"
 
@@ -319,9 +327,11 @@ class RetrainingSettings(ConfigModel):
         description="Full name of the notifications stack to read the team topic from.",
         allowed=STACK_NAME_RULE,
     )
-    team: str = setting(description="Team identifier.", allowed=naming.TEAM_RULE)
-    model: str = setting(description="Model identifier.", allowed=naming.MODEL_RULE)
-    environment: str = setting(description="Environment.", allowed=naming.ENVIRONMENT_RULE)
+    team: TeamName = setting(description="Team identifier.", allowed=naming.TEAM_RULE)
+    model: ModelName = setting(description="Model identifier.", allowed=naming.MODEL_RULE)
+    environment: EnvironmentName = setting(
+        description="Environment.", allowed=naming.ENVIRONMENT_RULE
+    )
     schedule_kind: ScheduleKind = setting(
         "rule",
         description="rule: EventBridge rule (UTC); scheduler: EventBridge Scheduler.",
@@ -361,30 +371,6 @@ class RetrainingSettings(ConfigModel):
     @classmethod
     def _notifications_stack(cls, value: str) -> str:
         return _checked_stack_name(value, "notifications")
-
-    @field_validator("team")
-    @classmethod
-    def _team(cls, value: str) -> str:
-        problem = naming.team_problem(value)
-        if problem:
-            raise invalid(problem, naming.TEAM_RULE)
-        return value
-
-    @field_validator("model")
-    @classmethod
-    def _model(cls, value: str) -> str:
-        problem = naming.model_problem(value)
-        if problem:
-            raise invalid(problem, naming.MODEL_RULE)
-        return value
-
-    @field_validator("environment")
-    @classmethod
-    def _environment(cls, value: str) -> str:
-        problem = naming.environment_problem(value)
-        if problem:
-            raise invalid(problem, naming.ENVIRONMENT_RULE)
-        return value
 
     @field_validator("schedule")
     @classmethod
