@@ -10,7 +10,7 @@ preview, so the policy pack judges all of them before anything exists.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pulumi
@@ -19,6 +19,36 @@ from retraining_shared import iam, naming
 
 ROLE_POLICY_NAME = "least-privilege"
 ABORT_INCOMPLETE_UPLOADS_AFTER_DAYS = 7
+
+# Each team role: key (also its logical-name suffix), name, who uses it, trust policy.
+_TEAM_ROLES: tuple[
+    tuple[str, Callable[[str, str], str], str, Callable[[iam.TeamScope], iam.PolicyDocument]], ...
+] = (
+    (
+        "sagemaker-execution",
+        naming.sagemaker_execution_role_name,
+        "SageMaker training jobs",
+        iam.sagemaker_execution_trust_policy,
+    ),
+    (
+        "lambda-orchestrator",
+        naming.lambda_orchestrator_role_name,
+        "Lambda orchestrators",
+        iam.lambda_orchestrator_trust_policy,
+    ),
+    (
+        "sfn-orchestrator",
+        naming.step_functions_orchestrator_role_name,
+        "Step Functions orchestrators",
+        iam.step_functions_orchestrator_trust_policy,
+    ),
+    (
+        "schedule-invoker",
+        naming.schedule_invoker_role_name,
+        "EventBridge rules and schedules",
+        iam.schedule_invoker_trust_policy,
+    ),
+)
 
 
 class TeamBaseline(pulumi.ComponentResource):
@@ -43,38 +73,15 @@ class TeamBaseline(pulumi.ComponentResource):
 
         # 1. Roles, trust only. Permissions come last, once the key and buckets exist.
         roles = {
-            "sagemaker-execution": aws.iam.Role(
-                f"{team}-sagemaker-execution",
-                name=naming.sagemaker_execution_role_name(team, environment),
-                description=f"SageMaker training jobs of team {team} ({environment})",
-                assume_role_policy=iam.to_json(iam.sagemaker_execution_trust_policy(scope)),
+            key: aws.iam.Role(
+                f"{team}-{key}",
+                name=role_name(team, environment),
+                description=f"{purpose} of team {team} ({environment})",
+                assume_role_policy=iam.to_json(trust_policy(scope)),
                 tags=self._tags,
                 opts=child,
-            ),
-            "lambda-orchestrator": aws.iam.Role(
-                f"{team}-lambda-orchestrator",
-                name=naming.lambda_orchestrator_role_name(team, environment),
-                description=f"Lambda orchestrators of team {team} ({environment})",
-                assume_role_policy=iam.to_json(iam.lambda_orchestrator_trust_policy(scope)),
-                tags=self._tags,
-                opts=child,
-            ),
-            "sfn-orchestrator": aws.iam.Role(
-                f"{team}-sfn-orchestrator",
-                name=naming.step_functions_orchestrator_role_name(team, environment),
-                description=f"Step Functions orchestrators of team {team} ({environment})",
-                assume_role_policy=iam.to_json(iam.step_functions_orchestrator_trust_policy(scope)),
-                tags=self._tags,
-                opts=child,
-            ),
-            "schedule-invoker": aws.iam.Role(
-                f"{team}-schedule-invoker",
-                name=naming.schedule_invoker_role_name(team, environment),
-                description=f"EventBridge rules and schedules of team {team} ({environment})",
-                assume_role_policy=iam.to_json(iam.schedule_invoker_trust_policy(scope)),
-                tags=self._tags,
-                opts=child,
-            ),
+            )
+            for key, role_name, purpose, trust_policy in _TEAM_ROLES
         }
 
         # 2. The key names the SageMaker role as a principal: the role must exist first.
