@@ -81,6 +81,26 @@ class AnalyzerResourceView:
     provider: analyzer_pb2.AnalyzerProviderResource | None = None
 
 
+def resource_request(
+    type_token: str,
+    properties: Mapping[str, Any],
+    *,
+    urn: str,
+    name: str,
+    options: analyzer_pb2.AnalyzerResourceOptions | None = None,
+    provider: analyzer_pb2.AnalyzerProviderResource | None = None,
+) -> analyzer_pb2.AnalyzeRequest:
+    """The request `Remediate` and `Analyze` both take: one resource, its inputs."""
+    return analyzer_pb2.AnalyzeRequest(
+        type=type_token,
+        properties=to_struct(properties),
+        urn=urn,
+        name=name,
+        options=options,
+        provider=provider,
+    )
+
+
 def pack_python(pack_dir: Path) -> str:
     """The interpreter the CLI would run the pack with.
 
@@ -386,13 +406,8 @@ class LaunchedPolicyPack:
         provider: analyzer_pb2.AnalyzerProviderResource | None = None,
         timeout: float = DEFAULT_RPC_TIMEOUT_SECONDS,
     ) -> analyzer_pb2.RemediateResponse:
-        request = analyzer_pb2.AnalyzeRequest(
-            type=type_token,
-            properties=to_struct(properties),
-            urn=urn,
-            name=name,
-            options=options,
-            provider=provider,
+        request = resource_request(
+            type_token, properties, urn=urn, name=name, options=options, provider=provider
         )
         return self._call("Remediate", request, timeout)  # type: ignore[no-any-return]
 
@@ -407,13 +422,8 @@ class LaunchedPolicyPack:
         provider: analyzer_pb2.AnalyzerProviderResource | None = None,
         timeout: float = DEFAULT_RPC_TIMEOUT_SECONDS,
     ) -> analyzer_pb2.AnalyzeResponse:
-        request = analyzer_pb2.AnalyzeRequest(
-            type=type_token,
-            properties=to_struct(properties),
-            urn=urn,
-            name=name,
-            options=options,
-            provider=provider,
+        request = resource_request(
+            type_token, properties, urn=urn, name=name, options=options, provider=provider
         )
         return self._call("Analyze", request, timeout)  # type: ignore[no-any-return]
 
