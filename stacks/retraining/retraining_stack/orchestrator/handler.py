@@ -248,30 +248,31 @@ class InvalidInvocationError(OrchestratorError, ValueError):
         )
 
 
-class TrainingJobStartError(OrchestratorError, RuntimeError):
-    """CreateTrainingJob failed for good (not retryable, or retries exhausted)."""
+class _CallFailedError(OrchestratorError, RuntimeError):
+    """An AWS call failed for good (not retryable, or retries exhausted)."""
+
+    outcome = "{job_name}: the call failed"
 
     def __init__(self, job_name: str, error_code: str, attempts: int, detail: str) -> None:
         self.job_name = job_name
         self.error_code = error_code
         self.attempts = attempts
         super().__init__(
-            f"training job {job_name} was not started after {attempts} attempt(s): "
+            f"{self.outcome.format(job_name=job_name)} after {attempts} attempt(s): "
             f"{error_code}: {detail}"
         )
 
 
-class NotificationPublishError(OrchestratorError, RuntimeError):
+class TrainingJobStartError(_CallFailedError):
+    """CreateTrainingJob failed for good (not retryable, or retries exhausted)."""
+
+    outcome = "training job {job_name} was not started"
+
+
+class NotificationPublishError(_CallFailedError):
     """The job started but the "retraining started" message could not be published."""
 
-    def __init__(self, job_name: str, error_code: str, attempts: int, detail: str) -> None:
-        self.job_name = job_name
-        self.error_code = error_code
-        self.attempts = attempts
-        super().__init__(
-            f"training job {job_name} started, but the notification could not be published "
-            f"after {attempts} attempt(s): {error_code}: {detail}"
-        )
+    outcome = "training job {job_name} started, but the notification could not be published"
 
 
 # --- Configuration and event validation (standard library only) ----------------------------------
