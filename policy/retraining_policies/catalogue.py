@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Final
 
 from retraining_policies import (
+    encryption,
     exemption_policies,
     iam,
     notifications,
@@ -25,6 +26,7 @@ _CHECKS: Final[list[RetrainingPolicy]] = [
     *schedules.POLICIES,
     *iam.POLICIES,
     *notifications.POLICIES,
+    *encryption.POLICIES,
     *training.POLICIES,
     *operations.POLICIES,
 ]

@@ -11,8 +11,8 @@ import pytest
 from aws_croniter import AwsCroniter
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from retraining_policies import aws_schedule_grammar as grammar
-from retraining_policies.aws_schedule_grammar import (
+from retraining_policies.schedules import grammar
+from retraining_policies.schedules.grammar import (
     ScheduleExpressionError,
     minimum_interval,
     next_run_times,
@@ -196,7 +196,7 @@ def test_minimum_interval_none_for_single_or_no_runs() -> None:
 def test_shared_symlink_is_this_module() -> None:
     link = Path(__file__).resolve().parents[2] / "shared/retraining_shared/schedule_grammar.py"
     assert link.is_symlink()
-    assert os.readlink(link) == "../../policy/retraining_policies/aws_schedule_grammar.py"
+    assert os.readlink(link) == "../../policy/retraining_policies/schedules/grammar.py"
     assert link.resolve() == Path(grammar.__file__).resolve()
 
 

@@ -23,19 +23,18 @@ from typing import Any, Final
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from retraining_policies import iam_documents as docs
 from retraining_policies import resource_types as types
 from retraining_policies.framework import (
     UNKNOWN,
     PolicyDoc,
     Resource,
-    RetrainingPolicy,
     RetrainingResourcePolicy,
     as_list,
     cannot_verify,
     describe,
     parse_json,
 )
+from retraining_policies.iam import documents as docs
 
 FAMILY: Final = "training-hardening"
 TRAINING_SPEC: Final = "TRAINING_SPEC"
@@ -323,6 +322,4 @@ TRAINING_HARDENED = PolicyDoc(
     resource_types=(types.LAMBDA_FUNCTION, types.STATE_MACHINE),
 )
 
-POLICIES: Final[list[RetrainingPolicy]] = [
-    RetrainingResourcePolicy(TRAINING_HARDENED, check_training_hardened)
-]
+POLICY = RetrainingResourcePolicy(TRAINING_HARDENED, check_training_hardened)
