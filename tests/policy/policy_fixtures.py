@@ -40,6 +40,9 @@ ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 IAM_POLICY = POLICY = "aws:iam/policy:Policy"
 ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+ATTACHMENTS_EXCLUSIVE = "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive"
+POLICIES_EXCLUSIVE = "aws:iam/rolePoliciesExclusive:RolePoliciesExclusive"
+POLICY_ATTACHMENT = "aws:iam/policyAttachment:PolicyAttachment"
 
 
 def arn(service: str, resource: str) -> str:
@@ -811,3 +814,27 @@ def lambda_policy(
     *extra: Mapping[str, Any], base: Sequence[Mapping[str, Any]] = LAMBDA_STATEMENTS
 ) -> str:
     return doc(*base, *extra)
+
+
+def add(
+    *resources: FixtureResource,
+) -> Callable[[list[FixtureResource]], list[FixtureResource]]:
+    """A mutation that adds resources to a baseline stack."""
+
+    def mutate(existing: list[FixtureResource]) -> list[FixtureResource]:
+        return [*existing, *resources]
+
+    return mutate
+
+
+def trust_with(service: str, condition: Mapping[str, Any] | None) -> str:
+    """A trust policy for one service principal with exactly `condition` (None: no condition)."""
+    statement: dict[str, Any] = {
+        "Sid": "TrustService",
+        "Effect": "Allow",
+        "Principal": {"Service": f"{service}.amazonaws.com"},
+        "Action": "sts:AssumeRole",
+    }
+    if condition is not None:
+        statement["Condition"] = dict(condition)
+    return doc(statement)

@@ -459,7 +459,8 @@ def test_passrole_through_a_service_wildcard(pack: InProcessPack) -> None:
     )
     found = messages(pack.analyze(policy), "iam-passrole-scoped")
     assert any(
-        "iam:PassRole (granted through a wildcard) has no iam:PassedToService" in m for m in found
+        "iam:PassRole (granted through a wildcard) is not limited by iam:PassedToService" in m
+        for m in found
     )
 
 
@@ -499,7 +500,8 @@ def test_admin_role_escalates_and_is_denied(pack: InProcessPack) -> None:
     diagnostics = pack.analyze_stack([role])
     assert by_policy(diagnostics, "iam-managed-policy-allowlist")
     assert any(
-        "iam:CreatePolicyVersion" in m for m in messages(diagnostics, "iam-no-privilege-escalation")
+        "AttachRolePolicy (iam:AttachRolePolicy)" in m
+        for m in messages(diagnostics, "iam-no-privilege-escalation")
     )
 
 

@@ -14,6 +14,7 @@ from retraining_policies.framework import (
     RetrainingResourcePolicy,
     cannot_verify,
 )
+from retraining_policies.iam import conditions
 from retraining_policies.iam import documents as docs
 
 _SCOPING_KEYS: Final = (
@@ -35,16 +36,16 @@ def check_topic_policy(resource: Resource, config: Mapping[str, Any]) -> Iterato
     for statement in document.allow_statements():
         where = f"policy {statement.label}"
         services, others = docs.service_principals(statement.principal)
-        scoped = any(
-            values and all(isinstance(v, str) and v != "*" for v in values)
-            for key in _SCOPING_KEYS
-            for _op, values in statement.condition_values(key)
-        )
+        scoped = conditions.constrained(statement, _SCOPING_KEYS)
+        why = conditions.why_not_constrained(statement, _SCOPING_KEYS)
         if any(other in ("*", "AWS: '*'", 'AWS: "*"') for other in others) and not scoped:
-            yield f"{where} lets anyone use the topic; name the principals or add aws:SourceAccount"
+            yield (
+                f"{where} lets anyone use the topic{why}; name the principals or add "
+                "aws:SourceAccount"
+            )
         if services and not scoped:
             yield (
-                f"{where} lets {', '.join(services)} publish on behalf of any account: add "
+                f"{where} lets {', '.join(services)} publish on behalf of any account{why}: add "
                 "aws:SourceAccount (or aws:SourceArn naming the rules and alarms)"
             )
         for action in statement.actions or ():

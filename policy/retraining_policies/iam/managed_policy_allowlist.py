@@ -18,15 +18,16 @@ from retraining_policies.framework import (
     cannot_verify,
 )
 from retraining_policies.iam import documents as docs
-from retraining_policies.iam.grants import aws_managed_name
+from retraining_policies.iam import managed_policies
+from retraining_policies.iam.grants import ATTACHMENTS
 from retraining_policies.iam.identity import (
     FAMILY,
 )
+from retraining_policies.iam.managed_policies import aws_managed_name
 
 _MANAGED_HOLDERS: Final = {
     types.IAM_ROLE: "managedPolicyArns",
-    types.IAM_ROLE_POLICY_ATTACHMENT: "policyArn",
-    types.IAM_POLICY_ATTACHMENT: "policyArn",
+    **{type_token: arn_prop for type_token, (_role, arn_prop) in ATTACHMENTS.items()},
 }
 
 
@@ -51,10 +52,16 @@ def check_managed_policies(stack: Stack, config: Mapping[str, Any]) -> Iterator[
             name = aws_managed_name(arn)
             if name is None:
                 continue
-            if any(docs.action_matches(pattern, name) for pattern in denied):
+            by_name = any(docs.action_matches(pattern, name) for pattern in denied)
+            if by_name or managed_policies.is_admin_like(name):
+                what = (
+                    "grants far more than retraining needs"
+                    if by_name
+                    else "is admin-like by what it grants"
+                )
                 yield Finding(
-                    f"{prop} attaches the AWS managed policy {arn!r}, which grants far more "
-                    "than retraining needs; attach a customer policy naming the actions",
+                    f"{prop} attaches the AWS managed policy {arn!r}, which {what}; attach a "
+                    "customer policy naming the actions",
                     resource.urn,
                 )
 
@@ -79,7 +86,16 @@ MANAGED_POLICY_ALLOWLIST = PolicyDoc(
         "deniedPolicyNamePatterns": {
             "type": "array",
             "items": {"type": "string"},
-            "default": ["AdministratorAccess*", "PowerUserAccess", "IAMFullAccess", "*FullAccess*"],
+            "default": [
+                "AdministratorAccess*",
+                "PowerUserAccess",
+                "IAMFullAccess",
+                "*FullAccess*",
+                "SystemAdministrator",
+                "NetworkAdministrator",
+                "DatabaseAdministrator",
+                "DataScientist",
+            ],
             "description": "Name patterns of AWS managed policies that may not be attached.",
         },
         "allowedPolicyArns": {

@@ -12,8 +12,8 @@ from retraining_policies.framework import (
     PolicyDoc,
     Resource,
     RetrainingResourcePolicy,
-    describe,
 )
+from retraining_policies.iam import conditions
 from retraining_policies.iam import documents as docs
 from retraining_policies.iam.identity import (
     FAMILY,
@@ -55,25 +55,21 @@ def _passrole_resource_problems(where: str, statement: docs.Statement) -> Iterat
 def _passed_to_service_problems(
     where: str, statement: docs.Statement, allowed_services: set[str]
 ) -> Iterator[str]:
-    conditions = statement.condition_values(docs.PASSED_TO_SERVICE)
-    if not conditions:
+    services = conditions.constrained_values(statement, docs.PASSED_TO_SERVICE)
+    if services is None:
         yield (
-            f"{where} has no iam:PassedToService condition, so the role can be handed to any "
-            'service; add "Condition": {"StringEquals": {"iam:PassedToService": '
-            '"sagemaker.amazonaws.com"}}'
+            f"{where} is not limited by iam:PassedToService"
+            f"{conditions.why_not_constrained(statement, [docs.PASSED_TO_SERVICE])}, so the "
+            'role can be handed to any service; add "Condition": {"StringEquals": '
+            '{"iam:PassedToService": "sagemaker.amazonaws.com"}}'
         )
         return
-    for operator, values in conditions:
-        if operator not in ("StringEquals", "StringLike", "ForAnyValue:StringEquals"):
-            yield f"{where}: iam:PassedToService uses {operator}; use StringEquals"
-        for value in values:
-            if not isinstance(value, str) or docs.is_wildcard(value):
-                yield f"{where}: iam:PassedToService {describe(value)} must name one service"
-            elif allowed_services and value not in allowed_services:
-                yield (
-                    f"{where}: iam:PassedToService {value!r} is not one of "
-                    f"{', '.join(sorted(allowed_services))}"
-                )
+    for service in services:
+        if allowed_services and service not in allowed_services:
+            yield (
+                f"{where}: iam:PassedToService {service!r} is not one of "
+                f"{', '.join(sorted(allowed_services))}"
+            )
 
 
 PASSROLE_SCOPED = PolicyDoc(

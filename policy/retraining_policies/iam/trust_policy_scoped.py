@@ -14,6 +14,7 @@ from retraining_policies.framework import (
     RetrainingResourcePolicy,
     cannot_verify,
 )
+from retraining_policies.iam import conditions
 from retraining_policies.iam import documents as docs
 from retraining_policies.iam.identity import (
     CONFUSED_DEPUTY_KEYS,
@@ -61,20 +62,13 @@ def _trust_statement_problems(statement: docs.Statement, allowed: set[str]) -> I
     for action in statement.actions or ():
         if action.lower() not in TRUST_ACTIONS:
             yield f"{where}: action {action!r}; trust policies allow sts:AssumeRole"
-    if services and not _has_confused_deputy_condition(statement):
+    if services and not conditions.constrained(statement, CONFUSED_DEPUTY_KEYS):
         yield (
-            f"{where} lets {listed(services)} assume the role for any account: add "
+            f"{where} lets {listed(services)} assume the role for any account"
+            f"{conditions.why_not_constrained(statement, CONFUSED_DEPUTY_KEYS)}: add "
             '"Condition": {"StringEquals": {"aws:SourceAccount": "<account id>"}} '
-            "(or aws:SourceArn naming the resources)"
+            "(or ArnLike aws:SourceArn naming the resources)"
         )
-
-
-def _has_confused_deputy_condition(statement: docs.Statement) -> bool:
-    for key in CONFUSED_DEPUTY_KEYS:
-        for _operator, values in statement.condition_values(key):
-            if values and all(isinstance(value, str) and value != "*" for value in values):
-                return True
-    return False
 
 
 TRUST_POLICY_SCOPED = PolicyDoc(
