@@ -107,6 +107,51 @@ def test_the_state_machine_definition_is_known_at_preview(
 Mutation = Callable[[list[FixtureResource]], list[FixtureResource]]
 CAPTURED_CORPUS: list[tuple[str, str, str, Mutation]] = [
     (
+        "queue policy for EventBridge without a source condition",
+        LAMBDA_STACK,
+        "resource-policy-scoped",
+        fx.edit(
+            fx.QUEUE_POLICY,
+            "schedule-dlq-policy",
+            policy=fx.doc(
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "events.amazonaws.com"},
+                    "Action": "sqs:SendMessage",
+                    "Resource": "*",
+                }
+            ),
+        ),
+    ),
+    (
+        "trust with a negated source account",
+        "network-iam/dev",
+        "iam-trust-policy-scoped",
+        fx.edit(
+            fx.ROLE,
+            "fraud-sagemaker-execution",
+            assumeRolePolicy=fx.trust_with(
+                "sagemaker", {"StringNotEquals": {"aws:SourceAccount": "999999999999"}}
+            ),
+        ),
+    ),
+    (
+        "SystemAdministrator through exclusive attachments",
+        "network-iam/dev",
+        "iam-managed-policy-allowlist",
+        fx.add(
+            fx.res(
+                fx.ATTACHMENTS_EXCLUSIVE,
+                "sysadmin",
+                {
+                    "roleName": "fraud-dev-lambda-orchestrator",
+                    "policyArns": ["arn:aws:iam::aws:policy/job-function/SystemAdministrator"],
+                },
+                "network-iam",
+            )
+        ),
+    ),
+    (
         "five-field cron",
         LAMBDA_STACK,
         "schedule-expression-valid",

@@ -45,6 +45,11 @@ def test_compliant_stacks_cover_every_inspected_resource_type() -> None:
     assert inspected - present <= {
         "aws:iam/policy:Policy",
         "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+        "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive",
+        "aws:iam/policyAttachment:PolicyAttachment",
+        "aws:sqs/queuePolicy:QueuePolicy",
+        "aws:s3/bucketPolicy:BucketPolicy",
+        "aws:kms/keyPolicy:KeyPolicy",
     }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Final
 
 from retraining_policies.encryption import (
+    resource_policy_scoped,
     sns_encryption,
     sns_publishers_allowed,
     sns_topic_policy_scoped,
@@ -16,5 +17,6 @@ POLICIES: Final[list[RetrainingPolicy]] = [
     sns_encryption.POLICY,
     sqs_encryption.POLICY,
     sns_topic_policy_scoped.POLICY,
+    resource_policy_scoped.POLICY,
     sns_publishers_allowed.POLICY,
 ]

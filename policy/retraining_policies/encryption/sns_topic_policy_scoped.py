@@ -3,27 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any, Final
+from typing import Any
 
 from pulumi_policy import EnforcementLevel, Severity
 
 from retraining_policies import resource_types as types
+from retraining_policies.encryption import resource_policies
 from retraining_policies.framework import (
     PolicyDoc,
     Resource,
     RetrainingResourcePolicy,
     cannot_verify,
 )
-from retraining_policies.iam import conditions
 from retraining_policies.iam import documents as docs
-
-_SCOPING_KEYS: Final = (
-    "aws:SourceAccount",
-    "aws:SourceArn",
-    "aws:SourceOwner",
-    "aws:PrincipalOrgID",
-    "aws:PrincipalAccount",
-)
 
 
 def check_topic_policy(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
@@ -35,19 +27,7 @@ def check_topic_policy(resource: Resource, config: Mapping[str, Any]) -> Iterato
     yield from (f"policy: {problem}" for problem in document.problems)
     for statement in document.allow_statements():
         where = f"policy {statement.label}"
-        services, others = docs.service_principals(statement.principal)
-        scoped = conditions.constrained(statement, _SCOPING_KEYS)
-        why = conditions.why_not_constrained(statement, _SCOPING_KEYS)
-        if any(other in ("*", "AWS: '*'", 'AWS: "*"') for other in others) and not scoped:
-            yield (
-                f"{where} lets anyone use the topic{why}; name the principals or add "
-                "aws:SourceAccount"
-            )
-        if services and not scoped:
-            yield (
-                f"{where} lets {', '.join(services)} publish on behalf of any account{why}: add "
-                "aws:SourceAccount (or aws:SourceArn naming the rules and alarms)"
-            )
+        yield from resource_policies.scope_problems(where, statement)
         for action in statement.actions or ():
             if docs.is_wildcard(action):
                 yield f"{where}: action {action!r} is a wildcard; allow sns:Publish only"

@@ -161,3 +161,15 @@ def why_not_constrained(statement: Statement, keys: Iterable[str]) -> str:
         if not verdict.constrains
     ]
     return f" ({'; '.join(reasons)})" if reasons else ""
+
+
+RESOURCE_POLICY_SCOPING_KEYS: Final = (
+    "aws:SourceAccount",
+    "aws:SourceArn",
+    "aws:SourceOwner",
+    "aws:SourceOrgID",
+    "aws:PrincipalOrgID",
+    "aws:PrincipalAccount",
+)
+"""Keys that limit a resource policy statement to this account or organisation (IAM User Guide,
+"AWS global condition context keys" and "The confused deputy problem")."""

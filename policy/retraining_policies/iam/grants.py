@@ -146,7 +146,11 @@ class _Collector:
             for attachment in self.stack.of_type(type_token):
                 for entry in self.targets(attachment, role_prop):
                     self.add_policy_arns(entry, attachment, arn_prop)
-        defined = {p.get("name") for p in self.stack.of_type(types.IAM_ROLE_POLICY)}
+        defined = {
+            name
+            for role_policy in self.stack.of_type(types.IAM_ROLE_POLICY)
+            if isinstance(name := role_policy.get("name"), str)
+        }
         for exclusive in self.stack.of_type(types.IAM_ROLE_POLICIES_EXCLUSIVE):
             names = exclusive.get("policyNames")
             for entry in self.targets(exclusive, "roleName"):
@@ -156,7 +160,7 @@ class _Collector:
                 entry.unreadable.extend(
                     f"inline policy {name!r} (kept by {exclusive.name}, defined outside the stack)"
                     for name in as_list(names)
-                    if name not in defined
+                    if not (isinstance(name, str) and name in defined)
                 )
         return list(self.entries.values())
 
