@@ -15,20 +15,17 @@ from retraining_policies.framework import (
     Resource,
     RetrainingStackPolicy,
     Stack,
-    as_list,
     cannot_verify,
     describe,
     parse_json,
     value_names,
 )
-from retraining_policies.notifications import event_patterns
+from retraining_policies.notifications import alarms, event_patterns, state_machines
 from retraining_policies.notifications.routes import (
     FAMILY,
-    MAX_STEPS,
     ORCHESTRATOR_TYPES,
     SAGEMAKER_SOURCE,
     TRAINING_STATE_CHANGE,
-    is_sns_arn,
     reaches_topic,
 )
 from retraining_policies.schedules.expressions import schedule_of
@@ -96,6 +93,10 @@ def check_notifications_required(stack: Stack, config: Mapping[str, Any]) -> Ite
     for rule in stack.of_type(types.EVENT_RULE):
         raw = rule.get("eventPattern")
         if raw is None:
+            continue
+        dead = _rule_not_live(rule)
+        if dead is not None:
+            notes.append(dead)
             continue
         if raw is UNKNOWN:
             notes.append(cannot_verify(f"what rule {rule.name} matches", "eventPattern"))
@@ -181,6 +182,27 @@ def _orchestrators(stack: Stack, owner: Resource, prop: str, arn: Any) -> list[R
     return []
 
 
+def _rule_not_live(rule: Resource) -> str | None:
+    """Why a job-state rule can never deliver (None: it can).
+
+    AWS services deliver their events to the default event bus only (EventBridge User Guide,
+    "Events from AWS services"), and a DISABLED rule matches nothing.
+    """
+    bus = rule.get("eventBusName")
+    if bus is UNKNOWN:
+        return cannot_verify(f"that rule {rule.name} is on the default event bus", "eventBusName")
+    if bus not in (None, "", "default") and not (
+        isinstance(bus, str) and bus.startswith("arn:") and bus.endswith(":event-bus/default")
+    ):
+        return (
+            f"rule {rule.name} is on event bus {describe(bus)}, but SageMaker sends its events "
+            "to the default bus only"
+        )
+    if rule.get("state") == "DISABLED" or rule.get("isEnabled") is False:
+        return f"rule {rule.name} is DISABLED"
+    return None
+
+
 def _orchestrator_failures(stack: Stack, schedule: Resource) -> Iterator[Finding]:
     targets = _schedule_targets(stack, schedule)
     if not targets:
@@ -195,11 +217,11 @@ def _orchestrator_failures(stack: Stack, schedule: Resource) -> Iterator[Finding
                 cannot_verify("which orchestrator the schedule invokes", f"{prop} arn"), owner.urn
             )
             continue
-        dead_letter_queues = _dead_letter_queues(stack, owner, prop)
-        if _dlq_alarmed(stack, dead_letter_queues):
+        notes: list[str] = []
+        if _queues_alarmed(stack, _dead_letter_queues(stack, owner, prop), notes):
             continue
         if not orchestrators:
-            if not _any_orchestrator_alarm(stack, arn):
+            if not alarms.alarms_on_name(stack, arn):
                 yield Finding(
                     f"the orchestrator {describe(arn)} invoked by {schedule.name} is not in this "
                     "stack and no alarm on it or on the schedule's dead-letter queue notifies SNS",
@@ -207,59 +229,60 @@ def _orchestrator_failures(stack: Stack, schedule: Resource) -> Iterator[Finding
                 )
             continue
         for orchestrator in orchestrators:
-            if _alarmed(stack, orchestrator) or _catch_publishes(orchestrator):
+            if _orchestrator_reports(stack, orchestrator, notes):
                 continue
+            detail = f" ({'; '.join(notes)})" if notes else ""
             yield Finding(
-                f"failures of the orchestrator {orchestrator.name} do not reach SNS: add a "
-                "CloudWatch alarm on its Errors (Lambda) or ExecutionsFailed (Step Functions) "
-                "with an SNS alarm action, an alarm on the schedule's dead-letter queue, or a "
-                "Catch in the state machine that publishes to SNS",
+                f"failures of the orchestrator {orchestrator.name} do not reach SNS{detail}: add "
+                "a CloudWatch alarm on its Errors (Lambda) or ExecutionsFailed/TimedOut/Aborted "
+                "(Step Functions) with an SNS alarm action, an on-failure destination or "
+                "dead-letter target that is the SNS topic, an alarm on a dead-letter queue, or a "
+                "Catch on States.ALL in the state machine that publishes to SNS",
                 orchestrator.urn,
             )
 
 
-def _alarms_to_sns(stack: Stack) -> list[Resource]:
-    alarms = []
-    for alarm in stack.of_type(types.METRIC_ALARM):
-        actions = alarm.get("alarmActions")
-        values = [UNKNOWN] if actions is UNKNOWN else as_list(actions)
-        if any(is_sns_arn(value) for value in values) or (
-            UNKNOWN in values
-            and any(
-                dep.type == types.SNS_TOPIC for dep in stack.dependencies_of(alarm, "alarmActions")
-            )
-        ):
-            alarms.append(alarm)
-    return alarms
-
-
-def _alarm_watches(stack: Stack, alarm: Resource, target: Resource) -> bool:
-    if target.urn in alarm.property_dependencies.get("dimensions", ()):
+def _orchestrator_reports(stack: Stack, orchestrator: Resource, notes: list[str]) -> bool:
+    """Whether some live route carries the orchestrator's failures to SNS."""
+    live, alarm_notes = alarms.failure_alarms(stack, orchestrator)
+    notes.extend(alarm_notes)
+    if live:
         return True
-    dimensions = alarm.get("dimensions")
-    if isinstance(dimensions, dict):
-        return any(value_names(value, target) for value in dimensions.values())
-    return False
-
-
-def _alarmed(stack: Stack, orchestrator: Resource) -> bool:
-    namespace = "AWS/Lambda" if orchestrator.type == types.LAMBDA_FUNCTION else "AWS/States"
-    return any(
-        alarm.get("namespace") in (namespace, UNKNOWN)
-        and _alarm_watches(stack, alarm, orchestrator)
-        for alarm in _alarms_to_sns(stack)
-    )
-
-
-def _any_orchestrator_alarm(stack: Stack, arn: Any) -> bool:
-    if not isinstance(arn, str):
+    if orchestrator.type == types.STATE_MACHINE:
+        definition, problem = parse_json(orchestrator.get("definition"))
+        if problem is None and isinstance(definition, dict):
+            complete, catch_notes = state_machines.catch_verdict(definition)
+            notes.extend(catch_notes)
+            return complete
         return False
-    name = arn.rsplit(":", 1)[-1]
-    for alarm in _alarms_to_sns(stack):
-        dimensions = alarm.get("dimensions")
-        if isinstance(dimensions, dict) and any(
-            value in (arn, name) for value in dimensions.values()
-        ):
+    return _lambda_failure_route(stack, orchestrator, notes)
+
+
+def _lambda_failure_route(stack: Stack, function: Resource, notes: list[str]) -> bool:
+    """The function's asynchronous failures go to SNS, or to a queue with a live alarm.
+
+    Lambda sends an event that failed every retry to the function's dead-letter queue
+    (`deadLetterConfig.targetArn`: SQS or SNS) and to the on-failure destination of its
+    event-invoke config (SQS, SNS, Lambda or EventBridge) - Lambda Developer Guide,
+    "Asynchronous invocation".
+    """
+    routes: list[tuple[Resource, str, Any]] = []
+    dead_letter = function.get("deadLetterConfig")
+    if isinstance(dead_letter, dict):
+        routes.append((function, "deadLetterConfig", dead_letter.get("targetArn")))
+    for config in stack.of_type(types.LAMBDA_EVENT_INVOKE_CONFIG):
+        if not stack.refers_to(config, "functionName", function):
+            continue
+        destination = config.get("destinationConfig")
+        on_failure = destination.get("onFailure") if isinstance(destination, dict) else None
+        if isinstance(on_failure, dict):
+            routes.append((config, "destinationConfig", on_failure.get("destination")))
+    for owner, prop, target in routes:
+        if reaches_topic(stack, owner, prop, target):
+            return True
+        queues = [d for d in stack.dependencies_of(owner, prop) if d.type == types.SQS_QUEUE]
+        queues += [q for q in stack.of_type(types.SQS_QUEUE) if value_names(target, q)]
+        if _queues_alarmed(stack, queues, notes):
             return True
     return False
 
@@ -274,63 +297,12 @@ def _dead_letter_queues(stack: Stack, owner: Resource, prop: str) -> list[Resour
     return queues
 
 
-def _dlq_alarmed(stack: Stack, queues: list[Resource]) -> bool:
-    return any(
-        _alarm_watches(stack, alarm, queue) for queue in queues for alarm in _alarms_to_sns(stack)
-    )
-
-
-def _catch_publishes(orchestrator: Resource) -> bool:
-    if orchestrator.type != types.STATE_MACHINE:
-        return False
-    definition, problem = parse_json(orchestrator.get("definition"))
-    if problem is not None or not isinstance(definition, dict):
-        return False
-    return _machine_catch_publishes(definition)
-
-
-def _machine_catch_publishes(machine: Mapping[str, Any]) -> bool:
-    states = machine.get("States")
-    if not isinstance(states, dict):
-        return False
-    for state in states.values():
-        if not isinstance(state, dict):
-            continue
-        for catcher in as_list(state.get("Catch")):
-            if isinstance(catcher, dict) and _path_publishes(states, catcher.get("Next")):
-                return True
-        for branch in as_list(state.get("Branches")):
-            if isinstance(branch, dict) and _machine_catch_publishes(branch):
-                return True
-        for key in ("Iterator", "ItemProcessor"):
-            inner = state.get(key)
-            if isinstance(inner, dict) and _machine_catch_publishes(inner):
-                return True
-    return False
-
-
-def _path_publishes(states: Mapping[str, Any], start: Any) -> bool:
-    """Whether following Next/Choices from `start` reaches a Task that publishes to SNS."""
-    pending = [start]
-    seen: set[str] = set()
-    while pending and len(seen) < MAX_STEPS:
-        name = pending.pop()
-        if not isinstance(name, str) or name in seen:
-            continue
-        seen.add(name)
-        state = states.get(name)
-        if not isinstance(state, dict):
-            continue
-        resource = state.get("Resource")
-        if (
-            state.get("Type") == "Task"
-            and isinstance(resource, str)
-            and resource.lower().endswith(("states:::sns:publish", "states:::aws-sdk:sns:publish"))
-        ):
+def _queues_alarmed(stack: Stack, queues: list[Resource], notes: list[str]) -> bool:
+    for queue in queues:
+        live, queue_notes = alarms.failure_alarms(stack, queue)
+        notes.extend(queue_notes)
+        if live:
             return True
-        pending.append(state.get("Next"))
-        pending.append(state.get("Default"))
-        pending.extend(c.get("Next") for c in as_list(state.get("Choices")) if isinstance(c, dict))
     return False
 
 
@@ -345,11 +317,12 @@ NOTIFICATIONS_REQUIRED = PolicyDoc(
         "checks that every retraining path notifies someone."
     ),
     remediation=(
-        "Add an EventRule with eventPattern {source: [aws.sagemaker], detail-type: [SageMaker "
-        "Training Job State Change], detail: {TrainingJobStatus: [Completed, Failed, Stopped]}} "
-        "and an EventTarget to the team topic; alarm on the orchestrator's Errors / "
-        "ExecutionsFailed (or the schedule DLQ) with the topic as alarm action, or Catch and "
-        "publish in the state machine."
+        "Add an EventRule on the default bus, ENABLED, with eventPattern {source: "
+        "[aws.sagemaker], detail-type: [SageMaker Training Job State Change], detail: "
+        "{TrainingJobStatus: [Completed, Failed, Stopped]}} and an EventTarget to the team topic; "
+        "alarm (actions enabled, missing data not breaching) on the orchestrator's Errors / "
+        "ExecutionsFailed (or a dead-letter queue's depth) with the topic as alarm action, route "
+        "Lambda's on-failure destination to the topic, or Catch States.ALL and publish."
     ),
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.HIGH,
