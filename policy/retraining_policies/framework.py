@@ -462,6 +462,8 @@ def parse_json(value: Any) -> tuple[Any, str | None]:
         return json.loads(value), None
     except ValueError as error:
         return None, f"is not valid JSON ({error})"
+    except RecursionError:
+        return None, "is nested too deeply to read (more levels than Python's JSON parser takes)"
 
 
 def walk(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:

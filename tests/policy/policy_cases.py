@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from policy_fixtures import STACKS
-from policy_harness import FixtureResource, InProcessPack, by_policy
+from policy_harness import Diagnostic, FixtureResource, InProcessPack, by_policy
 from retraining_policies.catalogue import POLICIES
 
 Mutation = Callable[[list[FixtureResource]], list[FixtureResource]]
@@ -62,9 +62,15 @@ def _pack() -> InProcessPack:
     return _PACK[0]
 
 
+def _no_crash(diagnostics: list[Diagnostic]) -> None:
+    crashed = [d.message for d in diagnostics if "bug in the policy pack" in d.message]
+    assert crashed == [], "odd input must give a clean finding, never a crash"
+
+
 def assert_caught(policy: str, case: Case) -> None:
     resources = case.resources()
     diagnostics = _pack().preview(resources)
+    _no_crash(diagnostics)
     caught = by_policy(diagnostics, policy)
     assert caught, f"{policy} missed {case.name}: {diagnostics}"
     assert {d.level for d in caught} == {LEVELS[policy]}
@@ -74,6 +80,7 @@ def assert_caught(policy: str, case: Case) -> None:
 
 def assert_clean(policy: str, case: Case) -> None:
     diagnostics = _pack().preview(case.resources())
+    _no_crash(diagnostics)
     assert by_policy(diagnostics, policy) == [], f"{policy} flagged {case.name}"
 
 

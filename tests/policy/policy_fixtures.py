@@ -840,3 +840,16 @@ def trust_with(service: str, condition: Mapping[str, Any] | None) -> str:
     if condition is not None:
         statement["Condition"] = dict(condition)
     return doc(statement)
+
+
+def chain(
+    *mutations: Callable[[list[FixtureResource]], list[FixtureResource]],
+) -> Callable[[list[FixtureResource]], list[FixtureResource]]:
+    """Mutations applied in order."""
+
+    def mutate(resources: list[FixtureResource]) -> list[FixtureResource]:
+        for mutation in mutations:
+            resources = mutation(resources)
+        return resources
+
+    return mutate

@@ -254,6 +254,7 @@ def _orchestrator_reports(stack: Stack, orchestrator: Resource, notes: list[str]
             complete, catch_notes = state_machines.catch_verdict(definition)
             notes.extend(catch_notes)
             return complete
+        notes.append(f"its definition {problem or 'is not a JSON object'}")
         return False
     return _lambda_failure_route(stack, orchestrator, notes)
 
