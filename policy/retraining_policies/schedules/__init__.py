@@ -5,10 +5,16 @@ from __future__ import annotations
 from typing import Final
 
 from retraining_policies.framework import RetrainingPolicy
-from retraining_policies.schedules import expression_valid, frequency_bounds, target_dlq_retry
+from retraining_policies.schedules import (
+    expression_valid,
+    frequency_bounds,
+    schedule_enabled,
+    target_dlq_retry,
+)
 
 POLICIES: Final[list[RetrainingPolicy]] = [
     expression_valid.POLICY,
     frequency_bounds.POLICY,
+    schedule_enabled.POLICY,
     target_dlq_retry.POLICY,
 ]

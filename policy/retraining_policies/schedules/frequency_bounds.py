@@ -43,7 +43,12 @@ def check_frequency(resource: Resource, config: Mapping[str, Any]) -> Iterator[s
     shortest = grammar.minimum_interval(expression, kind, timezone)
     if shortest is None:
         if not grammar.next_run_times(expression, kind, 1, timezone):
-            yield f"{expression} never runs again (no matching date from today on)"
+            when = (
+                "its first run would fall after the year 9999"
+                if expression.startswith("rate(")
+                else "no matching date from today on"
+            )
+            yield f"{expression} never runs again ({when})"
         return
     if shortest < bound:
         yield (
@@ -73,8 +78,9 @@ FREQUENCY_BOUNDS = PolicyDoc(
         "date means retraining silently never happens. Daylight-saving days are included."
     ),
     remediation=(
-        "Use a schedule at least minimumIntervalMinutes apart (e.g. cron(0 6 * * ? *) daily), or "
-        "raise minimumIntervalMinutes in the policy config for a team that needs it."
+        "Use a schedule at least minimumIntervalMinutes apart (e.g. cron(0 6 * * ? *) daily), "
+        "or lower minimumIntervalMinutes in the policy config for a team that needs more "
+        "frequent runs."
     ),
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.HIGH,
