@@ -23,10 +23,6 @@ from retraining_policies.iam.identity import (
 )
 
 
-def _holders(grants: list[Grant], action: str) -> list[Grant]:
-    return [grant for grant in grants if grant.statement.grants(action)]
-
-
 def _passrole_reaches(grant: Grant, services: tuple[str, ...]) -> bool:
     """Whether this PassRole grant lets the role pass roles beyond its named delegation."""
     statement = grant.statement
@@ -46,17 +42,46 @@ def _passrole_reaches(grant: Grant, services: tuple[str, ...]) -> bool:
     return not (named_roles and passed_to is not None)
 
 
-def _method_grants(method: escalation.Method, grants: list[Grant]) -> list[Grant] | None:
+class _RoleView:
+    """One role's grants indexed by exact action; wildcard and NotAction grants checked per action.
+
+    Most methods fail on their first action, so the common question is "does anything grant
+    this one action": answered from the index without matching every statement.
+    """
+
+    def __init__(self, grants: list[Grant]) -> None:
+        self._exact: dict[str, list[Grant]] = {}
+        self._patterned: list[Grant] = []
+        for grant in grants:
+            actions = grant.statement.actions
+            if actions is None or any(docs.is_wildcard(action) for action in actions):
+                self._patterned.append(grant)
+                continue
+            for action in {action.lower() for action in actions}:
+                self._exact.setdefault(action, []).append(grant)
+        self._holders: dict[str, list[Grant]] = {}
+
+    def holders(self, action: str) -> list[Grant]:
+        key = action.lower()
+        if key not in self._holders:
+            self._holders[key] = [
+                *self._exact.get(key, ()),
+                *(grant for grant in self._patterned if grant.statement.grants(action)),
+            ]
+        return self._holders[key]
+
+
+def _method_grants(method: escalation.Method, role: _RoleView) -> list[Grant] | None:
     """The grants that together allow `method` (None: the role cannot use it)."""
     used: list[Grant] = []
     if method.passes_role:
         services = escalation.passed_to(method)
-        passers = [g for g in _holders(grants, "iam:PassRole") if _passrole_reaches(g, services)]
+        passers = [g for g in role.holders("iam:PassRole") if _passrole_reaches(g, services)]
         if not passers:
             return None
         used.extend(passers)
     for action in method.driven_actions:
-        holders = _holders(grants, action)
+        holders = role.holders(action)
         if not holders:
             return None
         used.extend(holders)
@@ -76,10 +101,11 @@ def check_privilege_escalation(stack: Stack, config: Mapping[str, Any]) -> Itera
             )
         found: list[str] = []
         sources: set[str] = set()
+        view = _RoleView(role.grants)
         for method in escalation.methods():
             if method.name.lower() in ignored or " + ".join(method.actions) in ignored:
                 continue
-            used = _method_grants(method, role.grants)
+            used = _method_grants(method, view)
             if used is not None:
                 spelled = (docs.known_action(action) or action for action in method.actions)
                 found.append(f"{method.name} ({' + '.join(spelled)})")
