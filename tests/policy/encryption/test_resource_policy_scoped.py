@@ -39,6 +39,16 @@ def _queue_policy(name: str, principal: Any, condition: dict[str, Any] | None) -
     return Case(name, "retraining-lambda", add(policy))
 
 
+def _key_usable_by(name: str, service: str) -> Case:
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"Service": f"{service}.amazonaws.com"},
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+        "Resource": "*",
+    }
+    return Case(name, "network-iam", edit(KEY, f"{TEAM}-dev-retraining", policy=doc(statement)))
+
+
 EVENTS = {"Service": "events.amazonaws.com"}
 RULES_OF_THIS_ACCOUNT = {"ArnEquals": {"aws:SourceArn": arn("events", f"rule/{BASE}-schedule")}}
 
@@ -78,22 +88,7 @@ NON_COMPLIANT: list[Case] = [
             )
         ),
     ),
-    Case(
-        "key usable by CloudWatch for any account",
-        "network-iam",
-        edit(
-            KEY,
-            f"{TEAM}-dev-retraining",
-            policy=doc(
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": "cloudwatch.amazonaws.com"},
-                    "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
-                    "Resource": "*",
-                }
-            ),
-        ),
-    ),
+    _key_usable_by("key usable by CloudWatch for any account", "cloudwatch"),
 ]
 COMPLIANT: list[Case] = [
     _queue_policy("queue for this account's rule", EVENTS, RULES_OF_THIS_ACCOUNT),
@@ -101,22 +96,7 @@ COMPLIANT: list[Case] = [
         "queue for this account", EVENTS, {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
     ),
     _queue_policy("queue for a named role", {"AWS": f"arn:aws:iam::{ACCOUNT}:role/x"}, None),
-    Case(
-        "key usable by EventBridge without source keys (SNS Developer Guide)",
-        "network-iam",
-        edit(
-            KEY,
-            f"{TEAM}-dev-retraining",
-            policy=doc(
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": "events.amazonaws.com"},
-                    "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
-                    "Resource": "*",
-                }
-            ),
-        ),
-    ),
+    _key_usable_by("key usable by EventBridge without source keys (SNS Developer Guide)", "events"),
 ]
 
 test_non_compliant = non_compliant_tests(POLICY, NON_COMPLIANT)
