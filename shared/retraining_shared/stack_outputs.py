@@ -69,3 +69,27 @@ def read_stack_outputs(
             context=f"Cannot use stack {stack_name}",
         )
     return dict(outputs)
+
+
+UPSTREAM_STACK_PROJECTS: Mapping[str, str] = {
+    "networkIamStack": "network-iam",
+    "notificationsStack": "notifications",
+}
+"""Config key naming an upstream stack -> the project of that stack."""
+
+
+def upstream_stack_name(
+    configured: str, *, key: str, environment: str, organization: str | None
+) -> str:
+    """The full name of the upstream stack `key` names: as configured, or else the stack of the
+    same environment in the organisation of this stack (`<organization>/<project>/<environment>`).
+
+    Pulumi Cloud reads `a/b` as `<owner>/<stack>` and a self-managed backend as
+    `<project>/<stack>` (pulumi `pkg/backend/httpstate/backend.go` `parseStackName`), so only a
+    full name means the same everywhere. Deriving it from this stack's own organisation
+    (`pulumi.get_organization()`, `organization` on a self-managed backend) makes the
+    organisation one setting: the one the stack itself was created in.
+    """
+    if configured:
+        return configured
+    return f"{organization or 'organization'}/{UPSTREAM_STACK_PROJECTS[key]}/{environment}"

@@ -853,7 +853,15 @@ def test_a_team_the_upstream_stacks_do_not_know_stops_the_program(
 def test_an_upstream_stack_of_another_environment_is_refused(
     previewed: Upstream, registered_types: list[str]
 ) -> None:
-    error = _config_error(previewed, {"environment": "prod"})
+    # The upstream names are explicit here: left empty they would follow the environment.
+    error = _config_error(
+        previewed,
+        {
+            "environment": "prod",
+            "networkIamStack": "organization/network-iam/dev",
+            "notificationsStack": "organization/notifications/dev",
+        },
+    )
     assert "exports environment 'dev'" in str(error)
     assert registered_types == []
 

@@ -21,6 +21,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from retraining_shared.stack_outputs import UPSTREAM_STACK_PROJECTS, upstream_stack_name
+
 from offline_plan.mock_runtime import PlanInputError, ProjectConfig, load_project_config, load_yaml
 
 PROJECT_ORDER = ("network-iam", "notifications", "retraining")
@@ -191,13 +193,23 @@ def _resolve_reference(value: str, target: StackTarget) -> str:
 
 
 def _upstreams(target: StackTarget) -> dict[str, str]:
+    """Qualified key -> upstream stack; an empty key of a known upstream (`networkIamStack`)
+    names the stack of this stack's environment and organisation, as the program derives it."""
     assert target.config is not None  # noqa: S101 - loaded just before
     prefix = f"{target.project}:"
-    return {
-        key: _resolve_reference(value.strip(), target)
-        for key, value in sorted(target.config.values.items())
-        if key.startswith(prefix) and key.endswith(UPSTREAM_KEY_SUFFIX) and value.strip()
-    }
+    environment = target.config.values.get(f"{prefix}environment", "")
+    upstreams = {}
+    for key, value in sorted(target.config.values.items()):
+        if not key.startswith(prefix) or not key.endswith(UPSTREAM_KEY_SUFFIX):
+            continue
+        name = key.removeprefix(prefix)
+        if not value.strip() and name in UPSTREAM_STACK_PROJECTS and environment:
+            upstreams[key] = upstream_stack_name(
+                "", key=name, environment=environment, organization=target.organization
+            )
+        elif value.strip():
+            upstreams[key] = _resolve_reference(value.strip(), target)
+    return upstreams
 
 
 def _review_target(

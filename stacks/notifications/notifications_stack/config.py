@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+import pulumi
 from pydantic import ValidationInfo, field_validator
 from retraining_shared.arns import PARTITIONS
 from retraining_shared.config import (
@@ -22,7 +23,7 @@ from retraining_shared.config import (
     load_config,
     setting,
 )
-from retraining_shared.stack_outputs import is_unknown
+from retraining_shared.stack_outputs import is_unknown, upstream_stack_name
 
 Protocol = Literal["email", "sqs", "https", "lambda"]
 
@@ -150,7 +151,11 @@ class NotificationsSettings(ConfigModel):
     """Every `notifications:` config key."""
 
     network_iam_stack: str = setting(
-        description="Full name of the network-iam stack of this environment.",
+        "",
+        description=(
+            "Full name of the network-iam stack of this environment; "
+            "empty: <this stack's organization>/network-iam/<environment>."
+        ),
         allowed="<organization>/<project>/<stack>, e.g. organization/network-iam/dev",
     )
     environment: EnvironmentName = setting(
@@ -179,7 +184,7 @@ class NotificationsSettings(ConfigModel):
     @field_validator("network_iam_stack")
     @classmethod
     def _fully_qualified(cls, value: str) -> str:
-        if not STACK_NAME_PATTERN.fullmatch(value):
+        if value and not STACK_NAME_PATTERN.fullmatch(value):
             raise invalid(
                 "is not a fully qualified stack name",
                 "<organization>/<project>/<stack>, e.g. organization/network-iam/dev "
@@ -190,7 +195,17 @@ class NotificationsSettings(ConfigModel):
 
 def load_settings() -> NotificationsSettings:
     """All `notifications:` settings, or one ConfigError listing every problem."""
-    return load_config(NotificationsSettings)
+    settings = load_config(NotificationsSettings)
+    return settings.model_copy(
+        update={
+            "network_iam_stack": upstream_stack_name(
+                settings.network_iam_stack,
+                key="networkIamStack",
+                environment=settings.environment,
+                organization=pulumi.get_organization(),
+            )
+        }
+    )
 
 
 ROLE_EXPORTS = ("lambda_orchestrator_role_arn", "step_functions_orchestrator_role_arn")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
+import pulumi
 from pydantic import ValidationInfo, field_validator
 from retraining_shared import naming
 from retraining_shared import schedule_grammar as grammar
@@ -26,6 +27,7 @@ from retraining_shared.config import (
     load_config,
     setting,
 )
+from retraining_shared.stack_outputs import upstream_stack_name
 
 PROJECT = "retraining"
 
@@ -320,11 +322,19 @@ class RetrainingSettings(ConfigModel):
     """Everything `Pulumi.<team>-<model>-<env>.yaml` may set under `retraining:`."""
 
     network_iam_stack: str = setting(
-        description="Full name of the network-iam stack to read roles, buckets, VPC and KMS from.",
+        "",
+        description=(
+            "Full name of the network-iam stack to read roles, buckets, VPC and KMS from; "
+            "empty: <this stack's organization>/network-iam/<environment>."
+        ),
         allowed=STACK_NAME_RULE,
     )
     notifications_stack: str = setting(
-        description="Full name of the notifications stack to read the team topic from.",
+        "",
+        description=(
+            "Full name of the notifications stack to read the team topic from; "
+            "empty: <this stack's organization>/notifications/<environment>."
+        ),
         allowed=STACK_NAME_RULE,
     )
     team: TeamName = setting(description="Team identifier.", allowed=naming.TEAM_RULE)
@@ -473,6 +483,8 @@ def _schedule_forms(kind: str) -> str:
 
 
 def _checked_stack_name(value: str, project: str) -> str:
+    if not value:
+        return value  # derived in load_settings from this stack's organization
     if not STACK_NAME_PATTERN.fullmatch(value):
         raise invalid("is not a full stack name", STACK_NAME_RULE.replace("network-iam", project))
     if value.split("/")[1] != project:
@@ -485,8 +497,25 @@ def _checked_stack_name(value: str, project: str) -> str:
 
 def load_settings() -> RetrainingSettings:
     """Read and validate `retraining:*`; raises one ConfigError listing every problem."""
-    return load_config(
+    settings = load_config(
         RetrainingSettings,
         project=PROJECT,
         context="Invalid configuration for the retraining stack",
+    )
+    organization = pulumi.get_organization()
+    return settings.model_copy(
+        update={
+            "network_iam_stack": upstream_stack_name(
+                settings.network_iam_stack,
+                key="networkIamStack",
+                environment=settings.environment,
+                organization=organization,
+            ),
+            "notifications_stack": upstream_stack_name(
+                settings.notifications_stack,
+                key="notificationsStack",
+                environment=settings.environment,
+                organization=organization,
+            ),
+        }
     )
