@@ -42,6 +42,7 @@ from offline_plan.policy_client import (
     AnalyzerResourceView,
     LaunchedPolicyPack,
     PolicySettings,
+    pack_manifest_version,
     to_struct,
 )
 from offline_plan.policy_config import (
@@ -318,12 +319,14 @@ class PolicyAnalysis:
         policy_config: Mapping[str, PolicyConfigEntry],
         policy_config_source: str,
         shared_process: bool,
+        python: str | None = None,
     ) -> None:
         # Absolute: programs change the working directory while packs may be started.
         self.pack_dir = pack_dir.resolve()
         self.policy_config = policy_config
         self.policy_config_source = policy_config_source
         self.shared_process = shared_process
+        self.python = python
         self._shared: LaunchedPolicyPack | None = None
         self._per_stack: dict[str, LaunchedPolicyPack] = {}
         self._info: PackInfo | None = None
@@ -347,6 +350,7 @@ class PolicyAnalysis:
             config=config,
             organization=target.organization,
             dry_run=True,
+            python=self.python,
         )
 
     def prepare(self, target: StackTarget) -> None:
@@ -417,7 +421,8 @@ class PolicyAnalysis:
                     f"{info.name} (the CLI ignores it)"
                     for name in unknown_policy_names(policies, self.policy_config)
                 ]
-                self._info = PackInfo(info.name, info.version, policies, settings, warnings)
+                version = pack_manifest_version(self.pack_dir) or info.version
+                self._info = PackInfo(info.name, version, policies, settings, warnings)
         pack.configure(self._info.settings)
         return self._info
 
@@ -469,7 +474,7 @@ class PolicyAnalysis:
                     Diagnostic(
                         policy=diagnostic.policyName,
                         policy_pack=diagnostic.policyPackName,
-                        policy_pack_version=diagnostic.policyPackVersion,
+                        policy_pack_version=info.version,  # PulumiPolicy.yaml's, as the CLI
                         level=ENFORCEMENT_LEVEL_NAMES.get(diagnostic.enforcementLevel, "advisory"),
                         project=target.project,
                         stack=target.full_name,
@@ -504,9 +509,24 @@ class PolicyAnalysis:
                     options=resource.options,
                     provider=provider,
                 )
+                # As the engine (pulumi v3.259.0 pkg/resource/deploy/step_generator.go:1442-1460):
+                # a remediation with a diagnostic is reported as an advisory violation and its
+                # properties are not applied; otherwise its properties replace the inputs.
+                failed = analyzer_pb2.AnalyzeResponse()
                 for applied in remediation.remediations:
-                    if applied.HasField("properties"):
+                    if applied.diagnostic:
+                        failed.diagnostics.add(
+                            policyName=applied.policyName,
+                            policyPackName=applied.policyPackName,
+                            policyPackVersion=applied.policyPackVersion,
+                            description=applied.description,
+                            message=applied.diagnostic,
+                            enforcementLevel=analyzer_pb2.ADVISORY,
+                            urn=resource.urn,
+                        )
+                    elif applied.HasField("properties"):
                         properties = json_format.MessageToDict(applied.properties)
+                collect(failed, resource)
             final_properties[resource.urn] = properties
             response = pack.analyze(
                 resource.type,

@@ -174,6 +174,8 @@ def render(
             style="dim",
         )
     console.print(heading)
+    if pack is not None and pack.cli_difference:
+        console.print(Text(f"policy pack interpreter: {pack.cli_difference}", style="bold yellow"))
     by_stack: dict[str, list[Diagnostic]] = {}
     for diagnostic in report.diagnostics:
         by_stack.setdefault(diagnostic.stack, []).append(diagnostic)

@@ -118,6 +118,10 @@ class PolicyPackSummary:
     policy_config_file: str | None = None
     enforcement: dict[str, str] = field(default_factory=dict)
     """Policy name -> the enforcement level it ran with after reconciling the config."""
+    python: str = ""
+    """The interpreter the pack ran with."""
+    cli_difference: str | None = None
+    """Why `pulumi preview --policy-pack` would not start the pack that way (None: it would)."""
 
 
 @dataclass(frozen=True)
@@ -213,6 +217,8 @@ class PlanReport:
                 "processes_started": pack.processes_started,
                 "policy_config_file": pack.policy_config_file,
                 "enforcement": pack.enforcement,
+                "python": pack.python,
+                "cli_difference": pack.cli_difference,
             },
             "stacks": [s.to_json() for s in self.stacks],
             "upstream": [u.to_json() for u in self.upstream],
