@@ -312,10 +312,13 @@ def concurrency_problems(**overrides: Any) -> list[tuple[tuple[str | int, ...], 
     return [(tuple(e["loc"]), str(e["msg"]), e.get("ctx")) for e in caught.value.errors()]
 
 
-def test_the_reserved_concurrency_defaults_to_one() -> None:
+def test_the_reserved_concurrency_defaults_to_no_reservation() -> None:
+    # Any reservation fails `pulumi up` on a new account whose concurrency quota is 10.
     settings = RetrainingSettings.model_validate(example_values("fraud-scoring-dev"))
     assert "lambdaReservedConcurrency" not in example_values("fraud-scoring-dev")
-    assert settings.lambda_reserved_concurrency == 1
+    assert settings.lambda_reserved_concurrency == -1
+    declared = yaml.safe_load((RETRAINING / "Pulumi.yaml").read_text())["config"]
+    assert declared["lambdaReservedConcurrency"]["default"] == -1
 
 
 @pytest.mark.parametrize(("given", "expected"), [(-1, -1), ("-1", -1), (1000, 1000), ("5", 5)])
@@ -345,10 +348,10 @@ def test_the_reserved_concurrency_refuses_values_lambda_would_refuse_or_that_sto
     _, message, context = problems[0]
     assert reason in message
     assert context["allowed"] == config.LAMBDA_RESERVED_CONCURRENCY_RULE
-    assert "1-1000, or -1 for no reservation" in context["allowed"]
+    assert context["allowed"].startswith("-1 for no reservation (the default), or 1-1000")
 
 
-@pytest.mark.parametrize("given", [-1, 2])
+@pytest.mark.parametrize("given", [1, 2])
 def test_a_reserved_concurrency_with_step_functions_is_a_problem(given: int) -> None:
     problems = concurrency_problems(orchestrator="stepfunctions", lambdaReservedConcurrency=given)
     assert [loc for loc, _, _ in problems] == [("lambdaReservedConcurrency",)]
@@ -356,7 +359,7 @@ def test_a_reserved_concurrency_with_step_functions_is_a_problem(given: int) -> 
     # The default (set explicitly or not) is no problem: there is nothing to reserve.
     for values in (
         example_values("churn-forecast-dev"),
-        example_values("churn-forecast-dev", lambdaReservedConcurrency=1),
+        example_values("churn-forecast-dev", lambdaReservedConcurrency=-1),
     ):
         assert values["orchestrator"] == "stepfunctions"
-        assert RetrainingSettings.model_validate(values).lambda_reserved_concurrency == 1
+        assert RetrainingSettings.model_validate(values).lambda_reserved_concurrency == -1

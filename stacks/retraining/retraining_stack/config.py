@@ -35,17 +35,24 @@ MAX_RUNTIME_LIMIT_SECONDS = 28 * 24 * 3600
 """SageMaker's ceiling for StoppingCondition.MaxRuntimeInSeconds (28 days)."""
 MAX_VOLUME_SIZE_GB = 16384
 MAX_FLEXIBLE_WINDOW_MINUTES = 1440
-DEFAULT_LAMBDA_RESERVED_CONCURRENCY = 1
-"""Two retrains of the same model at once are a cost incident, never a feature."""
 NO_LAMBDA_RESERVATION = -1
 """Lambda's (and pulumi-aws's) value for "no reserved concurrency": the function draws on the
-account's unreserved pool. The way out on accounts whose concurrency quota is 10, where Lambda
-refuses any reservation (the unreserved pool must keep at least 10)."""
+account's unreserved pool."""
+DEFAULT_LAMBDA_RESERVED_CONCURRENCY = NO_LAMBDA_RESERVATION
+"""No reservation by default. Lambda refuses a reservation that leaves the account's unreserved
+concurrency below its minimum ("You can reserve up to the Unreserved account concurrency value
+minus 100", AWS Lambda developer guide, "Configuring reserved concurrency for a function"; the
+API error names the account's minimum, which is lower on accounts with a lower quota): on a new
+account whose concurrency quota is 10, any reservation fails `pulumi up`. Exactly one training
+job per scheduled occurrence does not need it: the job name is derived from the occurrence and
+a second start gets ResourceInUse (docs/architecture.md). Set 1 on accounts with room to also
+keep two invocations from overlapping."""
 MAX_LAMBDA_RESERVED_CONCURRENCY = 1000
 """Lambda's default account concurrency quota; a reservation can never exceed the quota."""
 LAMBDA_RESERVED_CONCURRENCY_RULE = (
-    f"1-{MAX_LAMBDA_RESERVED_CONCURRENCY}, or {NO_LAMBDA_RESERVATION} for no reservation "
-    "(needed on accounts whose concurrency quota is 10)"
+    f"{NO_LAMBDA_RESERVATION} for no reservation (the default), or 1-"
+    f"{MAX_LAMBDA_RESERVED_CONCURRENCY} where the account's unreserved concurrency minus the "
+    "reservation stays at or above Lambda's minimum (100 on accounts with the default quota)"
 )
 MAX_CHANNELS = 20
 MAX_HYPERPARAMETERS = 100
