@@ -42,7 +42,7 @@ def tests(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """ruff (lint + format), mypy --strict per project, and the CI workflow's schema."""
+    """ruff (lint + format), mypy --strict per project, the workflows' schema and zizmor."""
     _install(session)
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
@@ -55,6 +55,9 @@ def lint(session: nox.Session) -> None:
         session.run("mypy", project, env={"MYPYPATH": f"shared:{project}"})
     workflows = sorted(str(p) for p in (REPO / ".github" / "workflows").glob("*.yml"))
     session.run("check-jsonschema", "--builtin-schema", "vendor.github-workflows", *workflows)
+    # zizmor parses the workflows' GitHub expressions (template injection, excessive
+    # permissions, unpinned actions, dangerous triggers); --offline: no GitHub API calls.
+    session.run("zizmor", "--offline", "--config", str(REPO / ".github" / "zizmor.yml"), *workflows)
 
 
 @nox.session(python=PYTHON)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -248,3 +249,33 @@ def test_upstream_stack_name(configured: str, organization: str | None, expected
         configured, key="networkIamStack", environment="prod", organization=organization
     )
     assert name == expected
+
+
+def _zizmor(workflow_file: Path) -> subprocess.CompletedProcess[str]:
+    zizmor = Path(sys.executable).parent / "zizmor"
+    config = REPOSITORY / ".github" / "zizmor.yml"
+    return subprocess.run(  # noqa: S603 - fixed argv
+        [str(zizmor), "--offline", "--config", str(config), str(workflow_file)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_the_workflow_passes_the_expression_aware_lint() -> None:
+    result = _zizmor(WORKFLOW)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_lint_catches_a_pull_request_value_expanded_into_a_script(tmp_path: Path) -> None:
+    # The upstream-changed notice passes the matrix value through env on purpose; expanding it
+    # into the script would let a branch or file name inject shell code.
+    text = WORKFLOW.read_text()
+    assert '"::warning title=Preview against the deployed upstream::$REASON.' in text
+    unsafe = text.replace("::$REASON.", "::${{ github.head_ref }}.")
+    mutated = tmp_path / ".github" / "workflows" / "ci.yml"
+    mutated.parent.mkdir(parents=True)
+    mutated.write_text(unsafe)
+    result = _zizmor(mutated)
+    assert result.returncode != 0
+    assert "template-injection" in result.stdout

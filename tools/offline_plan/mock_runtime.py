@@ -277,9 +277,14 @@ def load_project_config(
     )
 
 
-PROJECT_CONFIG_TYPES = ("string", "integer", "boolean", "array")
-"""The types a Pulumi.yaml config declaration may name (the CLI's project-file schema)."""
-_DECLARATION_KEYS = frozenset({"type", "items", "description", "secret", "default"})
+PULUMI_PROJECT_SCHEMA_VERSION = "v3.259.0"
+"""The pulumi release whose project-file schema (sdk/go/common/workspace/project.json) and
+config validation (pkg/workspace/config.go) the checks below mirror; the CI's CLI
+(.pulumi.version) is at least this new. `object` became a config type in v3.186.0 (#20129)."""
+PROJECT_CONFIG_TYPES = ("string", "integer", "boolean", "array", "object")
+"""`simpleConfigType` of the CLI's project-file schema."""
+_DECLARATION_KEYS = frozenset({"type", "items", "description", "secret", "default", "value"})
+"""`configTypeDeclaration`'s properties (additionalProperties: false)."""
 
 
 def _items_problems(key: str, items: Any) -> list[str]:
@@ -293,10 +298,10 @@ def _items_problems(key: str, items: Any) -> list[str]:
 def project_declaration_problems(declarations: Mapping[Any, Any]) -> list[str]:
     """What the CLI's project-file schema rejects in `config:` declarations of the project.
 
-    A declaration of the project's own key is a plain value (its default) or a mapping that must
-    name a `type` of string, integer, boolean or array (arrays also their `items`) and may carry
-    only description, secret and default besides. There is no object type: a mapping-valued key
-    cannot be declared at all. Namespaced keys (`aws:region`) may also set a `value`.
+    A declaration of the project's own key is a plain value (its default) or a mapping that may
+    name a `type` of string, integer, boolean, array or object (arrays also their `items`) and
+    carries only description, secret, default and value besides. Namespaced keys (`aws:region`)
+    set a value.
     """
     problems = []
     for raw_key, declaration in declarations.items():
@@ -306,10 +311,10 @@ def project_declaration_problems(declarations: Mapping[Any, Any]) -> list[str]:
         if ":" in key:
             continue  # another namespace's value (`aws:region: {value: ...}`)
         declared_type = declaration.get("type")
-        if declared_type not in PROJECT_CONFIG_TYPES:
+        if declared_type is not None and declared_type not in PROJECT_CONFIG_TYPES:
             problems.append(
-                f"config.{key} must name a type, one of {', '.join(PROJECT_CONFIG_TYPES)} "
-                f"(got {declared_type!r}); a mapping-valued key cannot be declared"
+                f"config.{key}.type must be one of {', '.join(PROJECT_CONFIG_TYPES)} "
+                f"(got {declared_type!r})"
             )
         extra = sorted(set(map(str, declaration)) - _DECLARATION_KEYS)
         if extra:
@@ -334,11 +339,14 @@ _DECLARED_TYPE_CHECKS: dict[str, Any] = {
     "string": lambda v: not isinstance(v, dict | list),
     "integer": lambda v: (
         (isinstance(v, int) and not isinstance(v, bool))
-        or (isinstance(v, str) and v.strip().lstrip("-").isdigit())
+        or (isinstance(v, float) and v.is_integer())
+        or (isinstance(v, str) and v.strip().lstrip("+-").isdigit())
     ),
     "boolean": lambda v: isinstance(v, bool) or v in ("true", "false"),
     "array": lambda v: isinstance(v, list),
+    "object": lambda v: isinstance(v, dict),
 }
+"""pkg/workspace/config.go validateStackConfigValue -> workspace.ValidateConfigValue."""
 
 
 def _apply_declarations(
@@ -362,16 +370,25 @@ def _apply_declarations(
             declared_type = declaration.get("type")
             check = _DECLARED_TYPE_CHECKS.get(str(declared_type))
             value = values.get(qualified)
+            plaintext = qualified in values and qualified not in secret_keys
+            # The CLI checks `secret: true` only on typed declarations (IsExplicitlyTyped).
+            if declared_type is not None and declaration.get("secret") is True and plaintext:
+                problems.append(
+                    f"{origin.get(qualified, stack_file)}: {qualified} must be encrypted as it's "
+                    "secret (declared `secret: true` in Pulumi.yaml): set it with `pulumi config "
+                    "set --secret`; the CLI refuses a plaintext value"
+                )
             if check is not None and qualified in values and not check(value):
                 problems.append(
                     f"{origin.get(qualified, stack_file)}: {qualified} = {value!r} must be of "
                     f"type {declared_type} (declared in Pulumi.yaml)"
                 )
             continue
-        if "value" in declaration:
-            values[qualified] = declaration["value"]
-        elif "default" in declaration:
+        # As the CLI's mergeConfig: a `default` wins over a `value` when both are declared.
+        if "default" in declaration:
             values[qualified] = declaration["default"]
+        elif "value" in declaration:
+            values[qualified] = declaration["value"]
         else:
             problems.append(
                 f"{stack_file}: stack {stack!r} is missing the configuration value {qualified} "
