@@ -20,6 +20,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from retraining_shared.stack_outputs import UPSTREAM_STACK_PROJECTS, upstream_stack_name
 
@@ -304,6 +305,7 @@ def discover(
                     key=name,
                 )
             )
+    problems += _same_deployment_twice(list(planned.values()), projects)
     ordered, cycle = _dependency_order(list(planned.values()))
     if cycle:
         problems.append(
@@ -424,6 +426,60 @@ def _expand(
                     found.role = "upstream"
                 pending.append(found)
     return planned
+
+
+DEPLOYMENT_IDENTITY_KEYS = ("team", "model", "environment")
+"""Config keys that together name what a stack deploys: every resource name of a retraining
+stack is `<team>-<model>-<environment>-...` (docs/architecture.md "Naming"), so two stacks with
+the same three values would create the same named resources and collide at deploy."""
+
+
+def _identity(values: Mapping[str, Any], project: str) -> tuple[str, ...] | None:
+    identity = tuple(str(values.get(f"{project}:{key}", "")) for key in DEPLOYMENT_IDENTITY_KEYS)
+    return identity if all(identity) else None
+
+
+def _same_deployment_twice(
+    planned: Sequence[StackTarget], projects: Mapping[str, Path]
+) -> list[InputProblem]:
+    """Two stack files of one project (in the checkout or under review) that deploy the same
+    team/model/environment: refused before anything is planned, naming both files."""
+    problems = []
+    planned_files = {t.config_file.resolve() for t in planned}
+    for target in planned:
+        if target.config is None:
+            continue
+        identity = _identity(target.config.values, target.project)
+        folder = projects.get(target.project)
+        if identity is None or folder is None:
+            continue
+        for stack, path in _stack_files(folder).items():
+            if stack == target.stack:
+                continue  # the same stack (a revision of it under review is no second stack)
+            try:
+                document = load_yaml(path)
+            except PlanInputError:
+                continue  # reported where that stack is planned
+            entries = document.get("config") if isinstance(document, dict) else None
+            values = {
+                (key if ":" in str(key) else f"{target.project}:{key}"): value
+                for key, value in (entries or {}).items()
+            }
+            reported_from_there = path.resolve() in planned_files and stack > target.stack
+            if _identity(values, target.project) == identity and not reported_from_there:
+                team, model, environment = identity
+                problems.append(
+                    InputProblem(
+                        f"{target.config_file} and {path} both deploy team {team!r}, model "
+                        f"{model!r}, environment {environment!r}: their resources share the "
+                        f"names {team}-{model}-{environment}-* and would collide at deploy; "
+                        "keep one stack per team/model/environment",
+                        file=str(target.config_file),
+                        key=f"{target.project}:model",
+                        stack=target.full_name,
+                    )
+                )
+    return problems
 
 
 def _dependency_order(targets: list[StackTarget]) -> tuple[list[StackTarget], list[str]]:
