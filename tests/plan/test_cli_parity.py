@@ -11,13 +11,17 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 import sysconfig
 import venv
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import pytest
+from offline_plan.mock_runtime import PlanInputError, denied_default_providers
 from offline_plan.policy_client import pack_interpreter
 from plan_harness import FIXTURES, TOY_PACK, PlanOutcome
 
@@ -110,3 +114,70 @@ def test_remediation_diagnostics_are_reported_with_the_manifest_version(
         assert diagnostic["policy_pack_version"] == "2.3.4"
         assert "can't run remediation" in diagnostic["message"]
         assert diagnostic["resource_type"] == "aws:sns/topic:Topic"
+
+
+ECHO_PACK = FIXTURES / "echo_pack"
+
+
+def _echoed(outcome: PlanOutcome, stack: str) -> dict[str, Any]:
+    [diagnostic] = [
+        d for d in outcome.diagnostics("toy-echo-stack") if d["stack"].endswith(f"/{stack}")
+    ]
+    facts: dict[str, Any] = json.loads(diagnostic["message"].split("\n", 1)[1])
+    return facts
+
+
+def test_analyze_stack_gets_registered_resources_and_the_stack_with_its_outputs(
+    plan_cli: Callable[..., PlanOutcome],
+) -> None:
+    # pulumi v3.259.0: reads go to deployment.reads (step_executor.go:574-581), AnalyzeStack
+    # sends deployment.news with each resource's outputs (step_generator.go:3438-3518).
+    outcome = plan_cli("--stack", "teama-churn-dev", pack=ECHO_PACK)
+    facts = _echoed(outcome, "teama-churn-dev")
+    assert "pulumi:pulumi:StackReference" not in facts["types"]
+    assert "pulumi:pulumi:Stack" in facts["types"]
+    exported = outcome.stack("teama-churn-dev")["outputs"]
+    assert exported
+    assert facts["stack_outputs"] == sorted(exported)
+
+
+def test_default_provider_config_reaches_policies_as_strings(
+    plan_cli: Callable[..., PlanOutcome],
+) -> None:
+    # pulumi v3.259.0 pkg/resource/deploy/target.go GetPackageConfig: property.New(string).
+    tags = json.dumps({"tags": {"owner": "ml"}})
+    outcome = plan_cli(
+        "--stack", "teama-churn-dev", "--config", f"aws:defaultTags={tags}", pack=ECHO_PACK
+    )
+    facts = _echoed(outcome, "teama-churn-dev")
+    assert facts["provider_props"]["defaultTags"] == "str"
+    assert facts["provider_props"]["region"] == "str"
+
+
+@pytest.mark.parametrize("denied", ['["aws"]', '["*"]'])
+def test_disable_default_providers_fails_a_resource_that_needs_the_default(
+    plan_cli: Callable[..., PlanOutcome], denied: str
+) -> None:
+    outcome = plan_cli(
+        "--stack", "teama-churn-dev", "--config", f"pulumi:disable-default-providers={denied}"
+    )
+    assert outcome.exit_code == 2
+    messages = " ".join(e["message"] for e in outcome.report["errors"])
+    assert "needs the default aws provider" in messages
+    assert "pulumi:disable-default-providers" in messages
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("", frozenset()), ('["aws", " gcp "]', frozenset({"aws", "gcp"})), ('["*"]', {"*"})],
+)
+def test_disable_default_providers_is_read_as_the_engine_reads_it(
+    raw: str, expected: frozenset[str]
+) -> None:
+    config = {"pulumi:disable-default-providers": raw}
+    assert denied_default_providers(config) == expected
+
+
+def test_a_malformed_disable_default_providers_is_an_input_error() -> None:
+    with pytest.raises(PlanInputError, match="must be a list of package names"):
+        denied_default_providers({"pulumi:disable-default-providers": '["aws", 2]'})

@@ -16,7 +16,6 @@ each stack gets its own process, started with that stack's environment, as the C
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 import time
@@ -180,15 +179,6 @@ def _options(resource: RegisteredResource) -> analyzer_pb2.AnalyzerResourceOptio
     return options
 
 
-def _provider_config_value(value: str) -> Any:
-    if value[:1] in "[{":
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
-
-
 @dataclass(frozen=True)
 class ProviderView:
     type: str
@@ -206,11 +196,15 @@ def default_provider(
     package: str, version: str, run: StackRun, config: Mapping[str, str]
 ) -> ProviderView:
     """The default provider the engine registers for a package: `default_<version>`, its
-    inputs taken from the stack config in the package's namespace plus the version."""
+    inputs taken from the stack config in the package's namespace plus the version.
+
+    Every value is the config's string, a structured one (`aws:defaultTags`) as its JSON text:
+    the engine builds them with `property.New(c.Value(decrypter))`, a string (pulumi v3.259.0
+    pkg/resource/deploy/target.go GetPackageConfig)."""
     name = f"default_{version.replace('.', '_').replace('-', '_')}" if version else "default"
     provider_type = f"pulumi:providers:{package}"
     properties: dict[str, Any] = {
-        key.split(":", 1)[1]: _provider_config_value(value)
+        key.split(":", 1)[1]: value
         for key, value in sorted(config.items())
         if key.startswith(f"{package}:")
     }
@@ -540,12 +534,18 @@ class PolicyAnalysis:
             analysis.resources_analyzed += 1
             collect(response, resource)
 
+        # As the engine's AnalyzeResources (pulumi v3.259.0 step_generator.go:3438-3518): the
+        # resources it registered (`news`; reads such as StackReferences live in `reads` and
+        # are not sent), each with its outputs; the Stack's outputs are the program's exports.
+        stack_outputs = unwrap_secrets(dict(run.outputs))
         views = [
             AnalyzerResourceView(
                 type=r.type,
                 urn=r.urn,
                 name=r.name,
-                properties=final_properties.get(r.urn, r.properties),
+                properties=stack_outputs
+                if r.type == STACK_TYPE
+                else final_properties.get(r.urn, r.properties),
                 parent=r.parent,
                 dependencies=r.dependencies,
                 property_dependencies=r.property_dependencies,
@@ -553,6 +553,7 @@ class PolicyAnalysis:
                 provider=r.provider.message() if r.provider else None,
             )
             for r in resources
+            if r.analyzed
         ]
         call_started = time.perf_counter()
         stack_response = pack.analyze_stack(views)

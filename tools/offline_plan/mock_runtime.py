@@ -437,6 +437,27 @@ _EC2_ID_PREFIXES = {
 _NAME_INPUT_KEYS = ("name", "bucket", "functionName", "roleName")
 
 
+DISABLE_DEFAULT_PROVIDERS_KEY = "pulumi:disable-default-providers"
+
+
+def denied_default_providers(config: Mapping[str, str]) -> frozenset[str]:
+    """Packages whose default provider the engine refuses (`*` for all), read as the engine
+    reads `pulumi:disable-default-providers` (pulumi v3.259.0
+    pkg/resource/deploy/default_providers.go:263-305): a JSON list of package names, or ""."""
+    raw = config.get(DISABLE_DEFAULT_PROVIDERS_KEY)
+    if raw is None or raw == "":
+        return frozenset()
+    try:
+        packages = json.loads(raw)
+    except ValueError as error:
+        raise PlanInputError(f"{DISABLE_DEFAULT_PROVIDERS_KEY}: failed to parse {raw}") from error
+    if not isinstance(packages, list) or not all(isinstance(p, str) for p in packages):
+        raise PlanInputError(
+            f'{DISABLE_DEFAULT_PROVIDERS_KEY} must be a list of package names, e.g. ["aws"]'
+        )
+    return frozenset(p.strip() for p in packages)
+
+
 class _Mocks(pulumi_mocks.Mocks):
     def __init__(
         self,
@@ -445,16 +466,34 @@ class _Mocks(pulumi_mocks.Mocks):
         region: str,
         partition: str,
         stack_references: Mapping[str, Mapping[str, Any]],
+        *,
+        denied_defaults: frozenset[str] = frozenset(),
     ) -> None:
         self.run = run
         self.account_id = account_id
         self.region = region
         self.partition = partition
         self.stack_references = stack_references
+        self.denied_defaults = denied_defaults
         self._counter = 0
+
+    def refuse_default_provider(self, package: str, provider: str, what: str) -> None:
+        """The engine fails a registration, read or invoke that would use a denied default
+        provider (source_eval.go:727/1453, step_generator.go:3069 in pulumi v3.259.0)."""
+        if package == "pulumi" or provider:
+            return
+        if "*" in self.denied_defaults or package in self.denied_defaults:
+            raise PlanInputError(
+                f"{what} needs the default {package} provider, which "
+                f"{DISABLE_DEFAULT_PROVIDERS_KEY} disables: pass an explicit provider "
+                f"(opts=pulumi.ResourceOptions(provider=...)) or allow the default"
+            )
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
         invoked = args.token
+        self.refuse_default_provider(
+            invoked.split(":", 1)[0], args.provider or "", f"the invoke {invoked}"
+        )
         if invoked == "aws:index/getCallerIdentity:getCallerIdentity":
             arn = f"arn:{self.partition}:iam::{self.account_id}:user/offline-plan"
             return {
@@ -559,8 +598,15 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
     def __init__(self, mocks: _Mocks) -> None:
         super().__init__(mocks)
         self.run = mocks.run
+        self.offline_mocks = mocks
 
     def RegisterResource(self, request: Any) -> Any:  # gRPC method name
+        if request.custom and not request.type.startswith("pulumi:providers:"):
+            self.offline_mocks.refuse_default_provider(
+                request.type.split(":", 1)[0],
+                request.provider,
+                f"resource {request.name!r} ({request.type})",
+            )
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type == "pulumi:pulumi:Stack":
             self.run.stack_urn = response.urn
@@ -602,6 +648,9 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         return response
 
     def ReadResource(self, request: Any) -> Any:  # gRPC method name
+        self.offline_mocks.refuse_default_provider(
+            request.type.split(":", 1)[0], request.provider, f"read of {request.name!r}"
+        )
         response = super().ReadResource(request)  # type: ignore[no-untyped-call]
         self.run.reads.append(
             RegisteredResource(
@@ -751,7 +800,14 @@ def run_program(
         loaded = load_project_config(project_path, stack, config_overrides, extra_config_file)
     effective_region = region or loaded.values.get("aws:region", "us-east-1")
     run = StackRun(project=loaded.project, stack=stack, organization=organization, preview=preview)
-    mocks = _Mocks(run, account_id, effective_region, partition, stack_references or {})
+    mocks = _Mocks(
+        run,
+        account_id,
+        effective_region,
+        partition,
+        stack_references or {},
+        denied_defaults=denied_default_providers(loaded.values),
+    )
     monitor = _RecordingMonitor(mocks)
 
     def execute() -> None:
