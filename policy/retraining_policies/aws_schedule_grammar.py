@@ -4,7 +4,8 @@ Used by the policy pack and, through the symlink `shared/retraining_shared/sched
 the stacks, so config validation at program start and the pack's checks can never disagree. It
 lives inside `policy/` because `pulumi policy publish` uploads only that folder.
 
-Grammar (BRIEF §5, AWS EventBridge and Scheduler user guides):
+Grammar (AWS EventBridge user guide "Schedule expressions for rules", EventBridge Scheduler
+user guide "Schedule types"):
 - `cron(Minutes Hours Day-of-month Month Day-of-week Year)`: exactly six fields separated by single
   spaces; minutes 0-59, hours 0-23, day-of-month 1-31 (`, - * ? / L W`), month 1-12 or JAN-DEC,
   day-of-week 1-7 or SUN-SAT with 1=SUN (`, - * ? L #`), year 1970-2199; exactly one of

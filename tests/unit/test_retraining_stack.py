@@ -547,7 +547,7 @@ def test_exports(deployed: Upstream, kind: str, orchestrator: str) -> None:
         assert outputs["event_rule_name"] == f"{BASE}-schedule"
         assert outputs["event_target_id"] == "orchestrator"
     else:
-        # No schedule rule: the seed's names describe the job-state notification rule.
+        # No schedule rule: event_rule_name/event_target_id name the job-state rule.
         assert outputs["event_rule_name"] == f"{BASE}-job-state"
         assert outputs["event_target_id"] == "team-topic"
     targets = {(r.inputs["rule"], r.inputs["targetId"]) for r in run.of_type(TARGET)}

@@ -5,7 +5,7 @@ the program sent on the wire (the resource monitor's RegisterResource/ReadResour
 policy pack can be fed exactly what the real engine would feed it: camelCase properties, unknown
 values as Pulumi's UNKNOWN sentinel, parents and (property) dependencies.
 
-Faithfulness rules (see BRIEF §4):
+Faithfulness rules (tools/offline_plan/README.md, "Where it differs from a real preview"):
 - preview mode: a new resource's outputs are its inputs; everything the provider computes (ids,
   ARNs of autonamed things, ...) stays unknown. Invokes (account, region, AZs) are known, as in a
   real preview with credentials.

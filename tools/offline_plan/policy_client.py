@@ -1,6 +1,7 @@
 """Launch a Python policy pack exactly as the Pulumi CLI does and talk to it over its gRPC protocol.
 
-The CLI (pulumi 3.x with pulumi-policy 1.21, BRIEF §4) starts
+The CLI (pulumi v3.259.0 sdk/python/cmd/pulumi-language-python/main.go RunPlugin, with
+pulumi-policy 1.21) starts
 `<python> -u -m pulumi.policy <engine-address> <pack-dir>` with cwd = the pack folder and the
 stack's identity in the environment (`PULUMI_ORGANIZATION`, `PULUMI_PROJECT`, `PULUMI_STACK`,
 `PULUMI_DRY_RUN`, `PULUMI_CONFIG`). The pack prints its port on the first stdout line and then
