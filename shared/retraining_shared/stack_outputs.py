@@ -15,11 +15,12 @@ not know arrive as `pulumi.output.Unknown`; `is_unknown` tells them apart.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import pulumi
 from pulumi.output import Unknown
 from pulumi.runtime.sync_await import _sync_await
+from pydantic import BaseModel
 
 from retraining_shared.config import ConfigError, ConfigProblem, render_value
 
@@ -93,3 +94,25 @@ def upstream_stack_name(
     if configured:
         return configured
     return f"{organization or 'organization'}/{UPSTREAM_STACK_PROJECTS[key]}/{environment}"
+
+
+SettingsT = TypeVar("SettingsT", bound=BaseModel)
+
+
+def with_upstream_stack_names(
+    settings: SettingsT, *, environment: str, fields: Mapping[str, str]
+) -> SettingsT:
+    """`settings` with each upstream stack field (field name -> its config key) resolved by
+    `upstream_stack_name` in the organisation of the running stack."""
+    organization = pulumi.get_organization()
+    return settings.model_copy(
+        update={
+            field: upstream_stack_name(
+                getattr(settings, field),
+                key=key,
+                environment=environment,
+                organization=organization,
+            )
+            for field, key in fields.items()
+        }
+    )

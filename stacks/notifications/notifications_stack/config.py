@@ -9,7 +9,6 @@ from collections.abc import Mapping
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-import pulumi
 from pydantic import ValidationInfo, field_validator
 from retraining_shared.arns import PARTITIONS
 from retraining_shared.config import (
@@ -23,7 +22,7 @@ from retraining_shared.config import (
     load_config,
     setting,
 )
-from retraining_shared.stack_outputs import is_unknown, upstream_stack_name
+from retraining_shared.stack_outputs import is_unknown, with_upstream_stack_names
 
 Protocol = Literal["email", "sqs", "https", "lambda"]
 
@@ -196,15 +195,10 @@ class NotificationsSettings(ConfigModel):
 def load_settings() -> NotificationsSettings:
     """All `notifications:` settings, or one ConfigError listing every problem."""
     settings = load_config(NotificationsSettings)
-    return settings.model_copy(
-        update={
-            "network_iam_stack": upstream_stack_name(
-                settings.network_iam_stack,
-                key="networkIamStack",
-                environment=settings.environment,
-                organization=pulumi.get_organization(),
-            )
-        }
+    return with_upstream_stack_names(
+        settings,
+        environment=settings.environment,
+        fields={"network_iam_stack": "networkIamStack"},
     )
 
 

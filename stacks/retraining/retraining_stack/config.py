@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-import pulumi
 from pydantic import ValidationInfo, field_validator
 from retraining_shared import naming
 from retraining_shared import schedule_grammar as grammar
@@ -27,7 +26,7 @@ from retraining_shared.config import (
     load_config,
     setting,
 )
-from retraining_shared.stack_outputs import upstream_stack_name
+from retraining_shared.stack_outputs import with_upstream_stack_names
 
 PROJECT = "retraining"
 
@@ -509,20 +508,11 @@ def load_settings() -> RetrainingSettings:
         project=PROJECT,
         context="Invalid configuration for the retraining stack",
     )
-    organization = pulumi.get_organization()
-    return settings.model_copy(
-        update={
-            "network_iam_stack": upstream_stack_name(
-                settings.network_iam_stack,
-                key="networkIamStack",
-                environment=settings.environment,
-                organization=organization,
-            ),
-            "notifications_stack": upstream_stack_name(
-                settings.notifications_stack,
-                key="notificationsStack",
-                environment=settings.environment,
-                organization=organization,
-            ),
-        }
+    return with_upstream_stack_names(
+        settings,
+        environment=settings.environment,
+        fields={
+            "network_iam_stack": "networkIamStack",
+            "notifications_stack": "notificationsStack",
+        },
     )
