@@ -279,3 +279,8 @@ def test_the_lint_catches_a_pull_request_value_expanded_into_a_script(tmp_path: 
     result = _zizmor(mutated)
     assert result.returncode != 0
     assert "template-injection" in result.stdout
+
+
+def test_the_offline_plan_in_ci_uses_the_same_organisation() -> None:
+    ci_run = (REPOSITORY / ".ci" / "run").read_text()
+    assert '--organization "${PULUMI_ORG:-organization}"' in ci_run
