@@ -107,6 +107,7 @@ def _stacks_of_environment(session: nox.Session, environment: str) -> list[dict[
         "--organization",
         organization,
         silent=True,
+        stderr=None,  # problems go to the console; only the JSON on stdout is captured
     )
     entries: list[dict[str, str]] = json.loads(str(document))["include"]
     return entries
