@@ -36,6 +36,7 @@ from retraining_policies.framework import (
     describe,
     parse_json,
 )
+from retraining_policies.sagemaker_instance_types import has_local_instance_storage
 
 FAMILY: Final = "training-hardening"
 TRAINING_SPEC: Final = "TRAINING_SPEC"
@@ -47,19 +48,6 @@ SAGEMAKER_MAX_RUNTIME_SECONDS: Final = 28 * 24 * 3600
 _CREATE_TRAINING_JOB = re.compile(
     r"arn:[a-z-]+:states:::sagemaker:createTrainingJob(\.sync|\.waitForTaskToken)?"
 )
-# Families whose training volume is local NVMe storage: CreateTrainingJob rejects VolumeKmsKeyId.
-_INSTANCE_STORAGE_FAMILY = re.compile(r"[a-z]+[0-9]+[a-z]*d[a-z]*")
-_INSTANCE_STORAGE_FAMILIES: Final = frozenset(
-    {"g5", "g6", "g6e", "gr6", "p5", "p5e", "p5en", "p6", "trn1", "trn1n", "trn2"}
-)
-
-
-def has_local_instance_storage(instance_type: str) -> bool:
-    parts = instance_type.split(".")
-    if len(parts) != 3:
-        return False
-    family = parts[1]
-    return family in _INSTANCE_STORAGE_FAMILIES or bool(_INSTANCE_STORAGE_FAMILY.fullmatch(family))
 
 
 def training_specs(resource: Resource) -> Iterator[tuple[str, Any, Mapping[str, Any]]]:
