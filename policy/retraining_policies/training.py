@@ -17,7 +17,6 @@ as "cannot verify".
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
@@ -30,12 +29,12 @@ from retraining_policies.framework import (
     Resource,
     RetrainingPolicy,
     RetrainingResourcePolicy,
-    as_list,
     cannot_verify,
     describe,
     parse_json,
 )
 from retraining_policies.sagemaker_instance_types import has_local_instance_storage
+from retraining_policies.training_capacity import training_tasks
 
 FAMILY: Final = "training-hardening"
 TRAINING_SPEC: Final = "TRAINING_SPEC"
@@ -44,9 +43,6 @@ _ENV_GROUPS: Final = "TRAINING_SECURITY_GROUP_IDS"
 _ENV_KMS: Final = "TRAINING_KMS_KEY_ARN"
 _ENV_VOLUME_KMS: Final = "TRAINING_VOLUME_KMS_KEY_ARN"
 SAGEMAKER_MAX_RUNTIME_SECONDS: Final = 28 * 24 * 3600
-_CREATE_TRAINING_JOB = re.compile(
-    r"arn:[a-z-]+:states:::sagemaker:createTrainingJob(\.sync|\.waitForTaskToken)?"
-)
 
 
 def training_specs(resource: Resource) -> Iterator[tuple[str, Any, Mapping[str, Any]]]:
@@ -81,28 +77,8 @@ def training_specs(resource: Resource) -> Iterator[tuple[str, Any, Mapping[str, 
         if problem is not None:
             yield "definition", f"the definition {problem}", {}
             return
-        for name, parameters in _training_tasks(definition):
+        for name, parameters in training_tasks(definition):
             yield f"state {name!r} Parameters", parameters, {}
-
-
-def _training_tasks(machine: Any) -> Iterator[tuple[str, Any]]:
-    states = machine.get("States") if isinstance(machine, dict) else None
-    if not isinstance(states, dict):
-        return
-    for name, state in states.items():
-        if not isinstance(state, dict):
-            continue
-        resource = state.get("Resource")
-        if (
-            state.get("Type") == "Task"
-            and isinstance(resource, str)
-            and _CREATE_TRAINING_JOB.fullmatch(resource)
-        ):
-            yield str(name), state.get("Parameters")
-        for branch in as_list(state.get("Branches")):
-            yield from _training_tasks(branch)
-        for key in ("Iterator", "ItemProcessor"):
-            yield from _training_tasks(state.get(key))
 
 
 def spec_field(spec: Mapping[str, Any], *path: str) -> Any:

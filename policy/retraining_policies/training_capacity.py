@@ -19,11 +19,17 @@ so the figure a reviewer reads in the plan is the figure the pack judges.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, TypeGuard, cast
 
 WINDOW_DAYS: Final = 30
+TRAINING_SPEC_VARIABLE: Final = "TRAINING_SPEC"
+"""The Lambda orchestrator's environment variable holding the spec (docs/architecture.md)."""
+_CREATE_TRAINING_JOB: Final = re.compile(
+    r"arn:[a-z-]+:states:::sagemaker:createTrainingJob(\.sync|\.waitForTaskToken)?"
+)
 SECONDS_PER_HOUR: Final = 3600
 
 PRICES_SCHEMA: Final[dict[str, Any]] = {
@@ -119,6 +125,29 @@ class JobCapacity:
 
 def format_hours(hours: float) -> str:
     return f"{hours:,.0f}" if hours >= 10 or hours == int(hours) else f"{hours:,.2f}"
+
+
+def training_tasks(machine: Any) -> Iterator[tuple[str, Any]]:
+    """(state name, Parameters) of every createTrainingJob Task of a parsed Step Functions
+    definition, nested Parallel branches and Map iterators included."""
+    states = machine.get("States") if isinstance(machine, Mapping) else None
+    if not isinstance(states, Mapping):
+        return
+    for name, state in states.items():
+        if not isinstance(state, Mapping):
+            continue
+        resource = state.get("Resource")
+        if (
+            state.get("Type") == "Task"
+            and isinstance(resource, str)
+            and _CREATE_TRAINING_JOB.fullmatch(resource)
+        ):
+            yield str(name), state.get("Parameters")
+        branches = state.get("Branches")
+        for branch in branches if isinstance(branches, list) else []:
+            yield from training_tasks(branch)
+        for key in ("Iterator", "ItemProcessor"):
+            yield from training_tasks(state.get(key))
 
 
 def job_fields(spec: Mapping[str, Any]) -> tuple[tuple[str, int, int, bool] | None, list[str]]:
