@@ -46,6 +46,13 @@ def limit_for(limits: Mapping[str, Any], environment: str | None) -> tuple[Any, 
     return None, ""
 
 
+def limit_of(resource: Resource, limits: Mapping[str, Any], setting: str) -> tuple[Any, str] | None:
+    """(the limit for the resource's environment, how a message names it), None if unlimited."""
+    environment = environment_of(resource)
+    limit, key = limit_for(limits, environment)
+    return None if limit is None else (limit, where(environment, key, setting))
+
+
 def where(environment: str | None, key: str, setting: str) -> str:
     """How a message names the limit: `the dev limit (maxInstanceCount.dev)`."""
     if environment is None:

@@ -8,45 +8,32 @@ from typing import Any, Final
 from pulumi_policy import EnforcementLevel, Severity
 
 from retraining_policies import resource_types as types
-from retraining_policies.cost.environments import (
-    environment_of,
-    limit_for,
-    per_environment_schema,
-    where,
-)
-from retraining_policies.cost.specs import is_number, spec_values
-from retraining_policies.framework import (
-    UNKNOWN,
-    PolicyDoc,
-    Resource,
-    RetrainingResourcePolicy,
-    cannot_verify,
-)
+from retraining_policies.cost.environments import limit_of, per_environment_schema
+from retraining_policies.cost.specs import is_number, judge_field
+from retraining_policies.framework import PolicyDoc, Resource, RetrainingResourcePolicy
 
 FAMILY: Final = "cost-guardrails"
 SETTING: Final = "maxInstanceCount"
 DEFAULTS: Final = {"dev": 2, "staging": 8, "prod": 32, "*": 2}
+_PATH: Final = ("ResourceConfig", "InstanceCount")
 
 
 def check(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
-    environment = environment_of(resource)
-    limit, key = limit_for(config[SETTING], environment)
-    if limit is None:
+    found = limit_of(resource, config[SETTING], SETTING)
+    if found is None:
         return
-    for label, spec, value in spec_values(
-        resource, "the instance count", "ResourceConfig", "InstanceCount"
-    ):
-        if spec is None:
-            yield str(value)
-        elif value is UNKNOWN:
-            yield cannot_verify("the instance count", f"{label} ResourceConfig.InstanceCount")
-        elif is_number(value) and value > limit:
-            yield (
-                f"{label}: ResourceConfig.InstanceCount {int(value)} exceeds "
-                f"{where(environment, key, SETTING)} of {limit}. Fix: lower "
-                "training.instanceCount, or raise the limit for this environment in "
-                "--policy-pack-config"
-            )
+    limit, named = found
+
+    def judge(count: Any) -> str | None:
+        if not is_number(count) or count <= limit:
+            return None
+        return (
+            f"ResourceConfig.InstanceCount {int(count)} exceeds {named} of {limit}. Fix: lower "
+            "training.instanceCount, or raise the limit for this environment in "
+            "--policy-pack-config"
+        )
+
+    yield from judge_field(resource, "the instance count", _PATH, judge)
 
 
 DOC = PolicyDoc(

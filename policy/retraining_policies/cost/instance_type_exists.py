@@ -9,33 +9,23 @@ from pulumi_policy import EnforcementLevel, Severity
 
 from retraining_policies import resource_types as types
 from retraining_policies import sagemaker_instance_types as instance_facts
-from retraining_policies.cost.specs import spec_values
-from retraining_policies.framework import (
-    UNKNOWN,
-    PolicyDoc,
-    Resource,
-    RetrainingResourcePolicy,
-    cannot_verify,
-    describe,
-)
+from retraining_policies.cost.specs import judge_field
+from retraining_policies.framework import PolicyDoc, Resource, RetrainingResourcePolicy, describe
 
 FAMILY: Final = "cost-guardrails"
 _PATH: Final = ("ResourceConfig", "InstanceType")
 
 
+def _judge(instance_type: Any) -> str | None:
+    if not isinstance(instance_type, str):
+        return f"ResourceConfig.InstanceType {describe(instance_type)} is not a string"
+    problem = instance_facts.instance_type_problem(instance_type)
+    return None if problem is None else f"ResourceConfig.InstanceType {problem}"
+
+
 def check(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
     del config
-    for label, spec, value in spec_values(resource, "the instance type", *_PATH):
-        if spec is None:
-            yield str(value)
-        elif value is UNKNOWN:
-            yield cannot_verify("the instance type", f"{label} ResourceConfig.InstanceType")
-        elif not isinstance(value, str):
-            yield f"{label}: ResourceConfig.InstanceType {describe(value)} is not a string"
-        else:
-            problem = instance_facts.instance_type_problem(value)
-            if problem:
-                yield f"{label}: ResourceConfig.InstanceType {problem}"
+    yield from judge_field(resource, "the instance type", _PATH, _judge)
 
 
 DOC = PolicyDoc(

@@ -9,23 +9,13 @@ from pulumi_policy import EnforcementLevel, Severity
 
 from retraining_policies import iam_documents as docs
 from retraining_policies import resource_types as types
-from retraining_policies.cost.environments import (
-    environment_of,
-    limit_for,
-    per_environment_schema,
-    where,
-)
-from retraining_policies.cost.specs import spec_values
-from retraining_policies.framework import (
-    UNKNOWN,
-    PolicyDoc,
-    Resource,
-    RetrainingResourcePolicy,
-    cannot_verify,
-)
+from retraining_policies.cost.environments import limit_of, per_environment_schema
+from retraining_policies.cost.specs import judge_field
+from retraining_policies.framework import PolicyDoc, Resource, RetrainingResourcePolicy
 
 FAMILY: Final = "cost-guardrails"
 SETTING: Final = "allowedInstanceTypes"
+_PATH: Final = ("ResourceConfig", "InstanceType")
 _DEV: Final = [
     "ml.m5.*",
     "ml.m6i.*",
@@ -47,27 +37,24 @@ DEFAULTS: Final = {
 
 
 def check(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
-    environment = environment_of(resource)
-    allowed, key = limit_for(config[SETTING], environment)
-    if allowed is None:
+    found = limit_of(resource, config[SETTING], SETTING)
+    if found is None:
         return
+    allowed, named = found
     patterns = [str(pattern) for pattern in allowed]
-    for label, spec, value in spec_values(
-        resource, "the instance type", "ResourceConfig", "InstanceType"
-    ):
-        if spec is None:
-            yield str(value)
-        elif value is UNKNOWN:
-            yield cannot_verify("the instance type", f"{label} ResourceConfig.InstanceType")
-        elif isinstance(value, str) and not any(
-            docs.action_matches(pattern, value) for pattern in patterns
+
+    def judge(instance_type: Any) -> str | None:
+        if not isinstance(instance_type, str) or any(
+            docs.action_matches(pattern, instance_type) for pattern in patterns
         ):
-            yield (
-                f"{label}: instance type {value} is not allowed by "
-                f"{where(environment, key, SETTING)}: {', '.join(patterns) or 'none'}. Fix: "
-                "choose an allowed type in training.instanceType, or allow it for this "
-                "environment in --policy-pack-config"
-            )
+            return None
+        return (
+            f"instance type {instance_type} is not allowed by {named}: "
+            f"{', '.join(patterns) or 'none'}. Fix: choose an allowed type in "
+            "training.instanceType, or allow it for this environment in --policy-pack-config"
+        )
+
+    yield from judge_field(resource, "the instance type", _PATH, judge)
 
 
 DOC = PolicyDoc(

@@ -8,48 +8,34 @@ from typing import Any, Final
 from pulumi_policy import EnforcementLevel, Severity
 
 from retraining_policies import resource_types as types
-from retraining_policies.cost.environments import (
-    environment_of,
-    limit_for,
-    per_environment_schema,
-    where,
-)
-from retraining_policies.cost.specs import is_number, spec_values
-from retraining_policies.framework import (
-    UNKNOWN,
-    PolicyDoc,
-    Resource,
-    RetrainingResourcePolicy,
-    cannot_verify,
-)
+from retraining_policies.cost.environments import limit_of, per_environment_schema
+from retraining_policies.cost.specs import is_number, judge_field
+from retraining_policies.framework import PolicyDoc, Resource, RetrainingResourcePolicy
 from retraining_policies.training import SAGEMAKER_MAX_RUNTIME_SECONDS
 
 FAMILY: Final = "cost-guardrails"
 SETTING: Final = "maxRuntimeSeconds"
 DEFAULTS: Final = {"dev": 8 * 3600, "staging": 24 * 3600, "prod": 5 * 24 * 3600, "*": 8 * 3600}
+_PATH: Final = ("StoppingCondition", "MaxRuntimeInSeconds")
 
 
 def check(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
-    environment = environment_of(resource)
-    limit, key = limit_for(config[SETTING], environment)
-    if limit is None:
+    found = limit_of(resource, config[SETTING], SETTING)
+    if found is None:
         return
-    for label, spec, value in spec_values(
-        resource, "the maximum runtime", "StoppingCondition", "MaxRuntimeInSeconds"
-    ):
-        if spec is None:
-            yield str(value)
-        elif value is UNKNOWN:
-            yield cannot_verify(
-                "the maximum runtime", f"{label} StoppingCondition.MaxRuntimeInSeconds"
-            )
-        elif is_number(value) and value > limit:
-            yield (
-                f"{label}: StoppingCondition.MaxRuntimeInSeconds {int(value)} "
-                f"({value / 3600:.1f} h) exceeds {where(environment, key, SETTING)} of "
-                f"{limit} ({limit / 3600:.1f} h). Fix: lower training.maxRuntimeSeconds, or "
-                "raise the ceiling for this environment in --policy-pack-config"
-            )
+    limit, named = found
+
+    def judge(runtime: Any) -> str | None:
+        if not is_number(runtime) or runtime <= limit:
+            return None
+        return (
+            f"StoppingCondition.MaxRuntimeInSeconds {int(runtime)} ({runtime / 3600:.1f} h) "
+            f"exceeds {named} of {limit} ({limit / 3600:.1f} h). Fix: lower "
+            "training.maxRuntimeSeconds, or raise the ceiling for this environment in "
+            "--policy-pack-config"
+        )
+
+    yield from judge_field(resource, "the maximum runtime", _PATH, judge)
 
 
 DOC = PolicyDoc(

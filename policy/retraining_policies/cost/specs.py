@@ -1,36 +1,42 @@
-"""The training specs of a resource, field by field, for the cost guardrails.
+"""One field of each training spec of a resource, judged by a cost guardrail.
 
 A thin layer over `training.training_specs` (Lambda TRAINING_SPEC or Step Functions
-createTrainingJob Parameters): each guardrail reads one field and must report, not skip, a
-spec it cannot read.
+createTrainingJob Parameters): every guardrail reads one field, and must report, not skip, a
+spec or a value it cannot read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from retraining_policies.framework import UNKNOWN, Resource, cannot_verify, describe
 from retraining_policies.training import spec_field, training_specs
 
+Judge = Callable[[Any], str | None]
+"""Why a known value of the field breaks the guardrail, or None."""
 
-def spec_values(
-    resource: Resource, what: str, *path: str
-) -> Iterator[tuple[str, Mapping[str, Any] | None, Any]]:
-    """(label, spec, value of `path`) per training spec; problems as (label, None, message)."""
+
+def judge_field(
+    resource: Resource, what: str, path: tuple[str, ...], judge: Judge
+) -> Iterator[str]:
+    """Every problem with field `path` of the resource's training specs, labelled by spec."""
+    dotted = ".".join(path)
     for label, spec, _variables in training_specs(resource):
         if spec is UNKNOWN:
-            yield label, None, cannot_verify(what, label)
+            yield cannot_verify(what, label)
         elif isinstance(spec, str):
-            yield label, None, spec
+            yield spec
         elif not isinstance(spec, dict):
-            yield (
-                label,
-                None,
-                f"{label}: the training spec must be a JSON object, got {describe(spec)}",
-            )
+            yield f"{label}: the training spec must be a JSON object, got {describe(spec)}"
         else:
-            yield label, spec, spec_field(spec, *path)
+            value = spec_field(spec, *path)
+            if value is UNKNOWN:
+                yield cannot_verify(what, f"{label} {dotted}")
+                continue
+            problem = judge(value)
+            if problem:
+                yield f"{label}: {problem}"
 
 
 def is_number(value: Any) -> bool:

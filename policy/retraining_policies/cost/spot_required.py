@@ -9,15 +9,8 @@ from pulumi_policy import EnforcementLevel, Severity
 
 from retraining_policies import resource_types as types
 from retraining_policies.cost.environments import ANY_ENVIRONMENT, environment_of
-from retraining_policies.cost.specs import spec_values
-from retraining_policies.framework import (
-    UNKNOWN,
-    PolicyDoc,
-    Resource,
-    RetrainingResourcePolicy,
-    cannot_verify,
-    describe,
-)
+from retraining_policies.cost.specs import judge_field
+from retraining_policies.framework import PolicyDoc, Resource, RetrainingResourcePolicy, describe
 
 FAMILY: Final = "cost-guardrails"
 SETTING: Final = "requiredIn"
@@ -26,25 +19,22 @@ SETTING: Final = "requiredIn"
 def check(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
     environment = environment_of(resource)
     required_in = [str(name) for name in config[SETTING]]
-    scope = environment if environment in required_in else None
-    if scope is None and ANY_ENVIRONMENT in required_in:
-        scope = ANY_ENVIRONMENT
-    if scope is None:
+    if environment not in required_in and ANY_ENVIRONMENT not in required_in:
         return
-    for label, spec, value in spec_values(
-        resource, "whether spot training is on", "EnableManagedSpotTraining"
-    ):
-        if spec is None:
-            yield str(value)
-        elif value is UNKNOWN:
-            yield cannot_verify("whether spot training is on", f"{label} EnableManagedSpotTraining")
-        elif value is not True:
-            yield (
-                f"{label}: EnableManagedSpotTraining is {describe(value)}, but environment "
-                f"{environment or '(no environment tag)'} requires managed spot training "
-                f"({SETTING}: {', '.join(required_in)}). Fix: set training.spot.enabled: true "
-                "(with maxWaitSeconds > maxRuntimeSeconds and a checkpoint prefix)"
-            )
+
+    def judge(spot: Any) -> str | None:
+        if spot is True:
+            return None
+        return (
+            f"EnableManagedSpotTraining is {describe(spot)}, but environment "
+            f"{environment or '(no environment tag)'} requires managed spot training "
+            f"({SETTING}: {', '.join(required_in)}). Fix: set training.spot.enabled: true "
+            "(with maxWaitSeconds > maxRuntimeSeconds and a checkpoint prefix)"
+        )
+
+    yield from judge_field(
+        resource, "whether spot training is on", ("EnableManagedSpotTraining",), judge
+    )
 
 
 DOC = PolicyDoc(
