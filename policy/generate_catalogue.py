@@ -53,7 +53,7 @@ maximum instance-hours.
 
 The `cost-*` policies read the stack's environment from the `environment` tag of the
 orchestrator (every stack of this repository sets it) and take their limit from a map in their
-config: `{"dev": ..., "staging": ..., "prod": ..., "*": ...}`, where `*` applies to any other
+config: `{{"dev": ..., "staging": ..., "prod": ..., "*": ...}}`, where `*` applies to any other
 environment and to a resource without the tag (its default is as strict as dev). The defaults
 below: dev trains on CPU and small GPU families, at most 2 instances, 8 hours, spot only, 200
 instance-hours a month per stack; prod allows every family and up to 5,000 instance-hours.
