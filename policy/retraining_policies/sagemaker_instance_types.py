@@ -62,11 +62,12 @@ def instance_family(instance_type: str) -> str:
 def has_local_instance_storage(instance_type: str) -> bool:
     """True for instance types whose training volume is local NVMe storage (no VolumeKmsKeyId).
 
-    A variant family (`p6-b200`) belongs to the family before the hyphen (`p6`).
+    Variant families (`p6-b200`, `p6e-gb200`, `c7i-flex`) match only when named: whether the
+    P6 variants train on local storage is not in our source, so they keep the behaviour they had.
     """
     if instance_type in LOCAL_STORAGE_GB:
         return True
-    family = instance_family(instance_type).split("-")[0]
+    family = instance_family(instance_type)
     return family in _LOCAL_STORAGE_FAMILIES or bool(_LOCAL_STORAGE_FAMILY.fullmatch(family))
 
 
