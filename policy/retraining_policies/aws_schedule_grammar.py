@@ -363,6 +363,38 @@ def next_run_times(
     return runs
 
 
+def run_times_between(
+    expression: str,
+    kind: ScheduleKind,
+    start: dt.datetime,
+    end: dt.datetime,
+    timezone: str = "UTC",
+) -> list[dt.datetime]:
+    """Every run strictly after `start` and at or before `end` (both aware), in `timezone`.
+
+    The same reading as `next_run_times`: cron and at() in `timezone` (a wall-clock time the
+    spring change skips does not run, a repeated autumn one runs once), rate() counted from
+    `start`. Raises ScheduleExpressionError for an invalid expression or time zone.
+    """
+    zone = _checked_zone(expression, kind, timezone)
+    first, last = _aware(start), _aware(end)
+    form, body = _split(expression)
+    if form == "rate":
+        step = _rate_interval(body)
+        count = int((last - first) // step) if last > first else 0
+        return [(first + step * index).astimezone(zone) for index in range(1, count + 1)]
+    if form == "at":
+        return [
+            run for run in next_run_times(expression, kind, 1, timezone, after=first) if run <= last
+        ]
+    runs: list[dt.datetime] = []
+    for instant in _cron_instants(_cron(body), zone, first):
+        if instant > last:
+            break
+        runs.append(instant.astimezone(zone))
+    return runs
+
+
 def minimum_interval(
     expression: str,
     kind: ScheduleKind,

@@ -82,6 +82,9 @@ class StackPlan:
     analysis_seconds: float = 0.0
     analysis_rpc_seconds: float = 0.0
     resources_analyzed: int = 0
+    capacity: dict[str, Any] | None = None
+    """Maximum instance-hours a month of its scheduled training job (offline_plan.capacity)."""
+    capacity_line: str = ""
 
     @property
     def full_name(self) -> str:
@@ -98,6 +101,7 @@ class StackPlan:
             "resources": [r.to_json() for r in self.resources],
             "outputs": self.outputs,
             "warnings": self.warnings,
+            "capacity": self.capacity,
             "timings": {
                 "program_seconds": round(self.program_seconds, 4),
                 "analysis_seconds": round(self.analysis_seconds, 4),
@@ -158,6 +162,9 @@ class PlanReport:
     warnings: list[str] = field(default_factory=list)
     policy_pack: PolicyPackSummary | None = None
     seconds: float = 0.0
+    capacity: dict[str, Any] | None = None
+    """The capacity window, the prices used and the total (offline_plan.capacity)."""
+    capacity_line: str = ""
 
     @property
     def mandatory(self) -> list[Diagnostic]:
@@ -252,5 +259,6 @@ class PlanReport:
                 for e in self.errors
             ],
             "warnings": self.warnings,
+            "capacity": self.capacity,
             "seconds": round(self.seconds, 4),
         }
