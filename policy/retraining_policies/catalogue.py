@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Final
 
 from retraining_policies import (
+    cost,
     encryption,
     exemption_policies,
     iam,
@@ -28,6 +29,7 @@ _CHECKS: Final[list[RetrainingPolicy]] = [
     *notifications.POLICIES,
     *encryption.POLICIES,
     *training.POLICIES,
+    *cost.POLICIES,
     *operations.POLICIES,
 ]
 POLICIES: Final[list[RetrainingPolicy]] = [

@@ -542,7 +542,7 @@ def _alarm(
 
 
 def retraining_lambda() -> list[FixtureResource]:
-    """Lambda orchestrator started by an EventBridge rule (the seed program, built out)."""
+    """Lambda orchestrator started by an EventBridge rule (the stack's default shape)."""
     project = "retraining"
     function_name = f"{BASE}-orchestrator"
     log_group = res(

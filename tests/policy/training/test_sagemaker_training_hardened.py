@@ -43,17 +43,6 @@ NON_COMPLIANT: list[Case] = [
         ),
     ),
     Case(
-        "disallowed instance type",
-        "retraining-lambda",
-        spec_variant(
-            ResourceConfig={
-                "InstanceType": "ml.p4d.24xlarge",
-                "InstanceCount": 1,
-                "VolumeSizeInGB": 50,
-            }
-        ),
-    ),
-    Case(
         "network isolation off",
         "retraining-step-functions",
         edit(
