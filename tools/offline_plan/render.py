@@ -167,7 +167,7 @@ def _capacity_lines(line: str) -> list[Text]:
     return [Text(line, style="cyan")] if line else []
 
 
-def render(
+def render(  # noqa: PLR0912 - one branch per report section (main after merging 9 and 13)
     report: PlanReport, console: Console, *, details: bool = False, verbose: bool = False
 ) -> None:
     pack = report.policy_pack
