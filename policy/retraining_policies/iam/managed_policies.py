@@ -38,8 +38,8 @@ _STATEMENTS: Final[Mapping[str, tuple[Mapping[str, Any], ...]]] = {
             ],
         },
     ),
-    # AmazonSageMakerFullAccess: sagemaker:* on *, iam:PassRole on * passed to sagemaker (and
-    # a few more services).
+    # AmazonSageMakerFullAccess: sagemaker:* (NotResource: Studio domains, user profiles, apps),
+    # iam:PassRole on roles with StringEquals iam:PassedToService sagemaker.amazonaws.com.
     "AmazonSageMakerFullAccess": (
         {"Action": ["sagemaker:*"], "Resource": "*"},
         {
@@ -48,7 +48,8 @@ _STATEMENTS: Final[Mapping[str, tuple[Mapping[str, Any], ...]]] = {
             "Condition": {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
         },
     ),
-    # AWSLambda_FullAccess: lambda:* on *, iam:PassRole on * passed to lambda.
+    # AWSLambda_FullAccess v2: lambda:* (and read actions) on *, iam:PassRole on * with
+    # StringEquals iam:PassedToService lambda.amazonaws.com (checked on the reference page).
     "AWSLambda_FullAccess": (
         {"Action": ["lambda:*"], "Resource": "*"},
         {
@@ -57,11 +58,9 @@ _STATEMENTS: Final[Mapping[str, tuple[Mapping[str, Any], ...]]] = {
             "Condition": {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}},
         },
     ),
-    # AWSStepFunctionsFullAccess: states:* on *, iam:PassRole on role/* (no service condition).
-    "AWSStepFunctionsFullAccess": (
-        {"Action": ["states:*"], "Resource": "*"},
-        {"Action": ["iam:PassRole"], "Resource": _ANY_ROLE},
-    ),
+    # AWSStepFunctionsFullAccess v1: states:* on * (no iam:PassRole; checked 2026-11 on the
+    # reference page).
+    "AWSStepFunctionsFullAccess": ({"Action": ["states:*"], "Resource": "*"},),
 }
 
 

@@ -167,6 +167,13 @@ NON_COMPLIANT: list[Case] = [
         ),
     ),
     Case(
+        "AWS managed Lambda full access: any role passed to new functions",
+        "network-iam",
+        edit(
+            ROLE, INVOKER_ROLE, managedPolicyArns=["arn:aws:iam::aws:policy/AWSLambda_FullAccess"]
+        ),
+    ),
+    Case(
         "inline policy kept by name but defined elsewhere",
         "network-iam",
         add(
@@ -208,6 +215,17 @@ NON_COMPLIANT: list[Case] = [
     ),
 ]
 COMPLIANT: list[Case] = [
+    # states:* without iam:PassRole cannot hand a state machine another role (the allowlist
+    # policy flags the managed policy by name; escalation needs the PassRole).
+    Case(
+        "AWS managed Step Functions full access alone",
+        "network-iam",
+        edit(
+            ROLE,
+            INVOKER_ROLE,
+            managedPolicyArns=["arn:aws:iam::aws:policy/AWSStepFunctionsFullAccess"],
+        ),
+    ),
     _role_policy(
         "PassRole to the named role and the service that runs it",
         LAMBDA_ROLE,
