@@ -33,7 +33,7 @@ from retraining_policies.framework import (
 )
 from retraining_policies.schedules import grammar
 from retraining_policies.schedules.expressions import schedule_of
-from retraining_policies.training.sagemaker_training_hardened import training_specs
+from retraining_policies.training.specs import training_specs
 
 FAMILY: Final = "cost-guardrails"
 SETTING: Final = "maxInstanceHoursPerMonth"
