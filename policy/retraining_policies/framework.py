@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+import threading
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, TypeVar, cast
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -51,6 +52,8 @@ from pulumi_policy.proxy import (
 )
 
 from retraining_policies import exemptions
+
+_T = TypeVar("_T")
 
 _UNKNOWN_SENTINELS: Final = frozenset(
     {
@@ -173,8 +176,53 @@ class Stack:
         self.resources = list(resources)
         self.by_urn = {resource.urn: resource for resource in self.resources}
         self._by_type: dict[str, list[Resource]] = {}
+        self._memo: dict[Hashable, object] = {}
         for resource in self.resources:
             self._by_type.setdefault(resource.type, []).append(resource)
+
+    def memo(self, key: Hashable, build: Callable[[], _T]) -> _T:
+        """A value derived from the whole stack (an index), built once per Stack.
+
+        Checks that ask "which resources name this one" for every resource of a type would be
+        quadratic in the stack if each question scanned it; they build an index once instead
+        (tests/policy/test_stack_policy_scaling.py keeps the pack linear)."""
+        if key not in self._memo:
+            self._memo[key] = build()
+        return cast(_T, self._memo[key])
+
+    def named_by(self, value: Any, *types: str, extra_keys: tuple[str, ...] = ()) -> list[Resource]:
+        """The resources of `types` that `value` names (`value_names`, or equal to one of their
+        `extra_keys` properties), in the order of `of_type(*types)`."""
+        if not isinstance(value, str) or not value:
+            return []
+        index = self.memo(
+            ("named_by", types, extra_keys), lambda: _NameIndex(self.of_type(*types), extra_keys)
+        )
+        return [
+            r
+            for r in index.candidates(value)
+            if value_names(value, r) or any(r.get(key) == value for key in extra_keys)
+        ]
+
+    def referred_by(self, owner: Resource, prop: str, *types: str) -> list[Resource]:
+        """The resources of `types` that `owner.prop` refers to (`refers_to`), in order."""
+        order = self.memo(
+            ("order", types), lambda: {r.urn: i for i, r in enumerate(self.of_type(*types))}
+        )
+        found = {urn for urn in owner.property_dependencies.get(prop, ()) if urn in order}
+        found.update(r.urn for r in self.named_by(owner.get(prop), *types))
+        return [self.by_urn[urn] for urn in sorted(found, key=order.__getitem__)]
+
+    def referring_to(self, target: Resource, prop: str, *types: str) -> list[Resource]:
+        """The resources of `types` whose `prop` refers to `target` (`refers_to`), in order."""
+        index = self.memo(
+            ("referring_to", prop, types),
+            lambda: ReferenceIndex(
+                self.of_type(*types),
+                lambda r: (r.property_dependencies.get(prop, ()), [r.get(prop)]),
+            ),
+        )
+        return [r for r in index.candidates(target) if self.refers_to(r, prop, target)]
 
     def of_type(self, *types: str) -> list[Resource]:
         found: list[Resource] = []
@@ -194,6 +242,70 @@ class Stack:
         return value_names(resource.get(prop), target)
 
 
+def arn_suffixes(value: str) -> Iterator[str]:
+    """Every `x` such that `value` ends with `:x` or `/x` (what `value_names` accepts)."""
+    for position, character in enumerate(value):
+        if character in ":/":
+            yield value[position + 1 :]
+
+
+class _NameIndex:
+    """Resources by their arn/name/id, and by name for ARNs that end in it."""
+
+    def __init__(self, resources: Sequence[Resource], extra_keys: tuple[str, ...] = ()) -> None:
+        self._order = {id(r): i for i, r in enumerate(resources)}
+        self._by_value: dict[str, list[Resource]] = {}
+        self._by_name: dict[str, list[Resource]] = {}
+        for resource in resources:
+            for key in ("arn", "name", "id", *extra_keys):
+                known = resource.get(key)
+                if isinstance(known, str):
+                    self._by_value.setdefault(known, []).append(resource)
+            name = resource.get("name")
+            if isinstance(name, str) and name:
+                self._by_name.setdefault(name, []).append(resource)
+
+    def candidates(self, value: str) -> list[Resource]:
+        found = {id(r): r for r in self._by_value.get(value, ())}
+        if value.startswith("arn:"):
+            for suffix in arn_suffixes(value):
+                found.update((id(r), r) for r in self._by_name.get(suffix, ()))
+        return sorted(found.values(), key=lambda r: self._order[id(r)])
+
+
+References = Callable[[Resource], tuple[Iterable[str], Iterable[Any]]]
+"""What a resource refers to: (dependency URNs, values that may name another resource)."""
+
+
+class ReferenceIndex:
+    """Resources by what they refer to: dependency URNs, string values and, for ARN values,
+    every name the ARN may end in. `candidates(target)` is a superset of the resources that
+    refer to `target` (callers confirm with the exact test), in the order given."""
+
+    def __init__(self, resources: Sequence[Resource], references: References) -> None:
+        self._order = {id(r): i for i, r in enumerate(resources)}
+        self._by_key: dict[str, list[Resource]] = {}
+        for resource in resources:
+            urns, values = references(resource)
+            keys = set(urns)
+            for value in values:
+                if isinstance(value, str) and value:
+                    keys.add(value)
+                    if value.startswith("arn:"):
+                        keys.update(f"name:{suffix}" for suffix in arn_suffixes(value))
+            for key in keys:
+                self._by_key.setdefault(key, []).append(resource)
+
+    def candidates(self, target: Resource) -> list[Resource]:
+        keys = [target.urn]
+        keys += [v for v in (target.get(k) for k in ("arn", "name", "id")) if isinstance(v, str)]
+        name = target.get("name")
+        if isinstance(name, str) and name:
+            keys.append(f"name:{name}")
+        found = {id(r): r for key in keys for r in self._by_key.get(key, ())}
+        return sorted(found.values(), key=lambda r: self._order[id(r)])
+
+
 def value_names(value: Any, target: Resource) -> bool:
     """Whether a known string value is `target`'s ARN, name or id (or an ARN ending in its name)."""
     if not isinstance(value, str) or not value:
@@ -208,7 +320,32 @@ def value_names(value: Any, target: Resource) -> bool:
     return False
 
 
+class _LastConversion(threading.local):
+    """Per gRPC worker thread: the last SDK object converted to plain data, and the result.
+
+    The pack's servicer (analyzer_servicer.py) hands every policy of one request the same
+    `args.props` / `args.resources` object, so the plain form is built once per request, not
+    once per policy. Keyed by identity while holding the key object (so its id cannot be reused);
+    under the SDK's stock servicer each policy gets new objects and this simply never hits.
+    """
+
+    key: object = None
+    value: object = None
+
+
+_LAST_RESOURCE = _LastConversion()
+_LAST_STACK = _LastConversion()
+
+
 def resource_from_args(args: ResourceValidationArgs) -> Resource:
+    if _LAST_RESOURCE.key is args.props and isinstance(_LAST_RESOURCE.value, Resource):
+        return _LAST_RESOURCE.value
+    resource = _resource_from_args(args)
+    _LAST_RESOURCE.key, _LAST_RESOURCE.value = args.props, resource
+    return resource
+
+
+def _resource_from_args(args: ResourceValidationArgs) -> Resource:
     provider_props: Any = {}
     if args.provider is not None:
         provider_props = plain(args.provider.props)
@@ -223,6 +360,14 @@ def resource_from_args(args: ResourceValidationArgs) -> Resource:
 
 
 def stack_from_args(args: StackValidationArgs) -> Stack:
+    if _LAST_STACK.key is args.resources and isinstance(_LAST_STACK.value, Stack):
+        return _LAST_STACK.value
+    stack = _stack_from_args(args)
+    _LAST_STACK.key, _LAST_STACK.value = args.resources, stack
+    return stack
+
+
+def _stack_from_args(args: StackValidationArgs) -> Stack:
     resources = []
     for item in args.resources:
         provider_props: Any = {}

@@ -16,7 +16,7 @@ from google.protobuf import json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2
 from pulumi.runtime.rpc import UNKNOWN
 from pulumi_policy import EnforcementLevel
-from pulumi_policy.policy import _PolicyAnalyzerServicer
+from retraining_policies.analyzer_servicer import SharedDeserializationServicer
 from retraining_policies.catalogue import PACK_NAME, POLICIES
 
 __all__ = ["UNKNOWN", "Diagnostic", "FixtureResource", "InProcessPack", "urn"]
@@ -31,6 +31,7 @@ _LEVELS = {
     EnforcementLevel.ADVISORY: analyzer_pb2.ADVISORY,
     EnforcementLevel.MANDATORY: analyzer_pb2.MANDATORY,
     EnforcementLevel.DISABLED: analyzer_pb2.DISABLED,
+    EnforcementLevel.REMEDIATE: analyzer_pb2.REMEDIATE,
 }
 
 
@@ -70,14 +71,16 @@ def _struct(props: Mapping[str, Any]) -> struct_pb2.Struct:
 
 
 class InProcessPack:
-    """The SDK servicer configured like the CLI does: an entry per policy, config merged."""
+    """The servicer the pack serves (`python -m pulumi.policy` runs `policy/__main__.py`, which
+    installs it), configured like the CLI does: an entry per policy, config merged."""
 
     def __init__(
         self,
         config: Mapping[str, Mapping[str, Any]] | None = None,
         policies: Sequence[Any] = POLICIES,
+        servicer_class: type[Any] = SharedDeserializationServicer,
     ) -> None:
-        self.servicer = _PolicyAnalyzerServicer(
+        self.servicer = servicer_class(
             PACK_NAME, "0.0.1", list(policies), EnforcementLevel.MANDATORY
         )
         request = analyzer_pb2.ConfigureAnalyzerRequest()
@@ -89,6 +92,7 @@ class InProcessPack:
                     "advisory": analyzer_pb2.ADVISORY,
                     "mandatory": analyzer_pb2.MANDATORY,
                     "disabled": analyzer_pb2.DISABLED,
+                    "remediate": analyzer_pb2.REMEDIATE,
                 }[level]
                 if level
                 else _LEVELS[policy.enforcement_level]
@@ -99,25 +103,11 @@ class InProcessPack:
         self.servicer.Configure(request, None)
 
     def analyze(self, resource: FixtureResource) -> list[Diagnostic]:
-        request = analyzer_pb2.AnalyzeRequest(
-            type=resource.type,
-            properties=_struct(resource.props),
-            urn=resource.urn,
-            name=resource.name,
-        )
+        request = analyze_request(resource)
         return self._diagnostics(self.servicer.Analyze(request, None), resource.urn)
 
     def analyze_stack(self, resources: Iterable[FixtureResource]) -> list[Diagnostic]:
-        request = analyzer_pb2.AnalyzeStackRequest()
-        for item in resources:
-            resource = request.resources.add()
-            resource.type = item.type
-            resource.urn = item.urn
-            resource.name = item.name
-            resource.properties.CopyFrom(_struct(item.props))
-            for key, urns in item.property_dependencies.items():
-                resource.propertyDependencies[key].urns.extend(urns)
-                resource.dependencies.extend(u for u in urns if u not in resource.dependencies)
+        request = analyze_stack_request(resources)
         return self._diagnostics(self.servicer.AnalyzeStack(request, None), "")
 
     def preview(self, resources: Sequence[FixtureResource]) -> list[Diagnostic]:
@@ -142,6 +132,29 @@ class InProcessPack:
                 )
             )
         return found
+
+
+def analyze_request(resource: FixtureResource) -> analyzer_pb2.AnalyzeRequest:
+    return analyzer_pb2.AnalyzeRequest(
+        type=resource.type,
+        properties=_struct(resource.props),
+        urn=resource.urn,
+        name=resource.name,
+    )
+
+
+def analyze_stack_request(resources: Iterable[FixtureResource]) -> analyzer_pb2.AnalyzeStackRequest:
+    request = analyzer_pb2.AnalyzeStackRequest()
+    for item in resources:
+        resource = request.resources.add()
+        resource.type = item.type
+        resource.urn = item.urn
+        resource.name = item.name
+        resource.properties.CopyFrom(_struct(item.props))
+        for key, urns in item.property_dependencies.items():
+            resource.propertyDependencies[key].urns.extend(urns)
+            resource.dependencies.extend(u for u in urns if u not in resource.dependencies)
+    return request
 
 
 def mandatory(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:

@@ -132,9 +132,12 @@ def test_pack_depends_only_on_itself_the_stdlib_and_its_requirements() -> None:
 def test_main_holds_only_the_policy_pack_call() -> None:
     tree = ast.parse((PACK_DIR / "__main__.py").read_text(encoding="utf-8"))
     statements = [node for node in tree.body if not isinstance(node, ast.Import | ast.ImportFrom)]
-    docstring, call = statements
+    docstring, install, call = statements
     assert isinstance(docstring, ast.Expr)
     assert isinstance(docstring.value, ast.Constant)
+    # The pack's servicer (retraining_policies/analyzer_servicer.py) replaces the SDK's before
+    # PolicyPack builds one: the CLI and the offline plan both run this file.
+    assert ast.unparse(install) == "analyzer_servicer.install()"
     assert isinstance(call, ast.Expr)
     assert isinstance(call.value, ast.Call)
     assert isinstance(call.value.func, ast.Name)

@@ -16,7 +16,6 @@ from retraining_policies.framework import (
     RetrainingStackPolicy,
     Stack,
     cannot_verify,
-    value_names,
 )
 from retraining_policies.iam import documents as docs
 
@@ -24,18 +23,11 @@ from retraining_policies.iam import documents as docs
 def _topic_keys(stack: Stack, topic: Resource) -> list[Resource] | None:
     """In-stack KMS keys a topic is encrypted with ([] if the key lives elsewhere, None unknown)."""
     keys = [d for d in stack.dependencies_of(topic, "kmsMasterKeyId") if d.type == types.KMS_KEY]
-    for alias in stack.of_type(types.KMS_ALIAS):
-        if stack.refers_to(topic, "kmsMasterKeyId", alias):
-            keys += [
-                d for d in stack.dependencies_of(alias, "targetKeyId") if d.type == types.KMS_KEY
-            ]
-            keys += [
-                k for k in stack.of_type(types.KMS_KEY) if value_names(alias.get("targetKeyId"), k)
-            ]
+    for alias in stack.referred_by(topic, "kmsMasterKeyId", types.KMS_ALIAS):
+        keys += [d for d in stack.dependencies_of(alias, "targetKeyId") if d.type == types.KMS_KEY]
+        keys += stack.named_by(alias.get("targetKeyId"), types.KMS_KEY)
     value = topic.get("kmsMasterKeyId")
-    keys += [
-        k for k in stack.of_type(types.KMS_KEY) if value_names(value, k) or value == k.get("keyId")
-    ]
+    keys += stack.named_by(value, types.KMS_KEY, extra_keys=("keyId",))
     if keys:
         return keys
     if value is UNKNOWN and not stack.dependencies_of(topic, "kmsMasterKeyId"):
@@ -65,9 +57,7 @@ def check_publishers_allowed(stack: Stack, config: Mapping[str, Any]) -> Iterato
                 )
             for key in keys or ():
                 yield from _key_policy_findings(key, topic, services)
-        policies = [
-            p for p in stack.of_type(types.SNS_TOPIC_POLICY) if stack.refers_to(p, "arn", topic)
-        ]
+        policies = stack.referring_to(topic, "arn", types.SNS_TOPIC_POLICY)
         if not policies:
             yield Finding(
                 f"topic {topic.name} has no TopicPolicy letting {', '.join(services)} publish",

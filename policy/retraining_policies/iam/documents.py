@@ -74,6 +74,20 @@ class Document:
 
 def parse_document(value: Any) -> Document:
     """Parse a policy document property (JSON string or structure); never raises."""
+    if isinstance(value, str):
+        return _parse_document_text(value)
+    return _parse_document(value)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse_document_text(text: str) -> Document:
+    """Several policies read the same document of a resource (wildcards, scoping, PassRole,
+    escalation): JSON text is parsed once per process. `Document` is immutable, so sharing is
+    safe."""
+    return _parse_document(text)
+
+
+def _parse_document(value: Any) -> Document:
     if value is UNKNOWN:
         return Document((), (), unknown=True)
     document, problem = parse_json(value)

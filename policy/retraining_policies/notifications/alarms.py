@@ -19,7 +19,14 @@ from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
 from retraining_policies import resource_types as types
-from retraining_policies.framework import UNKNOWN, Resource, Stack, as_list, value_names
+from retraining_policies.framework import (
+    UNKNOWN,
+    ReferenceIndex,
+    Resource,
+    Stack,
+    as_list,
+    value_names,
+)
 from retraining_policies.notifications.routes import any_reaches_topic
 
 # (namespace, metric name) that count a failure of each kind of resource.
@@ -77,12 +84,31 @@ def alarm_problem(stack: Stack, alarm: Resource) -> str | None:
     return None
 
 
+def _alarms_watching(stack: Stack, target: Resource) -> list[Resource]:
+    """A superset of the alarms whose metrics may watch `target` (`_watches` decides)."""
+
+    def references(alarm: Resource) -> tuple[list[str], list[Any]]:
+        urns: list[str] = []
+        values: list[Any] = []
+        for _namespace, _name, dimensions, key in _metrics(alarm):
+            urns.extend(alarm.property_dependencies.get(key, ()))
+            if isinstance(dimensions, dict):
+                values.extend(dimensions.values())
+        return urns, values
+
+    index = stack.memo(
+        "alarms by what they watch",
+        lambda: ReferenceIndex(stack.of_type(types.METRIC_ALARM), references),
+    )
+    return index.candidates(target)
+
+
 def failure_alarms(stack: Stack, target: Resource) -> tuple[list[Resource], list[str]]:
     """Live alarms on a failure metric of `target`, and why other alarms on it do not count."""
     expected = FAILURE_METRICS.get(target.type, frozenset())
     live: list[Resource] = []
     notes: list[str] = []
-    for alarm in stack.of_type(types.METRIC_ALARM):
+    for alarm in _alarms_watching(stack, target):
         watched = [
             (namespace, name)
             for namespace, name, dimensions, key in _metrics(alarm)

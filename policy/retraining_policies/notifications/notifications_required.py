@@ -18,7 +18,6 @@ from retraining_policies.framework import (
     cannot_verify,
     describe,
     parse_json,
-    value_names,
 )
 from retraining_policies.notifications import alarms, event_patterns, state_machines
 from retraining_policies.notifications.routes import (
@@ -134,9 +133,7 @@ def check_notifications_required(stack: Stack, config: Mapping[str, Any]) -> Ite
 def _state_rule_targets(stack: Stack, state_rules: list[Resource]) -> Iterator[Finding]:
     undecided: list[Resource] = []
     for rule in state_rules:
-        for target in stack.of_type(types.EVENT_TARGET):
-            if not stack.refers_to(target, "rule", rule):
-                continue
+        for target in stack.referring_to(rule, "rule", types.EVENT_TARGET):
             reaches = reaches_topic(stack, target, "arn", target.get("arn"))
             if reaches:
                 return
@@ -163,8 +160,7 @@ def _schedule_targets(stack: Stack, schedule: Resource) -> list[tuple[Resource, 
         return [(schedule, "target", arn)]
     return [
         (target, "arn", target.get("arn"))
-        for target in stack.of_type(types.EVENT_TARGET)
-        if stack.refers_to(target, "rule", schedule)
+        for target in stack.referring_to(schedule, "rule", types.EVENT_TARGET)
     ]
 
 
@@ -173,8 +169,7 @@ def _orchestrators(stack: Stack, owner: Resource, prop: str, arn: Any) -> list[R
     found = [dep for dep in stack.dependencies_of(owner, prop) if dep.type in ORCHESTRATOR_TYPES]
     if found:
         return found
-    candidates = stack.of_type(*ORCHESTRATOR_TYPES)
-    found = [candidate for candidate in candidates if value_names(arn, candidate)]
+    found = stack.named_by(arn, *ORCHESTRATOR_TYPES)
     if found:
         return found
     if arn is UNKNOWN:
@@ -271,9 +266,7 @@ def _lambda_failure_route(stack: Stack, function: Resource, notes: list[str]) ->
     dead_letter = function.get("deadLetterConfig")
     if isinstance(dead_letter, dict):
         routes.append((function, "deadLetterConfig", dead_letter.get("targetArn")))
-    for config in stack.of_type(types.LAMBDA_EVENT_INVOKE_CONFIG):
-        if not stack.refers_to(config, "functionName", function):
-            continue
+    for config in stack.referring_to(function, "functionName", types.LAMBDA_EVENT_INVOKE_CONFIG):
         destination = config.get("destinationConfig")
         on_failure = destination.get("onFailure") if isinstance(destination, dict) else None
         if isinstance(on_failure, dict):
@@ -282,7 +275,7 @@ def _lambda_failure_route(stack: Stack, function: Resource, notes: list[str]) ->
         if reaches_topic(stack, owner, prop, target):
             return True
         queues = [d for d in stack.dependencies_of(owner, prop) if d.type == types.SQS_QUEUE]
-        queues += [q for q in stack.of_type(types.SQS_QUEUE) if value_names(target, q)]
+        queues += stack.named_by(target, types.SQS_QUEUE)
         if _queues_alarmed(stack, queues, notes):
             return True
     return False
@@ -294,7 +287,7 @@ def _dead_letter_queues(stack: Stack, owner: Resource, prop: str) -> list[Resour
     config = owner.get("target") if prop == "target" else owner.props
     dlq = config.get("deadLetterConfig") if isinstance(config, dict) else None
     arn = dlq.get("arn") if isinstance(dlq, dict) else None
-    queues += [queue for queue in stack.of_type(types.SQS_QUEUE) if value_names(arn, queue)]
+    queues += stack.named_by(arn, types.SQS_QUEUE)
     return queues
 
 

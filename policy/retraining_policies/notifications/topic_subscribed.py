@@ -52,7 +52,7 @@ def check_topic_subscribed(stack: Stack, config: Mapping[str, Any]) -> Iterator[
         and not any(d.type == types.SNS_TOPIC for d in stack.dependencies_of(s, "topic"))
     ]
     for topic in stack.of_type(types.SNS_TOPIC):
-        linked = [s for s in subscriptions if stack.refers_to(s, "topic", topic)]
+        linked = stack.referring_to(topic, "topic", types.SNS_SUBSCRIPTION)
         usable = [s for s in linked if _protocol_usable(s.get("protocol"), allowed)]
         if usable:
             continue

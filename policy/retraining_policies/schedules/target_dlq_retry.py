@@ -28,10 +28,13 @@ from retraining_policies.schedules.expressions import (
 
 def check_target_dlq_retry(stack: Stack, config: Mapping[str, Any]) -> Iterator[Finding]:
     schedule_rules = [rule for rule in stack.of_type(types.EVENT_RULE) if schedule_of(rule)]
+    scheduled = {
+        target.urn
+        for rule in schedule_rules
+        for target in stack.referring_to(rule, "rule", types.EVENT_TARGET)
+    }
     for target in stack.of_type(types.EVENT_TARGET):
-        if config["requireForAllTargets"] or any(
-            stack.refers_to(target, "rule", rule) for rule in schedule_rules
-        ):
+        if config["requireForAllTargets"] or target.urn in scheduled:
             for message in _target_problems(stack, target, target.props, "", config):
                 yield Finding(message, target.urn)
     for schedule in stack.of_type(types.SCHEDULE):
