@@ -17,6 +17,7 @@ from pathlib import Path
 from rich.console import Console
 
 from offline_plan.discovery import StackSelection
+from offline_plan.parallel import AUTO_MIN_STACKS
 from offline_plan.planner import PACK_PROCESS_MODES, PlanRequest, ProgressListener, plan
 from offline_plan.render import RichProgress, render
 
@@ -144,7 +145,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="one policy pack process for the whole plan, or one per stack; auto: shared unless "
         "the pack's source reads the stack's identity or config (default: %(default)s)",
     )
+    parser.add_argument(
+        "--jobs",
+        default="auto",
+        type=_jobs,
+        metavar="N|auto",
+        help="worker processes running the stacks' programs once their upstream stacks are "
+        f"planned; auto: one per CPU from {AUTO_MIN_STACKS} stacks on, else 1 (default: "
+        "%(default)s); the output is the same for every N",
+    )
     return parser
+
+
+def _jobs(value: str) -> str:
+    if value == "auto" or (value.isdigit() and int(value) >= 1):
+        return value
+    raise argparse.ArgumentTypeError(f"--jobs takes a positive number or 'auto', not {value!r}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -165,6 +181,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         pack_processes=arguments.pack_processes,
         upstream_outputs=tuple(arguments.upstream_outputs),
         cli_parity=arguments.cli_parity,
+        jobs=arguments.jobs,
     )
     json_to_stdout = arguments.json is not None and str(arguments.json) == "-"
     console = Console(stderr=json_to_stdout, highlight=False)

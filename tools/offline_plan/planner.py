@@ -37,6 +37,7 @@ from offline_plan.analysis import (
 from offline_plan.capacity import attach_capacity
 from offline_plan.discovery import InputProblem, StackSelection, StackTarget, discover
 from offline_plan.mock_runtime import PlanInputError, StackRun, run_program
+from offline_plan.parallel import Deferred, ProgramPool, in_order, job_count
 from offline_plan.policy_client import (
     ENFORCEMENT_LEVEL_NAMES,
     PolicyPackError,
@@ -72,6 +73,8 @@ class PlanRequest:
     """`--upstream-outputs` files: exports of deployed stacks, read instead of planned."""
     cli_parity: bool = False
     """Start the pack only as the CLI would (its declared virtualenv), or fail (exit 2)."""
+    jobs: str = "1"
+    """`--jobs`: worker processes for the stacks' programs, or `auto` (offline_plan/parallel.py)."""
 
 
 class ProgressListener:
@@ -345,15 +348,61 @@ class _Analyses:
                 report.warnings.extend(info.warnings)
 
 
+@dataclass
+class ProgramOutcome:
+    """What running one stack's program gave (plain data: it may come from a worker process)."""
+
+    run: StackRun | None = None
+    problem: InputProblem | None = None
+    """The program raised: the problem names the stack file and, if it can, the key."""
+    warnings: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    """What the program logged at error level (the engine fails such a preview)."""
+    seconds: float = 0.0
+
+
+def run_stack_program(
+    target: StackTarget, outputs_by_name: dict[str, dict[str, Any]]
+) -> ProgramOutcome:
+    """Run one stack's program under the mock runtime (in this process or a worker's)."""
+    outcome = ProgramOutcome()
+    program_started = time.perf_counter()
+    _evict_foreign_modules(target.project_dir)
+    try:
+        with _captured_program_output() as program_log:
+            outcome.run = run_program(
+                target.project_dir,
+                target.stack,
+                config_overrides=target.overrides,
+                extra_config_file=target.extra_config_file,
+                stack_references=outputs_by_name,
+                preview=True,
+                organization=target.organization,
+            )
+        outcome.warnings, outcome.errors = program_log.warnings, program_log.errors
+    except Exception as error:  # any failure of the program is a problem of the stack's input
+        outcome.problem = _program_problem(target, error)
+    outcome.seconds = time.perf_counter() - program_started
+    return outcome
+
+
+def _missing_upstreams(
+    target: StackTarget, outputs_by_name: dict[str, dict[str, Any]]
+) -> list[str]:
+    return [u for u in target.upstreams.values() if u not in outputs_by_name]
+
+
 def _plan_stack(
     target: StackTarget,
     outputs_by_name: dict[str, dict[str, Any]],
     analyses: _Analyses,
     listener: ProgressListener,
     report: PlanReport,
+    *,
+    program: Future[ProgramOutcome] | Deferred | None,
 ) -> StackPlan:
-    """Run one stack's program (its upstream stacks' exports already known) and queue its
-    analysis; problems go to the report and leave the stack `failed` or `skipped`."""
+    """Record one stack's program run (its upstream stacks' exports already known) and queue
+    its analysis; problems go to the report and leave the stack `failed` or `skipped`."""
     entry = StackPlan(
         project=target.project,
         stack=target.stack,
@@ -365,7 +414,7 @@ def _plan_stack(
         entry.status = "failed"
         report.errors.extend(target.problems)
         return entry
-    missing = [u for u in target.upstreams.values() if u not in outputs_by_name]
+    missing = _missing_upstreams(target, outputs_by_name)
     if missing:
         entry.status = "skipped"
         report.errors.append(
@@ -378,30 +427,21 @@ def _plan_stack(
             )
         )
         return entry
+    assert program is not None  # noqa: S101 - started whenever its upstreams are planned
     analyses.prepare(target)
     listener.stack_started(target.full_name)
-    program_started = time.perf_counter()
-    _evict_foreign_modules(target.project_dir)
     try:
-        with _captured_program_output() as program_log:
-            run = run_program(
-                target.project_dir,
-                target.stack,
-                config_overrides=target.overrides,
-                extra_config_file=target.extra_config_file,
-                stack_references=outputs_by_name,
-                preview=True,
-                organization=target.organization,
-            )
-    except Exception as error:  # any failure of the program is a problem of the stack's input
+        outcome = program.result()
+    finally:
+        listener.stack_finished(target.full_name)
+    entry.program_seconds = outcome.seconds
+    if outcome.problem is not None or outcome.run is None:
         entry.status = "failed"
-        report.errors.append(_program_problem(target, error))
+        if outcome.problem is not None:
+            report.errors.append(outcome.problem)
         analyses.discard(target)
         return entry
-    finally:
-        entry.program_seconds = time.perf_counter() - program_started
-        listener.stack_finished(target.full_name)
-    if program_log.errors:
+    if outcome.errors:
         # The engine fails a preview whose program logged an error.
         entry.status = "failed"
         analyses.discard(target)
@@ -411,13 +451,14 @@ def _plan_stack(
                 file=str(target.config_file),
                 stack=target.full_name,
             )
-            for message in program_log.errors
+            for message in outcome.errors
         )
         return entry
+    run = outcome.run
     completed = _stack_plan(target, run)
     entry.resources = completed.resources
     entry.outputs = completed.outputs
-    entry.warnings = program_log.warnings
+    entry.warnings = outcome.warnings
     for alias in target.aliases:
         outputs_by_name[alias] = run.outputs
     analyses.submit(target, run, entry, listener.stack_analyzed)
@@ -491,9 +532,25 @@ def plan(request: PlanRequest, listener: ProgressListener | None = None) -> Plan
         analyses.prepare(first_judged)  # the pack boots while the first programs run
 
     outputs_by_name = _deployed_references(deployed, request.selection.organization)
+    targets = discovery.targets
+    workers = job_count(request.jobs, targets)
     try:
-        for target in discovery.targets:
-            report.stacks.append(_plan_stack(target, outputs_by_name, analyses, listener, report))
+        with ProgramPool(workers) as pool:
+
+            def start(index: int) -> Future[ProgramOutcome] | Deferred | None:
+                target = targets[index]
+                if target.problems or _missing_upstreams(target, outputs_by_name):
+                    return None
+                return pool.submit(run_stack_program, target, dict(outputs_by_name))
+
+            def finish(index: int, program: Future[ProgramOutcome] | Deferred | None) -> None:
+                report.stacks.append(
+                    _plan_stack(
+                        targets[index], outputs_by_name, analyses, listener, report, program=program
+                    )
+                )
+
+            in_order(targets, start, finish)
     finally:
         analyses.finish(report)
     attach_capacity(report, request.policy_pack_config)
