@@ -64,7 +64,7 @@ class InProcessPack:
         return None
 
 
-def main() -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--env", default="dev")
     parser.add_argument("--stacks-dir", type=Path, default=REPOSITORY / "stacks")
@@ -77,34 +77,28 @@ def main() -> int:
         action="store_true",
         help="the SDK's own servicer (one deserialization per policy) instead of the pack's",
     )
-    arguments = parser.parse_args()
+    return parser
+
+
+def main() -> int:
+    arguments = _parser().parse_args()
 
     sys.path.insert(0, str(arguments.policy_pack.resolve()))
+    from bench_plan import run_programs  # noqa: PLC0415 - tools/ is this script's folder
     from offline_plan.analysis import PolicyAnalysis  # noqa: PLC0415
-    from offline_plan.discovery import StackSelection, discover  # noqa: PLC0415
-    from offline_plan.mock_runtime import run_program  # noqa: PLC0415
     from pulumi_policy import EnforcementLevel  # noqa: PLC0415
     from pulumi_policy.policy import _PolicyAnalyzerServicer  # noqa: PLC0415
-    from retraining_policies.analyzer_servicer import SharedDeserializationServicer  # noqa: PLC0415
     from retraining_policies.catalogue import PACK_NAME, POLICIES  # noqa: PLC0415
 
-    discovery = discover(arguments.stacks_dir.resolve(), StackSelection(environment=arguments.env))
-    outputs: dict[str, Any] = {}
-    runs = []
-    for target in discovery.targets:
-        run = run_program(
-            target.project_dir,
-            target.stack,
-            stack_references=outputs,
-            organization=target.organization,
-        )
-        for alias in target.aliases:
-            outputs[alias] = run.outputs
-        runs.append((target, run))
+    runs = run_programs(arguments.stacks_dir.resolve(), arguments.env)
 
-    servicer_class = (
-        _PolicyAnalyzerServicer if arguments.stock_servicer else SharedDeserializationServicer
-    )
+    servicer_class: Any = _PolicyAnalyzerServicer
+    if not arguments.stock_servicer:  # an older checkout's pack may not have it: --stock-servicer
+        from retraining_policies.analyzer_servicer import (  # noqa: PLC0415
+            SharedDeserializationServicer,
+        )
+
+        servicer_class = SharedDeserializationServicer
     servicer = servicer_class(PACK_NAME, "0.0.1", list(POLICIES), EnforcementLevel.MANDATORY)
     pack = InProcessPack(servicer)
 

@@ -91,22 +91,32 @@ class SharedDeserializationServicer(_BASE):  # type: ignore[misc,valid-type]
             self._PolicyAnalyzerServicer__policy_pack_version,
         )
 
-    def _policies(self) -> list[Any]:
-        return list(self._PolicyAnalyzerServicer__policies)
-
     def _stack_tags(self) -> Any:
         return self._PolicyAnalyzerServicer__stack_tags
+
+    def _enabled(self, kind: type[Any]) -> list[Any]:
+        """The policies of this kind the SDK runs, in its order (disabled ones skipped)."""
+        return [
+            policy
+            for policy in self._PolicyAnalyzerServicer__policies
+            if isinstance(policy, kind)
+            and self._get_enforcement_level(policy) != EnforcementLevel.DISABLED
+        ]
+
+    def _reporter(self, policy: Any, response: Any) -> Any:
+        """The SDK's violation reporter; `remediate` is reported as mandatory, as it does."""
+        level = self._get_enforcement_level(policy)
+        if level == EnforcementLevel.REMEDIATE:
+            level = EnforcementLevel.MANDATORY
+        return self._create_report_violation(
+            response, policy.name, policy.description, level, policy.severity
+        )
 
     def Analyze(self, request: Any, _context: Any) -> Any:
         self._configure_runtime_settings()
         response = proto.AnalyzeResponse()
         converted: tuple[Any, Any, Any] | None = None
-        for policy in self._policies():
-            enforcement_level = self._get_enforcement_level(policy)
-            if enforcement_level == EnforcementLevel.DISABLED or not isinstance(
-                policy, ResourceValidationPolicy
-            ):
-                continue
+        for policy in self._enabled(ResourceValidationPolicy):
             if not policy.has_validation():
                 response.not_applicable.append(
                     proto.PolicyNotApplicable(
@@ -114,11 +124,7 @@ class SharedDeserializationServicer(_BASE):  # type: ignore[misc,valid-type]
                     )
                 )
                 continue
-            if enforcement_level == EnforcementLevel.REMEDIATE:
-                enforcement_level = EnforcementLevel.MANDATORY
-            report_violation = self._create_report_violation(
-                response, policy.name, policy.description, enforcement_level, policy.severity
-            )
+            report_violation = self._reporter(policy, response)
             if converted is None:
                 converted = (
                     unknown_checking_proxy(
@@ -145,17 +151,8 @@ class SharedDeserializationServicer(_BASE):  # type: ignore[misc,valid-type]
         self._configure_runtime_settings()
         response = proto.AnalyzeResponse()
         resources: list[PolicyResource] | None = None
-        for policy in self._policies():
-            enforcement_level = self._get_enforcement_level(policy)
-            if enforcement_level == EnforcementLevel.DISABLED or not isinstance(
-                policy, StackValidationPolicy
-            ):
-                continue
-            if enforcement_level == EnforcementLevel.REMEDIATE:
-                enforcement_level = EnforcementLevel.MANDATORY
-            report_violation = self._create_report_violation(
-                response, policy.name, policy.description, enforcement_level, policy.severity
-            )
+        for policy in self._enabled(StackValidationPolicy):
+            report_violation = self._reporter(policy, response)
             if resources is None:
                 resources = self._stack_resources(request)
             args = StackValidationArgs(

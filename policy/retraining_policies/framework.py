@@ -332,17 +332,18 @@ class _LastConversion(threading.local):
     key: object = None
     value: object = None
 
+    def get(self, key: object, build: Callable[[], _T]) -> _T:
+        if self.key is not key:
+            self.key, self.value = key, build()
+        return cast(_T, self.value)
+
 
 _LAST_RESOURCE = _LastConversion()
 _LAST_STACK = _LastConversion()
 
 
 def resource_from_args(args: ResourceValidationArgs) -> Resource:
-    if _LAST_RESOURCE.key is args.props and isinstance(_LAST_RESOURCE.value, Resource):
-        return _LAST_RESOURCE.value
-    resource = _resource_from_args(args)
-    _LAST_RESOURCE.key, _LAST_RESOURCE.value = args.props, resource
-    return resource
+    return _LAST_RESOURCE.get(args.props, lambda: _resource_from_args(args))
 
 
 def _resource_from_args(args: ResourceValidationArgs) -> Resource:
@@ -360,11 +361,7 @@ def _resource_from_args(args: ResourceValidationArgs) -> Resource:
 
 
 def stack_from_args(args: StackValidationArgs) -> Stack:
-    if _LAST_STACK.key is args.resources and isinstance(_LAST_STACK.value, Stack):
-        return _LAST_STACK.value
-    stack = _stack_from_args(args)
-    _LAST_STACK.key, _LAST_STACK.value = args.resources, stack
-    return stack
+    return _LAST_STACK.get(args.resources, lambda: _stack_from_args(args))
 
 
 def _stack_from_args(args: StackValidationArgs) -> Stack:

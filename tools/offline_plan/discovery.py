@@ -439,6 +439,27 @@ def _identity(values: Mapping[str, Any], project: str) -> tuple[str, ...] | None
     return identity if all(identity) else None
 
 
+def _stack_files_by_identity(
+    folder: Path, project: str
+) -> dict[tuple[str, ...], list[tuple[str, Path]]]:
+    """The project's stack files (stack, path), in `_stack_files` order, by deployment identity."""
+    found: dict[tuple[str, ...], list[tuple[str, Path]]] = {}
+    for stack, path in _stack_files(folder).items():
+        try:
+            document = load_yaml(path)
+        except PlanInputError:
+            continue  # reported where that stack is planned
+        entries = document.get("config") if isinstance(document, dict) else None
+        values = {
+            (key if ":" in str(key) else f"{project}:{key}"): value
+            for key, value in (entries or {}).items()
+        }
+        identity = _identity(values, project)
+        if identity is not None:
+            found.setdefault(identity, []).append((stack, path))
+    return found
+
+
 def _same_deployment_twice(
     planned: Sequence[StackTarget], projects: Mapping[str, Path]
 ) -> list[InputProblem]:
@@ -446,6 +467,9 @@ def _same_deployment_twice(
     team/model/environment: refused before anything is planned, naming both files."""
     problems = []
     planned_files = {t.config_file.resolve() for t in planned}
+    # Each project's stack files read once, grouped by what they deploy (not once per planned
+    # stack: that was quadratic in the stacks of a project, seconds at a few hundred).
+    by_identity: dict[str, dict[tuple[str, ...], list[tuple[str, Path]]]] = {}
     for target in planned:
         if target.config is None:
             continue
@@ -453,20 +477,13 @@ def _same_deployment_twice(
         folder = projects.get(target.project)
         if identity is None or folder is None:
             continue
-        for stack, path in _stack_files(folder).items():
+        if target.project not in by_identity:
+            by_identity[target.project] = _stack_files_by_identity(folder, target.project)
+        for stack, path in by_identity[target.project].get(identity, []):
             if stack == target.stack:
                 continue  # the same stack (a revision of it under review is no second stack)
-            try:
-                document = load_yaml(path)
-            except PlanInputError:
-                continue  # reported where that stack is planned
-            entries = document.get("config") if isinstance(document, dict) else None
-            values = {
-                (key if ":" in str(key) else f"{target.project}:{key}"): value
-                for key, value in (entries or {}).items()
-            }
             reported_from_there = path.resolve() in planned_files and stack > target.stack
-            if _identity(values, target.project) == identity and not reported_from_there:
+            if not reported_from_there:
                 team, model, environment = identity
                 problems.append(
                     InputProblem(

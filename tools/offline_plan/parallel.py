@@ -3,9 +3,11 @@
 Once its upstream stacks are planned, a stack's program depends on nothing else: the programs of
 the retraining stacks of an environment can run at the same time. Pulumi's mock runtime is
 process-wide state (one program at a time per process), so the concurrency is processes: a pool
-of workers started from a fork server that has already imported the planner and pulumi_aws (so
-a worker costs a fork, not the SDK's ~0.5 s import). The policy pack is not involved: the plan's
-process sends every stack to the pack as before, in the plan's order.
+of workers, started fresh (`spawn`: this process holds gRPC channels and threads, which a fork
+would copy in an unusable state) and importing the planner and pulumi_aws once each, when they
+start. They are children of this process, so their CPU time counts in its children's usage
+(`nox -s bench` reports it). The policy pack is not involved: the plan's process sends every
+stack to the pack as before, in the plan's order.
 
 Determinism: results are consumed strictly in the order of `discovery.targets`, and everything
 the planner records (stacks, errors, diagnostics, outputs) is recorded while consuming, so the
@@ -15,6 +17,7 @@ report and the output are the same whatever the number of workers (tests/plan/te
 from __future__ import annotations
 
 import gc
+import importlib
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
@@ -26,8 +29,8 @@ from offline_plan.discovery import StackTarget
 
 _T = TypeVar("_T")
 AUTO_MIN_STACKS = 8
-"""`--jobs auto` plans in one process below this many stacks: a pool costs ~0.3-0.5 s to start
-(fork server + workers' first program), more than it saves on a few stacks."""
+"""`--jobs auto` plans in one process below this many stacks: a worker costs ~0.5-1 s of CPU to
+start (a Python process importing the SDKs), more than it saves on a few stacks."""
 PRELOADED = ["offline_plan.mock_runtime", "offline_plan.planner", "pulumi", "pulumi_aws"]
 
 
@@ -55,6 +58,8 @@ def job_count(requested: str, targets: Sequence[StackTarget]) -> int:
 def _worker_started() -> None:
     # As offline_plan/__main__.py: the SDK allocates many short-lived objects per resource.
     gc.set_threshold(50_000, 50, 100)
+    for module in PRELOADED:  # once per worker, not in its first stack's program time
+        importlib.import_module(module)
 
 
 class ProgramPool:
@@ -64,8 +69,7 @@ class ProgramPool:
         self.workers = workers
         self._executor: ProcessPoolExecutor | None = None
         if workers > 1:
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(PRELOADED)
+            context = multiprocessing.get_context("spawn")
             self._executor = ProcessPoolExecutor(
                 max_workers=workers, mp_context=context, initializer=_worker_started
             )
