@@ -28,6 +28,7 @@ from typing import Any
 
 import pulumi
 
+from offline_plan import config_diagnostics, onboarding
 from offline_plan.analysis import (
     PolicyAnalysis,
     StackAnalysis,
@@ -176,6 +177,39 @@ def _program_problem(target: StackTarget, error: BaseException) -> InputProblem:
         stack=target.full_name,
         keys=tuple(keys),
     )
+
+
+def _every_config_problem(
+    target: StackTarget, outputs_by_name: dict[str, dict[str, Any]]
+) -> list[InputProblem]:
+    """A stack that cannot run (the CLI refuses keys, a team is not onboarded): its program is
+    still asked, with the config that did load, for every other config problem, so one run
+    reports them all. Anything but a ConfigError from that run is ignored: the stack fails
+    for the problems already known."""
+    declared = (
+        config_diagnostics.declaration_problems(target, target.config_error)
+        if target.config_error is not None
+        else []
+    )
+    found: list[InputProblem] = []
+    readable = target.config is not None and all(
+        u in outputs_by_name for u in target.upstreams.values()
+    )
+    if readable and target.config is not None:
+        _evict_foreign_modules(target.project_dir)
+        try:
+            with _captured_program_output():
+                run_program(
+                    target.project_dir,
+                    target.stack,
+                    config=target.config.values,
+                    stack_references=outputs_by_name,
+                    preview=True,
+                    organization=target.organization,
+                )
+        except Exception as error:  # only a ConfigError adds to what is known
+            found = config_diagnostics.program_problems(target, error) or []
+    return config_diagnostics.merged(target.problems, found, declared)
 
 
 def _secret_provider_keys(target: StackTarget) -> set[str]:
@@ -360,9 +394,9 @@ def _plan_stack(
         config_file=str(target.config_file),
         role=target.role,
     )
-    if target.problems:
+    if target.problems or target.config_error is not None:
         entry.status = "failed"
-        report.errors.extend(target.problems)
+        report.errors.extend(_every_config_problem(target, outputs_by_name))
         return entry
     missing = [u for u in target.upstreams.values() if u not in outputs_by_name]
     if missing:
@@ -394,7 +428,9 @@ def _plan_stack(
             )
     except Exception as error:  # any failure of the program is a problem of the stack's input
         entry.status = "failed"
-        report.errors.append(_program_problem(target, error))
+        report.errors.extend(
+            config_diagnostics.program_problems(target, error) or [_program_problem(target, error)]
+        )
         analyses.discard(target)
         return entry
     finally:
@@ -479,6 +515,9 @@ def plan(request: PlanRequest, listener: ProgressListener | None = None) -> Plan
         {name: stack.source for name, stack in deployed.items()},
     )
     report.errors.extend(discovery.problems)
+    planned = {t.full_name: t for t in discovery.targets}
+    for target in discovery.targets:
+        target.problems += onboarding.onboarding_problems(target, planned)
     _record_deployed(report, deployed, discovery.readers, request.selection.organization)
     listener.planning(len(discovery.targets))
 

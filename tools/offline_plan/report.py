@@ -248,6 +248,8 @@ class PlanReport:
                     "key": e.key,
                     "keys": list(e.keys or ((e.key,) if e.key else ())),
                     "stack": e.stack,
+                    "line": e.line,
+                    "column": e.column,
                 }
                 for e in self.errors
             ],
