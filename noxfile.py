@@ -1,4 +1,4 @@
-"""Every task of the monorepo, one command each: `nox -s tests|lint|plan|bench|preview|up`.
+"""Every task of the monorepo, one command each: `nox -s tests|lint|plan|new-team|bench|preview|up`.
 
 `plan` runs offline (no Pulumi CLI, no AWS account); `preview` and `up` need the real Pulumi
 CLI and credentials, and walk the stacks in dependency order: network-iam -> notifications ->
@@ -68,6 +68,14 @@ def plan(session: nox.Session) -> None:
     """
     _install(session)
     session.run("python", "-m", "offline_plan", *session.posargs)
+
+
+@nox.session(name="new-team", python=PYTHON)
+def new_team(session: nox.Session) -> None:
+    """Onboard a team: `nox -s new-team -- <team> <model> [--env dev]` adds it to network-iam
+    and notifications, writes its retraining stack file and plans it (all files or none)."""
+    _install(session)
+    session.run("python", "-m", "offline_plan.new_team", *session.posargs)
 
 
 @nox.session(python=PYTHON)

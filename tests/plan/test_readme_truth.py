@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 import yaml
+from offline_plan import new_team
 from offline_plan.cli import build_parser
 from offline_plan.discovery import StackSelection, discover
 from plan_harness import run_cli
@@ -58,14 +59,23 @@ def _commands(block: str) -> list[list[str]]:
     return commands
 
 
+def _session_name(node: ast.FunctionDef) -> str | None:
+    """The session a function declares: its `name=` if the decorator gives one, else its own."""
+    for decorator in node.decorator_list:
+        if "nox.session" not in ast.unparse(decorator):
+            continue
+        keywords = decorator.keywords if isinstance(decorator, ast.Call) else []
+        named = [k.value for k in keywords if k.arg == "name"]
+        if named and isinstance(named[0], ast.Constant):
+            return str(named[0].value)
+        return node.name
+    return None
+
+
 def _nox_sessions() -> set[str]:
     tree = ast.parse((REPOSITORY / "noxfile.py").read_text())
-    return {
-        node.name
-        for node in tree.body
-        if isinstance(node, ast.FunctionDef)
-        and any("nox.session" in ast.unparse(d) for d in node.decorator_list)
-    }
+    names = (_session_name(n) for n in tree.body if isinstance(n, ast.FunctionDef))
+    return {name for name in names if name is not None}
 
 
 def _option(argv: list[str], name: str) -> str | None:
@@ -111,6 +121,8 @@ class _Walk:
         session = argv[argv.index("-s") + 1]
         if session not in _nox_sessions():
             self.problem(argv, f"the noxfile has no session {session!r}")
+        if session == "new-team" and "--" in argv:
+            new_team.build_parser().parse_args(argv[argv.index("--") + 1 :])
         if session != "plan" or "--" not in argv:
             return
         arguments = argv[argv.index("--") + 1 :]

@@ -23,7 +23,7 @@ from offline_plan.render import RichProgress, render
 EXIT_PLANNER_FAILED = 3
 
 
-def _default_repository() -> Path:
+def default_repository() -> Path:
     """The checkout to plan: the working directory if it holds stacks/, else this tool's repo."""
     for candidate in (Path.cwd(), Path(__file__).resolve().parents[2]):
         if (candidate / "stacks").is_dir():
@@ -32,7 +32,7 @@ def _default_repository() -> Path:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    repository = _default_repository()
+    repository = default_repository()
     parser = argparse.ArgumentParser(
         prog="python -m offline_plan",
         description=(
