@@ -79,6 +79,13 @@ def new_team(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def schemas(session: nox.Session) -> None:
+    """Regenerate stacks/<project>/stack-config.schema.json from the settings models."""
+    _install(session)
+    session.run("python", "-m", "offline_plan.config_schema", *session.posargs)
+
+
+@nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
     """Benchmarks: the offline plan (and its scaling) and the Lambda orchestrator."""
     _install(session)

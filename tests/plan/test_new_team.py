@@ -6,14 +6,17 @@ import contextlib
 import difflib
 import hashlib
 import io
+import json
 import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
-from offline_plan import new_team
+import yaml
+from offline_plan import config_schema, new_team
 from plan_harness import run_cli
 from ruamel.yaml.comments import CommentedMap
 
@@ -198,3 +201,13 @@ def test_round_trip_settings_reproduce_the_shipped_files_byte_for_byte(relative:
     output = io.StringIO()
     yaml.dump(document, output)
     assert output.getvalue() == text
+
+
+def test_the_written_stack_file_names_and_passes_its_editor_schema(
+    onboarded: tuple[Path, int, str],
+) -> None:
+    stacks, _, _ = onboarded
+    stack_file = stacks / "retraining" / "Pulumi.vision-segmenter-dev.yaml"
+    assert stack_file.read_text().splitlines()[0] == config_schema.MODELINE
+    schema = json.loads((stacks / "retraining" / config_schema.SCHEMA_FILE).read_text())
+    jsonschema.validate(yaml.safe_load(stack_file.read_text()), schema)

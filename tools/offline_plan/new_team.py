@@ -23,7 +23,7 @@ from retraining_shared import naming
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from offline_plan import cli
+from offline_plan import cli, config_schema
 from offline_plan.stack_file_positions import StackFilePositions
 from offline_plan.stack_template import (
     DEFAULT_SCHEDULE,
@@ -181,7 +181,11 @@ def onboarding_edits(
         ),
     ]
     text = render_stack_file(
-        team=team, model=model, environment=environment, region=_region_of(network_file)
+        team=team,
+        model=model,
+        environment=environment,
+        region=_region_of(network_file),
+        schema_comment=config_schema.MODELINE,
     )
     return [*edits, Edit(stack_file, text, None)]
 
