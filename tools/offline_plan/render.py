@@ -17,6 +17,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from rich.text import Text
 from rich.tree import Tree
 
+from offline_plan import schedule_words
 from offline_plan.analysis import Diagnostic
 from offline_plan.mock_runtime import UNKNOWN
 from offline_plan.planner import ProgressListener
@@ -111,6 +112,20 @@ def _outputs(stack: StackPlan) -> Group | Text:
         line.append(rendered, style="dim" if rendered == KNOWN_AFTER_APPLY else "")
         lines.append(line)
     return Group(*lines)
+
+
+def _schedule(stack: StackPlan) -> Text | None:
+    """`Schedule: At 05:30, only on Monday (Europe/Berlin)  cron(...)` and its next runs."""
+    found = schedule_words.summary(stack.outputs)
+    if found is None:
+        return None
+    line = Text("Schedule: ", style="bold")
+    line.append(found.words or found.expression)
+    if found.words:
+        line.append(f"  {found.expression}", style="dim")
+    if found.next_runs:
+        line.append("\n  next: " + ", ".join(found.next_runs), style="dim")
+    return line
 
 
 def _diagnostic_message(diagnostic: Diagnostic) -> str:
@@ -221,7 +236,12 @@ def render(
                 )
             )
             continue
-        body: list[Any] = [_resource_tree(stack, details), _outputs(stack)]
+        schedule = _schedule(stack)
+        body: list[Any] = [
+            _resource_tree(stack, details),
+            *([schedule] if schedule else []),
+            _outputs(stack),
+        ]
         for warning in stack.warnings:
             body.append(Text(f"warning: {warning}", style="yellow"))
         if stack.role == "target" and pack is not None:
