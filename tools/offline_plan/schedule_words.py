@@ -4,10 +4,11 @@
 cron(...) is described by cron-descriptor (PyPI, 2.2.1), which reads Quartz-style expressions
 with seconds first and `?`, `L`, `W` and `#`. AWS's form has no seconds and numbers the days of
 the week 1-7 with 1 = SUN (Amazon EventBridge user guide, "Schedule expressions for rules":
-Day-of-week 1-7 or SUN-SAT; the grammar in retraining_shared.schedule_grammar); cron-descriptor
-numbers them 0-6 from SUN unless told otherwise. So the expression gets a `0` seconds field in front and `day_of_week_start_index_zero = False`
-(tests/plan/test_schedule_words.py checks the day names against AWS's numbering). rate(...)
-and at(...) are said here: cron-descriptor does not read them.
+Day-of-week 1-7 or SUN-SAT; the grammar in retraining_shared.schedule_grammar), while
+cron-descriptor numbers them 0-6 from SUN unless told otherwise. So the expression gets a `0`
+seconds field in front and `day_of_week_start_index_zero = False` (tests/plan/
+test_schedule_words.py checks the day names against AWS's numbering). rate(...) and at(...)
+are said here: cron-descriptor does not read them.
 """
 
 from __future__ import annotations
