@@ -55,7 +55,7 @@ def changed_files(repository: Path, base: str) -> list[str]:
     return [line for line in result.stdout.splitlines() if line]
 
 
-def _changes_of(target: StackTarget, repository: Path, changed: Iterable[str]) -> list[str]:
+def changes_of(target: StackTarget, repository: Path, changed: Iterable[str]) -> list[str]:
     """Changed files that change what this stack deploys: its project's program and its own
     stack file (another stack's `Pulumi.<other>.yaml` of the same project does not)."""
     folder = target.project_dir.resolve().relative_to(repository.resolve()).as_posix() + "/"
@@ -92,7 +92,7 @@ def build_matrix(
             upstream_target = by_name.get(upstream)
             if upstream_target is None:
                 continue
-            hits = _changes_of(upstream_target, repository, changed)
+            hits = changes_of(upstream_target, repository, changed)
             if hits:
                 reasons.append(f"{key} = {upstream} changes in this pull request ({hits[0]})")
         work_dir = target.project_dir.resolve().relative_to(repository.resolve()).as_posix()
