@@ -77,8 +77,8 @@ class PlanRequest:
 class ProgressListener:
     """What the planner tells a progress display; the default says nothing."""
 
-    def planning(self, total: int) -> None:
-        """The plan will run `total` stacks."""
+    def planning(self, total: int, judged: int = 0) -> None:
+        """The plan will run `total` stacks, and the pack will judge `judged` of them."""
 
     def stack_started(self, name: str) -> None:
         """A program starts."""
@@ -519,7 +519,8 @@ def plan(request: PlanRequest, listener: ProgressListener | None = None) -> Plan
     for target in discovery.targets:
         target.problems += onboarding.onboarding_problems(target, planned)
     _record_deployed(report, deployed, discovery.readers, request.selection.organization)
-    listener.planning(len(discovery.targets))
+    judged = sum(1 for t in discovery.targets if t.role == "target" and not t.problems)
+    listener.planning(len(discovery.targets), judged if request.policy_pack is not None else 0)
 
     analyses = _Analyses(request, report)
     first_judged = next(

@@ -177,6 +177,16 @@ def _diagnostics(diagnostics: list[Diagnostic], verbose: bool) -> Group | Text:
     return Group(*parts)
 
 
+def _title(stack: StackPlan, created: int, width: int) -> tuple[Text, list[Text]]:
+    """The panel title, and the body's first lines. A panel cuts a title wider than itself, so
+    a long one keeps the stack name and the full name opens the body instead."""
+    title = Text(f"{stack.project} / {stack.stack}", style="bold")
+    title.append(f"  {stack.full_name}", style="dim")
+    if title.cell_len + len(f"  {created} to create") + 6 <= width:
+        return title, []
+    return Text(stack.stack, style="bold"), [Text(stack.full_name, style="dim")]
+
+
 def render(
     report: PlanReport, console: Console, *, details: bool = False, verbose: bool = False
 ) -> None:
@@ -215,12 +225,11 @@ def render(
 
     for stack in report.stacks:
         created = sum(1 for r in stack.resources if r.operation == "create")
-        title = Text(f"{stack.project} / {stack.stack}", style="bold")
-        title.append(f"  {stack.full_name}", style="dim")
+        title, full_name_line = _title(stack, created, console.width)
         if stack.status != "planned":
             console.print(
                 Panel(
-                    Text(f"{stack.status}: see errors below", style="red"),
+                    Group(*full_name_line, Text(f"{stack.status}: see errors below", style="red")),
                     title=title,
                     title_align="left",
                     border_style="red",
@@ -238,6 +247,7 @@ def render(
             continue
         schedule = _schedule(stack)
         body: list[Any] = [
+            *full_name_line,
             _resource_tree(stack, details),
             *([schedule] if schedule else []),
             _outputs(stack),
@@ -301,9 +311,10 @@ class RichProgress(ProgressListener):
     def __exit__(self, *_: object) -> None:
         self.progress.stop()
 
-    def planning(self, total: int) -> None:
+    def planning(self, total: int, judged: int = 0) -> None:
         self.programs = self.progress.add_task("programs", total=total)
-        self.analyses = self.progress.add_task("policy analysis", total=None)
+        if judged:
+            self.analyses = self.progress.add_task("policy analysis", total=judged)
 
     def stack_started(self, name: str) -> None:
         if self.programs is not None:
