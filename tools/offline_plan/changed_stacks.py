@@ -12,11 +12,10 @@ changes) plus uncommitted and untracked files (a stack `nox -s new-team` just wr
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-from offline_plan.ci_matrix import changed_files, changes_of
+from offline_plan.ci_matrix import changed_files, changes_of, git_lines
 from offline_plan.discovery import StackSelection, discover
 
 EVERY_STACK = (
@@ -30,27 +29,15 @@ EVERY_STACK = (
 """Paths whose change can change the plan of every stack."""
 
 
-def _git_lines(repository: Path, *arguments: str) -> list[str]:
-    result = subprocess.run(  # noqa: S603 - fixed argv, no shell
-        ["git", "-C", str(repository), *arguments],  # noqa: S607
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise ValueError(f"git {' '.join(arguments)} failed: {result.stderr.strip()}")
-    return [line for line in result.stdout.splitlines() if line]
-
-
 def repository_root(path: Path) -> Path:
-    return Path(_git_lines(path, "rev-parse", "--show-toplevel")[0])
+    return Path(git_lines(path, "rev-parse", "--show-toplevel")[0])
 
 
 def changed_since(repository: Path, ref: str) -> list[str]:
     """Repository-relative paths changed since `ref` (committed, uncommitted, untracked)."""
     committed = changed_files(repository, ref)
-    uncommitted = _git_lines(repository, "diff", "--name-only", "HEAD")
-    untracked = _git_lines(repository, "ls-files", "--others", "--exclude-standard")
+    uncommitted = git_lines(repository, "diff", "--name-only", "HEAD")
+    untracked = git_lines(repository, "ls-files", "--others", "--exclude-standard")
     return sorted({*committed, *uncommitted, *untracked})
 
 
