@@ -230,4 +230,5 @@ def test_a_change_outside_the_stacks_plans_nothing(repository: Path, tmp_path: P
 def test_an_unknown_ref_exits_2(repository: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["--stacks-dir", str(repository / "stacks"), "--changed-since", "no-such-ref"])
     assert code == 2
-    assert "--changed-since: git diff --name-only no-such-ref...HEAD failed" in capsys.readouterr().err
+    error = capsys.readouterr().err
+    assert "--changed-since: git diff --name-only no-such-ref...HEAD failed" in error
