@@ -66,7 +66,7 @@ PASS_TO_SAGEMAKER = (("iam:PassedToService", "sagemaker.amazonaws.com"),)
 GUARDED_JOB_CONTEXT = (
     ("sagemaker:VpcSubnets", tuple(SUBNET_IDS)),
     ("sagemaker:VpcSecurityGroupIds", tuple(SECURITY_GROUP_IDS)),
-    ("sagemaker:OutputKmsKey", KMS_KEY_ARN),
+    ("sagemaker:OutputKmsKeyArn", KMS_KEY_ARN),
 )
 
 
@@ -234,7 +234,7 @@ def test_both_roles_allow_a_job_in_the_training_network_with_an_output_key(role:
         ({"VpcConfig": ""}, {"sagemaker:VpcSubnets", "sagemaker:VpcSecurityGroupIds"}),
         ({"VpcConfig": "Subnets"}, {"sagemaker:VpcSubnets"}),
         ({"VpcConfig": "SecurityGroupIds"}, {"sagemaker:VpcSecurityGroupIds"}),
-        ({"OutputDataConfig": "KmsKeyId"}, {"sagemaker:OutputKmsKey"}),
+        ({"OutputDataConfig": "KmsKeyId"}, {"sagemaker:OutputKmsKeyArn"}),
     ],
     ids=["no-vpc-config", "no-subnets", "no-security-groups", "no-output-key"],
 )
@@ -256,7 +256,7 @@ def test_null_conditions_are_evaluated_as_iam_does() -> None:
                 "Effect": "Allow",
                 "Action": ["sagemaker:CreateTrainingJob"],
                 "Resource": [SCOPE.training_jobs_arn],
-                "Condition": {"Null": {"sagemaker:OutputKmsKey": "true"}},
+                "Condition": {"Null": {"sagemaker:OutputKmsKeyArn": "true"}},
             }
         ],
     }
@@ -268,7 +268,7 @@ def test_null_conditions_are_evaluated_as_iam_does() -> None:
     from_path = create_training_job_context(
         {"OutputDataConfig": {"KmsKeyId.$": "$.trainingInfrastructure.kmsKeyArn"}}
     )
-    assert dict(from_path) == {"sagemaker:OutputKmsKey": "<$.trainingInfrastructure.kmsKeyArn>"}
+    assert dict(from_path) == {"sagemaker:OutputKmsKeyArn": "<$.trainingInfrastructure.kmsKeyArn>"}
 
 
 # --- Step Functions orchestrator role ------------------------------------------------------------

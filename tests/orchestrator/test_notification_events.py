@@ -118,7 +118,7 @@ def test_transitions_do_not_match(status: str) -> None:
     "job_name",
     [
         "risk-scoring-dev-202611260600",  # another team
-        "fraud-churn-dev-202611260600",  # another model of the team
+        "fraud-dev-churn-202611260600",  # another model of the team
         "fraud-scoring-prod-202611260600",  # another environment
         "fraud-scoring-dev2-202611260600",  # a longer environment name sharing the characters
         "Fraud-scoring-dev-202611260600",  # prefix matching is case-sensitive, as in EventBridge

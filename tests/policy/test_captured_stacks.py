@@ -109,19 +109,19 @@ CAPTURED_CORPUS: list[tuple[str, str, str, Mutation]] = [
         "five-field cron",
         LAMBDA_STACK,
         "schedule-expression-valid",
-        fx._edit(fx.EVENT_RULE, "dev-schedule", scheduleExpression="cron(0 6 * * ?)"),
+        fx._edit(fx.EVENT_RULE, "-schedule", scheduleExpression="cron(0 6 * * ?)"),
     ),
     (
         "Scheduler zone not IANA",
         STEP_FUNCTIONS_STACK,
         "schedule-expression-valid",
-        fx._edit(fx.SCHEDULE, "dev-schedule", scheduleExpressionTimezone="CET+1"),
+        fx._edit(fx.SCHEDULE, "-schedule", scheduleExpressionTimezone="CET+1"),
     ),
     (
         "every minute",
         LAMBDA_STACK,
         "schedule-frequency-bounds",
-        fx._edit(fx.EVENT_RULE, "dev-schedule", scheduleExpression="rate(1 minute)"),
+        fx._edit(fx.EVENT_RULE, "-schedule", scheduleExpression="rate(1 minute)"),
     ),
     (
         "schedule target without DLQ",

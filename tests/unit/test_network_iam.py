@@ -109,7 +109,7 @@ def test_exports_are_exactly_the_contract(preview: StackRun) -> None:
             "artifact_bucket_name",
             "training_job_name_prefix_pattern",
         }
-        assert exports["training_job_name_prefix_pattern"] == f"{team}-*"
+        assert exports["training_job_name_prefix_pattern"] == f"{team}-dev-*"
         assert exports["lambda_orchestrator_role_arn"] == (
             f"arn:aws:iam::{OFFLINE_ACCOUNT_ID}:role/{team}-dev-lambda-orchestrator"
         )
@@ -309,9 +309,13 @@ def test_buckets_are_private_encrypted_versioned_and_tls_only(
     versioning = one("aws:s3/bucketVersioning:BucketVersioning")
     assert versioning.inputs["versioningConfiguration"]["status"] == "Enabled"
     bucket_policy = one("aws:s3/bucketPolicy:BucketPolicy")
-    (deny,) = policy_of(bucket_policy)["Statement"]
+    statements = {s["Sid"]: s for s in policy_of(bucket_policy)["Statement"]}
+    deny = statements["DenyInsecureTransport"]
     assert deny["Effect"] == "Deny"
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    # The data bucket also refuses uploads that choose their own encryption (the bucket
+    # default, the team key, applies to every object).
+    assert ("DenyUploadsChoosingTheirEncryptionKms" in statements) is (kind == "data")
     assert block.urn in bucket_policy.dependencies
     lifecycle = one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
     rule_ids = {r["id"] for r in lifecycle.inputs["rules"]}
@@ -397,7 +401,7 @@ def test_orchestrators_create_jobs_only_in_the_training_network_with_an_output_k
             "Null": {
                 "sagemaker:VpcSubnets": "false",
                 "sagemaker:VpcSecurityGroupIds": "false",
-                "sagemaker:OutputKmsKey": "false",
+                "sagemaker:OutputKmsKeyArn": "false",
             }
         }
 
@@ -596,6 +600,6 @@ def _stack_package_importable() -> Iterable[None]:
 
 def test_exported_prefix_pattern_matches_only_the_teams_job_names(deployed: StackRun) -> None:
     teams = deployed.plain_outputs()["teams"]
-    job = "fraud-churn-xgb-dev-202501010600"
+    job = "fraud-dev-churn-xgb-202501010600"
     assert fnmatchcase(job, teams["fraud"]["training_job_name_prefix_pattern"])
     assert not fnmatchcase(job, teams["churn"]["training_job_name_prefix_pattern"])

@@ -143,7 +143,7 @@ def arn(service: str, resource_path: str) -> str:
     return f"arn:aws:{service}:{REGION}:{ACCOUNT}:{resource_path}"
 
 
-BASE = "fraud-scoring-dev"
+BASE = "fraud-dev-scoring"
 PREFIX = f"{BASE}-"
 SCHEDULE_DLQ_ARN = arn("sqs", f"{BASE}-schedule-dlq")
 ORCHESTRATOR_DLQ_ARN = arn("sqs", f"{BASE}-orchestrator-dlq")
@@ -347,7 +347,7 @@ def test_job_state_pattern_matches_this_stacks_outcomes_only(deployed: Upstream)
         assert pattern.matches_event(event(f"{PREFIX}202611260600", status))
     assert not pattern.matches_event(event(f"{PREFIX}202611260600", "InProgress"))
     # Another model of the same team, and another team's job with a look-alike name.
-    assert not pattern.matches_event(event("fraud-scoring2-dev-202611260600", "Failed"))
+    assert not pattern.matches_event(event("fraud-dev-scoring2-202611260600", "Failed"))
     assert not pattern.matches_event(event("fraudx-scoring-dev-202611260600", "Failed"))
 
 
@@ -490,10 +490,10 @@ def test_step_functions_orchestrator_logs_traces_and_takes_the_ids_from_the_exec
 ) -> None:
     run = run_retraining(deployed, CHURN, preview=False)
     team = deployed.team("churn")
-    machine = one(run, STATE_MACHINE, "churn-forecast-dev-orchestrator")
+    machine = one(run, STATE_MACHINE, "churn-dev-forecast-orchestrator")
     assert machine["roleArn"] == team["step_functions_orchestrator_role_arn"]
     assert machine["type"] == "STANDARD"
-    log_group_name = "/aws/vendedlogs/states/churn-forecast-dev-orchestrator"
+    log_group_name = "/aws/vendedlogs/states/churn-dev-forecast-orchestrator"
     assert machine["loggingConfiguration"] == {
         "level": "ALL",
         "includeExecutionData": True,

@@ -472,7 +472,7 @@ NEEDS_TRAINING_NETWORK: Final = (
 NEEDS_OUTPUT_KMS_KEY: Final = (
     "a KMS key ARN, key id, alias ARN or alias name (or OutputDataConfig.KmsKeyId in "
     "TRAINING_SPEC): the orchestrator role allows CreateTrainingJob only with encrypted output "
-    "(IAM condition sagemaker:OutputKmsKey must be present)"
+    "(IAM condition sagemaker:OutputKmsKeyArn must be present)"
 )
 
 
