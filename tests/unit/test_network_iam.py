@@ -261,13 +261,22 @@ def test_team_key_rotates_and_is_created_after_the_role_it_names(
     users = {
         json.dumps(s["Principal"], sort_keys=True)
         for s in policy_of(key)["Statement"]
-        if "kms:Decrypt" in s["Action"]
+        if "kms:Decrypt" in s["Action"] and "Condition" not in s
     }
     assert users == {
         json.dumps(
             {"AWS": f"arn:aws:iam::{OFFLINE_ACCOUNT_ID}:role/{team}-dev-sagemaker-execution"}
         )
     }
+    # Everyone else (the example config's producers and consumers) only through S3.
+    via_s3 = [
+        s for s in policy_of(key)["Statement"] if "Condition" in s and "kms:Decrypt" in s["Action"]
+    ]
+    for statement in via_s3:
+        assert (
+            statement["Condition"]["StringEquals"]["kms:ViaService"] == "s3.us-east-1.amazonaws.com"
+        )
+    assert bool(via_s3) is (team == "fraud")
     (alias,) = [
         a
         for a in of_type(preview, "aws:kms/alias:Alias")

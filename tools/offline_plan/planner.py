@@ -34,6 +34,7 @@ from offline_plan.analysis import (
     engine_resources,
     pack_reads_stack_identity,
 )
+from offline_plan.authorization.proof import prove
 from offline_plan.discovery import InputProblem, StackSelection, StackTarget, discover
 from offline_plan.mock_runtime import PlanInputError, StackRun, run_program
 from offline_plan.policy_client import ENFORCEMENT_LEVEL_NAMES, PolicyPackError
@@ -481,5 +482,6 @@ def plan(request: PlanRequest, listener: ProgressListener | None = None) -> Plan
             report.stacks.append(_plan_stack(target, outputs_by_name, analyses, listener, report))
     finally:
         analyses.finish(report)
+    report.authorization = prove(report)
     report.seconds = time.perf_counter() - started
     return report

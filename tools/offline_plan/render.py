@@ -18,6 +18,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from offline_plan.analysis import Diagnostic
+from offline_plan.authorization.render import render_authorization
 from offline_plan.mock_runtime import UNKNOWN
 from offline_plan.planner import ProgressListener
 from offline_plan.report import PlannedResource, PlanReport, StackPlan
@@ -240,6 +241,8 @@ def render(
             console.print(Text("  x ", style="red") + Text(problem.render()))
     for warning in report.warnings:
         console.print(Text(f"warning: {warning}", style="yellow"))
+
+    render_authorization(report, console, verbose=verbose)
 
     counts = report.counts()
     verdict = {0: ("OK", "bold green"), 1: ("BLOCKED", "bold red"), 2: ("ERROR", "bold red")}

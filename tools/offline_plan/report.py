@@ -9,11 +9,14 @@ string (also given at the top of the report as `unknown_value`), a secret is `"[
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from offline_plan.analysis import Diagnostic
 from offline_plan.discovery import InputProblem
 from offline_plan.mock_runtime import RESOURCE_SIG, SECRET_SIG, SECRET_SIG_KEY, UNKNOWN
+
+if TYPE_CHECKING:
+    from offline_plan.authorization.proof import AuthorizationProof
 
 SECRET_MASK = "[secret]"  # noqa: S105 - the display mask, not a credential
 REPORT_VERSION = 1
@@ -153,6 +156,8 @@ class PlanReport:
     errors: list[InputProblem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     policy_pack: PolicyPackSummary | None = None
+    authorization: AuthorizationProof | None = None
+    """The authorization proof (offline_plan.authorization); None when nothing to prove."""
     seconds: float = 0.0
 
     @property
@@ -161,9 +166,10 @@ class PlanReport:
 
     @property
     def exit_code(self) -> int:
-        if self.errors:
+        proof = self.authorization
+        if self.errors or (proof is not None and proof.error):
             return EXIT_INPUT
-        if self.mandatory:
+        if self.mandatory or (proof is not None and proof.failed):
             return EXIT_MANDATORY
         return EXIT_OK
 
@@ -246,5 +252,6 @@ class PlanReport:
                 for e in self.errors
             ],
             "warnings": self.warnings,
+            "authorization": None if self.authorization is None else self.authorization.to_json(),
             "seconds": round(self.seconds, 4),
         }

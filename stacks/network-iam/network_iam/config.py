@@ -7,11 +7,11 @@ Pulumi.yaml defaults in, but a program run any other way (mocks, automation) mus
 from __future__ import annotations
 
 import ipaddress
-import re
 from collections.abc import Sequence
 from typing import Annotated
 
 from pydantic import AfterValidator, field_validator
+from retraining_shared import naming
 from retraining_shared.config import (
     ConfigBool,
     ConfigModel,
@@ -25,25 +25,22 @@ from retraining_shared.config import (
     setting,
 )
 
-ROLE_ARN_PATTERN = re.compile(r"arn:aws[a-z-]*:iam::(\d{12}):role/([\w+=,.@/-]+)")
-ROLE_ARN_RULE = "an IAM role ARN of this account, e.g. arn:aws:iam::123456789012:role/ingest"
+ROLE_NAME_RULE = (
+    "the name of an IAM role of this account (1-64 letters, digits and +=,.@_-), e.g. "
+    "fraud-feature-export"
+)
 
 
-def _role_arn(value: str) -> str:
-    if not ROLE_ARN_PATTERN.fullmatch(value):
-        raise invalid(f"{value!r} is not an IAM role ARN", ROLE_ARN_RULE)
+def _role_name(value: str) -> str:
+    problem = naming.IAM_ROLE_NAME.problem(value)
+    if problem:
+        raise invalid(problem, ROLE_NAME_RULE)
     return value
 
 
-RoleArn = Annotated[str, AfterValidator(_role_arn)]
-
-
-def role_arn_account(arn: str) -> str:
-    """The account of a validated role ARN."""
-    match = ROLE_ARN_PATTERN.fullmatch(arn)
-    if match is None:
-        raise ValueError(f"{arn!r} is not an IAM role ARN")
-    return match.group(1)
+RoleName = Annotated[str, AfterValidator(_role_name)]
+"""A role of the deploying account, by name: the stack builds its ARN from the account it runs in
+(the key policy's kms:CallerAccount condition names that account too)."""
 
 
 VPC_PREFIX_RANGE = (16, 22)
@@ -70,21 +67,21 @@ class TeamSettings(ConfigModel):
         ),
         allowed="true, false",
     )
-    data_producers: list[RoleArn] = setting(
+    data_producers: list[RoleName] = setting(
         [],
         description=(
             "Roles that upload training data: they may PutObject into the team's data bucket and "
             "use the team key through S3 only (kms:ViaService, kms:CallerAccount)."
         ),
-        allowed=f"a list of {ROLE_ARN_RULE}; the roles must exist (KMS rejects unknown principals)",
+        allowed=f"a list of {ROLE_NAME_RULE}; the roles must exist (KMS rejects unknowns)",
     )
-    model_consumers: list[RoleArn] = setting(
+    model_consumers: list[RoleName] = setting(
         [],
         description=(
             "Roles that read trained models: they may GetObject from the team's artifact bucket "
             "and decrypt with the team key through S3 only."
         ),
-        allowed=f"a list of {ROLE_ARN_RULE}; the roles must exist (KMS rejects unknown principals)",
+        allowed=f"a list of {ROLE_NAME_RULE}; the roles must exist (KMS rejects unknowns)",
     )
 
 
@@ -170,28 +167,6 @@ class NetworkIamSettings(ConfigModel):
 def load_settings() -> NetworkIamSettings:
     """All `network-iam:` settings, or one ConfigError listing every problem."""
     return load_config(NetworkIamSettings)
-
-
-def check_principals_in_account(
-    settings: NetworkIamSettings, project: str, account_id: str
-) -> None:
-    """Producers and consumers must be roles of the deploying account: the key policy's
-    kms:CallerAccount condition names this account."""
-    problems = ProblemList(project)
-    for team, team_settings in settings.teams.items():
-        for key, arns in (
-            ("dataProducers", team_settings.data_producers),
-            ("modelConsumers", team_settings.model_consumers),
-        ):
-            for index, arn in enumerate(arns):
-                if role_arn_account(arn) != account_id:
-                    problems.add(
-                        ("teams", team, key, index),
-                        f"is a role of account {role_arn_account(arn)}, not of {account_id}",
-                        arn,
-                        ROLE_ARN_RULE,
-                    )
-    problems.raise_if_any()
 
 
 def check_availability_zones(

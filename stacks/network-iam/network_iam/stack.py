@@ -10,11 +10,7 @@ from retraining_shared import iam
 from retraining_shared.aws_context import AwsContext, current_aws_context
 from retraining_shared.tags import PLATFORM_TEAM, merge_tags, required_tags
 
-from network_iam.config import (
-    NetworkIamSettings,
-    check_availability_zones,
-    check_principals_in_account,
-)
+from network_iam.config import NetworkIamSettings, check_availability_zones
 from network_iam.network import TrainingNetwork
 from network_iam.team_resources import TeamBaseline
 
@@ -31,7 +27,6 @@ def build(settings: NetworkIamSettings) -> None:
         filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}],
     )
     zones = check_availability_zones(settings, project, regular_zones.names)
-    check_principals_in_account(settings, project, context.account_id)
     scopes = {
         team: iam.TeamScope(team, settings.environment, context.arns) for team in settings.teams
     }
@@ -72,8 +67,8 @@ def build(settings: NetworkIamSettings) -> None:
             team,
             scope=scopes[team],
             orchestrator_failure_queue=team_settings.orchestrator_failure_queue,
-            data_producers=team_settings.data_producers,
-            model_consumers=team_settings.model_consumers,
+            data_producers=[context.arns.iam_role(n) for n in team_settings.data_producers],
+            model_consumers=[context.arns.iam_role(n) for n in team_settings.model_consumers],
             kms_key_deletion_window_days=settings.kms_key_deletion_window_days,
             artifact_noncurrent_version_days=settings.artifact_noncurrent_version_days,
             tags=team_tags,
