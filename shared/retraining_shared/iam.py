@@ -878,6 +878,69 @@ def s3_gateway_endpoint_policy(
     )
 
 
+INTERFACE_ENDPOINT_ACTIONS: Mapping[str, tuple[str, ...]] = {
+    # What a training job of this account calls through each interface endpoint of the training
+    # VPC (its execution role grants no more): job metadata, image pulls, logs, credentials.
+    "sagemaker.api": ("sagemaker:DescribeTrainingJob",),
+    "ecr.api": (
+        "ecr:BatchCheckLayerAvailability",
+        "ecr:BatchGetImage",
+        "ecr:GetAuthorizationToken",
+        "ecr:GetDownloadUrlForLayer",
+    ),
+    "ecr.dkr": (
+        "ecr:BatchCheckLayerAvailability",
+        "ecr:BatchGetImage",
+        "ecr:GetAuthorizationToken",
+        "ecr:GetDownloadUrlForLayer",
+    ),
+    "logs": (
+        "logs:CreateLogGroup",
+        "logs:CreateLogStream",
+        "logs:DescribeLogStreams",
+        "logs:PutLogEvents",
+    ),
+    "sts": ("sts:AssumeRole", "sts:GetCallerIdentity"),
+}
+"""Actions per interface endpoint service."""
+
+
+def interface_endpoint_policy(arns: ArnBuilder, service: str) -> PolicyDocument:
+    """Traffic through an interface endpoint of the training VPC: principals of this account,
+    on resources of this account ("Control access to VPC endpoints using endpoint policies",
+    AWS PrivateLink guide: aws:PrincipalAccount and aws:ResourceAccount keep traffic to the
+    account). No exfiltration with foreign credentials, no foreign log group or registry.
+
+    The condition keys are global: every signed request carries aws:PrincipalAccount; requests
+    on a resource carry aws:ResourceAccount. `ecr:GetAuthorizationToken` and
+    `sts:GetCallerIdentity` act on no resource, so they are scoped by the caller's account only.
+    """
+    actions = INTERFACE_ENDPOINT_ACTIONS[service]
+    without_resource = {"ecr:GetAuthorizationToken", "sts:GetCallerIdentity"}
+    this_account: dict[str, str | list[str]] = {"aws:PrincipalAccount": arns.account_id}
+    statements = [
+        resource_statement(
+            "ThisAccountsPrincipalsOnThisAccountsResources",
+            principal="*",
+            actions=[a for a in actions if a not in without_resource],
+            resources=[ALL_RESOURCES],
+            conditions={"StringEquals": {**this_account, "aws:ResourceAccount": arns.account_id}},
+        )
+    ]
+    resourceless = [a for a in actions if a in without_resource]
+    if resourceless:
+        statements.append(
+            resource_statement(
+                "ThisAccountsPrincipals",
+                principal="*",
+                actions=resourceless,
+                resources=[ALL_RESOURCES],
+                conditions={"StringEquals": this_account},
+            )
+        )
+    return policy_document(statements)
+
+
 def notifications_key_policy(
     arns: ArnBuilder, orchestrator_role_arns: Sequence[str], alarm_arn_patterns: Sequence[str]
 ) -> PolicyDocument:

@@ -91,7 +91,10 @@ def test_exports_are_exactly_the_contract(preview: StackRun) -> None:
         "training_security_group_id",
         "teams",
         "team_kms_key_arns",
+        "distributed_training",
     }
+    # The example config turns it on: churn's forecast model trains on 2 instances.
+    assert outputs["distributed_training"] is True
     assert (outputs["account_id"], outputs["region"], outputs["partition"]) == (
         OFFLINE_ACCOUNT_ID,
         "us-east-1",
@@ -187,7 +190,8 @@ def test_s3_gateway_endpoint_serves_every_route_table_and_only_team_buckets(
     assert buckets == expected
 
 
-def test_training_group_has_no_ingress_and_only_https_egress(preview: StackRun) -> None:
+def test_training_group_has_no_ingress_and_only_https_egress() -> None:
+    preview = run_program(STACK, "dev", config_overrides={"distributedTraining": False})
     training = named(preview, SECURITY_GROUP, "training-training")
     endpoints = named(preview, SECURITY_GROUP, "training-endpoints")
     assert not training.inputs.get("ingress")
@@ -228,7 +232,9 @@ def test_interface_endpoints_for_training_services(preview: StackRun) -> None:
 
 
 def test_interface_endpoints_switch_off() -> None:
-    run = run_program(STACK, "dev", config_overrides={"interfaceEndpoints": False})
+    run = run_program(
+        STACK, "dev", config_overrides={"interfaceEndpoints": False, "distributedTraining": False}
+    )
     assert all(r.inputs["vpcEndpointType"] == "Gateway" for r in of_type(run, ENDPOINT))
     assert [r.name for r in of_type(run, SECURITY_GROUP)] == ["training-training"]
     assert len(of_type(run, EGRESS)) == 1
@@ -459,7 +465,9 @@ def test_every_policy_document_is_known_at_preview(preview: StackRun) -> None:
         for key in ("policy", "assumeRolePolicy")
         if key in resource.inputs
     ]
-    assert len(documents) == len(TEAMS) * (4 + 4 + 1 + 2) + 1
+    # Per team: 4 trust + 4 role policies, the key, 2 buckets; the S3 gateway endpoint and one
+    # policy per interface endpoint (each keeps traffic to this account).
+    assert len(documents) == len(TEAMS) * (4 + 4 + 1 + 2) + 1 + len(iam.INTERFACE_ENDPOINT_ACTIONS)
     for name, document in documents:
         assert not contains_unknown(document), name
 
@@ -612,3 +620,22 @@ def test_exported_prefix_pattern_matches_only_the_teams_job_names(deployed: Stac
     job = "fraud-dev-churn-xgb-202501010600"
     assert fnmatchcase(job, teams["fraud"]["training_job_name_prefix_pattern"])
     assert not fnmatchcase(job, teams["churn"]["training_job_name_prefix_pattern"])
+
+
+def test_interface_endpoints_keep_traffic_to_this_account(preview: StackRun) -> None:
+    """ "Control access to VPC endpoints using endpoint policies": principals and resources of
+    this account only, and only the actions a training job makes."""
+    interface = [
+        r for r in of_type(preview, ENDPOINT) if r.inputs["vpcEndpointType"] == "Interface"
+    ]
+    assert len(interface) == len(iam.INTERFACE_ENDPOINT_ACTIONS)
+    for endpoint in interface:
+        service = endpoint.inputs["serviceName"].removeprefix("com.amazonaws.us-east-1.")
+        statements = policy_of(endpoint)["Statement"]
+        actions = {a for s in statements for a in s["Action"]}
+        assert actions == set(iam.INTERFACE_ENDPOINT_ACTIONS[service])
+        for statement in statements:
+            assert statement["Condition"]["StringEquals"]["aws:PrincipalAccount"] == (
+                OFFLINE_ACCOUNT_ID
+            )
+            assert "*" not in "".join(statement["Action"])

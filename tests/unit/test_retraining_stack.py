@@ -905,3 +905,21 @@ def test_a_network_iam_without_the_teams_key_is_refused(
         run_program(RETRAINING, FRAUD, preview=True, stack_references=references)
     assert "exports no team_kms_key_arns.fraud" in str(caught.value)
     assert registered_types == []
+
+
+def test_a_multi_instance_job_needs_a_network_that_lets_its_instances_talk(
+    previewed: Upstream, registered_types: list[str]
+) -> None:
+    """churn's forecast model trains on 2 instances: without the security group's self
+    reference (network-iam distributedTraining) its instances could not reach each other."""
+    network_outputs = dict(previewed.network.outputs)
+    network_outputs["distributed_training"] = False
+    references = dict(previewed.references)
+    references[previewed.network.full_name] = network_outputs
+    with pytest.raises(ConfigError) as caught:
+        run_program(RETRAINING, CHURN, preview=True, stack_references=references)
+    assert "has distributedTraining off" in str(caught.value)
+    assert "retraining:training.instanceCount is 2" in str(caught.value)
+    assert registered_types == []
+    # A single-instance job needs no such network.
+    run_program(RETRAINING, FRAUD, preview=True, stack_references=references)

@@ -145,6 +145,11 @@ LOGS_ARN = Fact(
     "identity policies name a log group as log-group:NAME:* for every action but the tagging "
     "ones; the request's resource is the group's `:*`-qualified ARN",
 )
+ENDPOINT_POLICIES = Fact(
+    "Control access to VPC endpoints using endpoint policies (AWS PrivateLink guide)",
+    "a request through an interface endpoint must also be allowed by the endpoint policy; "
+    "aws:PrincipalAccount and aws:ResourceAccount keep the endpoint to this account",
+)
 ISOLATION = Fact(
     "docs/architecture.md (naming)",
     "every team resource is named <team>-<env>-…; IAM patterns <team>-<env>-* never reach "
@@ -195,6 +200,12 @@ class _Builder:
 
     def identity(self, role_arn: str) -> list[Named]:
         return list(self.docs.role_policies.get(role_arn, [Named(f"{role_arn} (no policy)", {})]))
+
+    def endpoint(self, service: str) -> list[Named]:
+        """The training VPC's endpoint policy for `service`, when the network has that endpoint
+        (`interfaceEndpoints: false` sends the traffic elsewhere, outside this proof)."""
+        named = self.docs.interface_endpoint_policies.get(service)
+        return [named] if named else []
 
     def add(self, edge: Edge) -> None:
         self.edges.append(_unknown_documents(edge))
@@ -647,6 +658,7 @@ def _team_edges(b: _Builder, team: str, image_repository: str | None) -> None:
                     docs.arn("ecr", f"repository/{image_repository}"),
                     SAGEMAKER_ROLE_NEEDS,
                     identity=identity,
+                    endpoint_policies=b.endpoint("ecr.dkr"),
                 )
             )
     b.add(
@@ -658,6 +670,7 @@ def _team_edges(b: _Builder, team: str, image_repository: str | None) -> None:
             "*",
             SAGEMAKER_ROLE_NEEDS,
             identity=identity,
+            endpoint_policies=b.endpoint("ecr.api"),
         )
     )
     log_group = "/aws/sagemaker/TrainingJobs"
@@ -671,6 +684,7 @@ def _team_edges(b: _Builder, team: str, image_repository: str | None) -> None:
                 docs.arn("logs", f"log-group:{log_group}:*"),
                 LOGS_ARN,
                 identity=identity,
+                endpoint_policies=b.endpoint("logs"),
             )
         )
     job = f"{team}-{docs.environment}-model-{JOB_STAMP}"
@@ -683,8 +697,41 @@ def _team_edges(b: _Builder, team: str, image_repository: str | None) -> None:
             docs.arn("logs", f"log-group:{log_group}:log-stream:{job}/algo-1-1767247200"),
             LOGS_ARN,
             identity=identity,
+            endpoint_policies=b.endpoint("logs"),
         )
     )
+    if b.endpoint("logs"):
+        foreign_role = f"arn:{docs.partition}:iam::{FOREIGN_ACCOUNT}:role/exfiltration"
+        foreign_stream = (
+            f"arn:{docs.partition}:logs:{docs.region}:{FOREIGN_ACCOUNT}:"
+            "log-group:exfiltration:log-stream:x"
+        )
+        b.add(
+            Edge(
+                f"{team}: a foreign account's credentials write logs through the logs endpoint",
+                "deny",
+                foreign_role,
+                "logs:PutLogEvents",
+                foreign_stream,
+                ENDPOINT_POLICIES,
+                identity=[
+                    Named(
+                        "the foreign role's own policy (assumed to allow its own log group)",
+                        {
+                            "Version": "2012-10-17",
+                            "Statement": [
+                                {
+                                    "Effect": "Allow",
+                                    "Action": "logs:PutLogEvents",
+                                    "Resource": foreign_stream,
+                                }
+                            ],
+                        },
+                    )
+                ],
+                endpoint_policies=b.endpoint("logs"),
+            )
+        )
     b.add(
         Edge(
             f"{team}: training job publishes its metrics",

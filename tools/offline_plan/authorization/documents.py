@@ -118,6 +118,8 @@ class PlanDocuments:
     team_keys: dict[str, Named] = field(default_factory=dict)
     notifications_key: Named | None = None
     s3_endpoint_policy: Named | None = None
+    interface_endpoint_policies: dict[str, Named] = field(default_factory=dict)
+    """Endpoint service (`logs`, `ecr.dkr`, ...) → the training VPC's endpoint policy."""
     retraining: list[RetrainingStack] = field(default_factory=list)
     data_producers: dict[str, list[str]] = field(default_factory=dict)
     model_consumers: dict[str, list[str]] = field(default_factory=dict)
@@ -183,10 +185,13 @@ def _index_network_iam(docs: PlanDocuments, stack: StackPlan) -> None:
                 docs.resource_policies[
                     docs.arn("s3", str(bucket.inputs["bucket"]), regional=False)
                 ] = Named(_label(stack, resource), document)
-        elif resource.type == VPC_ENDPOINT and resource.inputs.get("vpcEndpointType") == "Gateway":
-            docs.s3_endpoint_policy = Named(
-                _label(stack, resource), parse_document(resource.inputs.get("policy"))
-            )
+        elif resource.type == VPC_ENDPOINT:
+            endpoint = Named(_label(stack, resource), parse_document(resource.inputs.get("policy")))
+            if resource.inputs.get("vpcEndpointType") == "Gateway":
+                docs.s3_endpoint_policy = endpoint
+            else:
+                service = str(resource.inputs.get("serviceName", "")).split(f".{docs.region}.")[-1]
+                docs.interface_endpoint_policies[service] = endpoint
 
 
 def _index_resource_policies(docs: PlanDocuments, stack: StackPlan) -> None:

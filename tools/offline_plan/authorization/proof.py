@@ -83,13 +83,18 @@ class AuthorizationProof:
 
 
 def _request_context(edge: Edge) -> dict[str, Any]:
-    """The edge's keys plus those AWS puts in every signed request of an IAM principal ("AWS
-    global condition context keys", IAM user guide: aws:PrincipalArn and aws:PrincipalAccount
-    are always present)."""
+    """The edge's keys plus those AWS puts in every signed request ("AWS global condition context
+    keys", IAM user guide: aws:PrincipalArn and aws:PrincipalAccount are always present for an
+    IAM principal)."""
     context = dict(edge.context)
     if edge.principal.startswith("arn:"):
         context.setdefault("aws:PrincipalArn", edge.principal)
         context.setdefault("aws:PrincipalAccount", edge.principal.split(":")[4])
+    # aws:ResourceAccount: the account that owns the resource, present when the request acts on
+    # one (the same page); S3 ARNs carry no account and `*` is no resource.
+    parts = edge.resource.split(":")
+    if len(parts) > 4 and parts[4]:
+        context.setdefault("aws:ResourceAccount", parts[4])
     return context
 
 
