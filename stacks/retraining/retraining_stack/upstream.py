@@ -113,9 +113,9 @@ def read_upstream(settings: RetrainingSettings, arns: ArnBuilder) -> Upstream:
     distributed = network["distributed_training"]
     if settings.training.instance_count > 1 and distributed is False:
         # Multi-instance jobs exchange data between instances (NCCL, parameter servers): the
-        # training security group must reference itself ("Give SageMaker AI training jobs
-        # access to resources in your Amazon VPC": distributed training needs inter-node
-        # traffic in the security group).
+        # training security group must admit its own members ("Give SageMaker Training Jobs
+        # Access to Resources in Your Amazon VPC": distributed training needs a rule allowing
+        # inbound connections between members of the same security group).
         problem(
             network_key,
             settings.network_iam_stack,
