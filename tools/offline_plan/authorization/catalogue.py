@@ -68,8 +68,10 @@ STATES_DEPUTY = Fact(
 )
 LAMBDA_EXECUTION_ROLE = Fact(
     "Defining Lambda function permissions with an execution role",
-    "Lambda assumes the function's execution role; the role's trust policy names "
-    "lambda.amazonaws.com (aws:SourceAccount is sent like every same-account service call)",
+    "Lambda assumes the function's execution role; the trust policy names lambda.amazonaws.com. "
+    "The guide does not document aws:SourceAccount for this assume (AWS's own sample "
+    "aws/agent-toolkit-for-aws lambda-trust-policy.json requires it): modelled as sent, an "
+    "open question in docs/architecture.md",
 )
 SAGEMAKER_DEPUTY = Fact(
     "Cross-service confused deputy prevention (Amazon SageMaker AI developer guide)",
