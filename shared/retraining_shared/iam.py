@@ -721,25 +721,20 @@ def team_key_policy(
     principals, so producers and consumers must exist before the key policy names them).
     """
     role = scope.sagemaker_execution_role_arn
-    via_s3 = s3_key_use_conditions(scope.arns)
-    producer_statements = [
-        resource_statement(
-            "UseKeyToUploadTrainingDataThroughS3",
-            principal={"AWS": sorted(set(data_producers))},
-            actions=DATA_PRODUCER_KEY_ACTIONS,
-            resources=[KEY_POLICY_THIS_KEY],
-            conditions=via_s3,
-        )
-    ]
-    consumer_statements = [
-        resource_statement(
-            "UseKeyToReadModelsThroughS3",
-            principal={"AWS": sorted(set(model_consumers))},
-            actions=MODEL_CONSUMER_KEY_ACTIONS,
-            resources=[KEY_POLICY_THIS_KEY],
-            conditions=via_s3,
-        )
-    ]
+
+    def through_s3(sid: str, principals: Sequence[str], actions: Sequence[str]) -> list[Statement]:
+        if not principals:
+            return []
+        return [
+            resource_statement(
+                sid,
+                principal={"AWS": sorted(set(principals))},
+                actions=actions,
+                resources=[KEY_POLICY_THIS_KEY],
+                conditions=s3_key_use_conditions(scope.arns),
+            )
+        ]
+
     return policy_document(
         [
             _key_administration(scope.arns),
@@ -756,8 +751,10 @@ def team_key_policy(
                 resources=[KEY_POLICY_THIS_KEY],
                 conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
             ),
-            *(producer_statements if data_producers else []),
-            *(consumer_statements if model_consumers else []),
+            *through_s3(
+                "UseKeyToUploadTrainingDataThroughS3", data_producers, DATA_PRODUCER_KEY_ACTIONS
+            ),
+            *through_s3("UseKeyToReadModelsThroughS3", model_consumers, MODEL_CONSUMER_KEY_ACTIONS),
         ]
     )
 

@@ -130,6 +130,14 @@ EVERY_TEAMS_GRANTS = {
 }
 
 
+def assert_reaches_none(granted: list[str], resources: list[str]) -> None:
+    for pattern in granted:
+        if pattern in EVERY_TEAMS_GRANTS:
+            continue
+        for resource in resources:
+            assert not fnmatchcase(resource, pattern), f"{pattern} reaches {resource}"
+
+
 def test_team_policies_never_reach_another_team() -> None:
     """No ARN granted to fraud matches anything churn owns. ("*" is left to the test above:
     only actions that take no resource at all get it.)"""
@@ -147,13 +155,13 @@ def test_team_policies_never_reach_another_team() -> None:
         ARNS.log_stream("/aws/sagemaker/TrainingJobs", "churn-dev-model-202501010000/algo-1"),
         ARNS.ecr_repository("churn-trainer"),
     ]
-    for document in role_policies(FRAUD).values():
-        for statement in allow_statements(document):
-            for granted in statement["Resource"]:
-                if granted in EVERY_TEAMS_GRANTS:
-                    continue
-                for resource in churn_resources:
-                    assert not fnmatchcase(resource, granted), f"{granted} reaches {resource}"
+    granted = [
+        resource
+        for document in role_policies(FRAUD).values()
+        for statement in allow_statements(document)
+        for resource in statement["Resource"]
+    ]
+    assert_reaches_none(granted, churn_resources)
 
 
 def test_team_policies_never_reach_the_same_team_in_another_environment() -> None:
@@ -190,11 +198,8 @@ def test_team_policies_never_reach_the_same_team_in_another_environment() -> Non
                 for arn in ([arns] if isinstance(arns, str) else arns)
             ],
         ]
-        if value not in EVERY_TEAMS_GRANTS
     ]
-    for granted in granted_patterns:
-        for resource in prod_resources:
-            assert not fnmatchcase(resource, granted), f"{granted} reaches {resource}"
+    assert_reaches_none(granted_patterns, prod_resources)
 
 
 def test_lambda_role_grants_exactly_what_the_handler_and_lambda_call() -> None:

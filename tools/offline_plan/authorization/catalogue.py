@@ -203,6 +203,20 @@ class _Builder:
     def identity(self, role_arn: str) -> list[Named]:
         return list(self.docs.role_policies.get(role_arn, [Named(f"{role_arn} (no policy)", {})]))
 
+    def policy_of(self, arn: str) -> Named:
+        """The resource policy of `arn` (unknown when the plan has none for it)."""
+        return self.docs.resource_policies.get(arn, Named(f"{arn} (no policy in the plan)", None))
+
+    def bucket_policy(self, bucket: str) -> Named:
+        return self.policy_of(self.docs.arn("s3", bucket, regional=False))
+
+    def via(self, service: str) -> dict[str, str | list[str]]:
+        """What a service sends when it calls KMS for a caller of this account."""
+        return {
+            "kms:ViaService": f"{service}.{self.docs.region}.amazonaws.com",
+            "kms:CallerAccount": self.docs.account_id,
+        }
+
     def endpoint(self, service: str) -> list[Named]:
         """The training VPC's endpoint policy for `service`, when the network has that endpoint
         (`interfaceEndpoints: false` sends the traffic elsewhere, outside this proof)."""
@@ -327,9 +341,7 @@ def _schedule_edges(b: _Builder, stack: RetrainingStack, orchestrator_arn: str) 
                     orchestrator_arn,
                     LAMBDA_RESOURCE_POLICY,
                     context=b.account_context(rule_arn),
-                    resource_policy=docs.resource_policies.get(
-                        orchestrator_arn, Named(f"{orchestrator_arn} function policy", None)
-                    ),
+                    resource_policy=b.policy_of(orchestrator_arn),
                 )
             )
         else:
@@ -349,7 +361,7 @@ def _schedule_edges(b: _Builder, stack: RetrainingStack, orchestrator_arn: str) 
                 schedule_dlq,
                 EVENTBRIDGE_DLQ,
                 context=b.account_context(rule_arn),
-                resource_policy=docs.resource_policies.get(schedule_dlq, Named(schedule_dlq, None)),
+                resource_policy=b.policy_of(schedule_dlq),
             )
         )
     else:
@@ -371,7 +383,7 @@ def _schedule_edges(b: _Builder, stack: RetrainingStack, orchestrator_arn: str) 
                 schedule_dlq,
                 SCHEDULER_DLQ,
                 identity=b.identity(invoker),
-                resource_policy=docs.resource_policies.get(schedule_dlq, Named(schedule_dlq, None)),
+                resource_policy=b.policy_of(schedule_dlq),
             )
         )
     if kind != "rule" or not is_lambda:
@@ -414,7 +426,7 @@ def _orchestrator_edges(b: _Builder, stack: RetrainingStack, orchestrator_arn: s
                 dlq,
                 LAMBDA_DESTINATION,
                 identity=b.identity(role),
-                resource_policy=docs.resource_policies.get(dlq, Named(dlq, None)),
+                resource_policy=b.policy_of(dlq),
             )
         )
     else:
@@ -497,7 +509,7 @@ def _orchestrator_edges(b: _Builder, stack: RetrainingStack, orchestrator_arn: s
             topic,
             SNS_KMS,
             identity=identity,
-            resource_policy=docs.resource_policies.get(topic, Named(topic, None)),
+            resource_policy=b.policy_of(topic),
         )
     )
     b.key_edge(
@@ -507,10 +519,7 @@ def _orchestrator_edges(b: _Builder, stack: RetrainingStack, orchestrator_arn: s
         "kms:GenerateDataKey",
         docs.notifications_key,
         SNS_KMS,
-        {
-            "kms:ViaService": f"sns.{docs.region}.amazonaws.com",
-            "kms:CallerAccount": docs.account_id,
-        },
+        b.via("sns"),
         alias="notifications key",
     )
 
@@ -518,7 +527,7 @@ def _orchestrator_edges(b: _Builder, stack: RetrainingStack, orchestrator_arn: s
 def _notification_edges(b: _Builder, stack: RetrainingStack) -> None:
     docs, name = b.docs, stack.stack
     topic = str(stack.outputs["sns_topic_arn"])
-    topic_policy = docs.resource_policies.get(topic, Named(topic, None))
+    topic_policy = b.policy_of(topic)
     base = str(stack.outputs["training_job_name_prefix"]).removesuffix("-")
     rule_arn = docs.arn("events", f"rule/{base}-job-state")
     b.add(
@@ -545,7 +554,7 @@ def _notification_edges(b: _Builder, stack: RetrainingStack) -> None:
                     dlq,
                     EVENTBRIDGE_DLQ,
                     context=b.account_context(rule_arn),
-                    resource_policy=docs.resource_policies.get(dlq, Named(dlq, None)),
+                    resource_policy=b.policy_of(dlq),
                 )
             )
     for action in ("kms:GenerateDataKey", "kms:Decrypt"):
@@ -618,16 +627,11 @@ def _team_edges(b: _Builder, team: str, image_repository: str | None) -> None:
                 SAGEMAKER_ROLE_NEEDS,
                 context={"aws:SecureTransport": "true"},
                 identity=identity,
-                resource_policy=docs.resource_policies.get(
-                    docs.arn("s3", bucket, regional=False), Named(bucket, None)
-                ),
+                resource_policy=b.bucket_policy(bucket),
                 endpoint_policies=endpoint,
             )
         )
-    via_s3 = {
-        "kms:ViaService": f"s3.{docs.region}.amazonaws.com",
-        "kms:CallerAccount": docs.account_id,
-    }
+    via_s3 = b.via("s3")
     for action in ("kms:Decrypt", "kms:GenerateDataKey"):
         b.key_edge(
             f"{team}: S3 uses the team key for the training job ({action})",
@@ -776,9 +780,7 @@ def _team_edges(b: _Builder, team: str, image_repository: str | None) -> None:
                 obj,
                 S3_KMS,
                 context={"aws:SecureTransport": "true"},
-                resource_policy=docs.resource_policies.get(
-                    docs.arn("s3", artifacts, regional=False), Named(artifacts, None)
-                ),
+                resource_policy=b.bucket_policy(artifacts),
             )
         )
         b.key_edge(
@@ -795,9 +797,7 @@ def _team_edges(b: _Builder, team: str, image_repository: str | None) -> None:
 
 def _producer_edges(b: _Builder, team: str, producer: str, data: str, key: Named | None) -> None:
     docs = b.docs
-    bucket_policy = docs.resource_policies.get(
-        docs.arn("s3", data, regional=False), Named(data, None)
-    )
+    bucket_policy = b.bucket_policy(data)
     obj = docs.arn("s3", f"{data}/train/part-0001.csv", regional=False)
     b.add(
         Edge(
@@ -823,10 +823,7 @@ def _producer_edges(b: _Builder, team: str, producer: str, data: str, key: Named
             resource_policy=bucket_policy,
         )
     )
-    via_s3 = {
-        "kms:ViaService": f"s3.{docs.region}.amazonaws.com",
-        "kms:CallerAccount": docs.account_id,
-    }
+    via_s3 = b.via("s3")
     for action in ("kms:GenerateDataKey", "kms:Decrypt"):
         b.key_edge(
             f"{team}: S3 uses the team key for producer {producer} ({action})",
@@ -906,7 +903,7 @@ def _forbidden_edges(b: _Builder, stack: RetrainingStack, other_team: str | None
         )
     )
     topic = str(stack.outputs["sns_topic_arn"])
-    topic_policy = docs.resource_policies.get(topic, Named(topic, None))
+    topic_policy = b.policy_of(topic)
     prod_rule = docs.arn("events", f"rule/{team}-{other_env}-{model_prefix}job-state")
     b.add(
         Edge(
@@ -982,9 +979,7 @@ def _team_forbidden_edges(b: _Builder, team: str, other_team: str | None) -> Non
                 ISOLATION,
                 context={"aws:SecureTransport": "true"},
                 identity=b.identity(role),
-                resource_policy=docs.resource_policies.get(
-                    docs.arn("s3", data, regional=False), Named(data, None)
-                ),
+                resource_policy=b.bucket_policy(data),
             )
         )
         b.key_edge(
@@ -994,10 +989,7 @@ def _team_forbidden_edges(b: _Builder, team: str, other_team: str | None) -> Non
             "kms:Decrypt",
             docs.team_keys.get(other_team),
             ISOLATION,
-            {
-                "kms:ViaService": f"s3.{docs.region}.amazonaws.com",
-                "kms:CallerAccount": docs.account_id,
-            },
+            b.via("s3"),
             alias=f"{other_team} key",
         )
         b.add(
@@ -1022,7 +1014,7 @@ def _team_forbidden_edges(b: _Builder, team: str, other_team: str | None) -> Non
                 other_topic,
                 ISOLATION,
                 identity=b.identity(str(docs.teams[team]["lambda_orchestrator_role_arn"])),
-                resource_policy=docs.resource_policies.get(other_topic, Named(other_topic, None)),
+                resource_policy=b.policy_of(other_topic),
             )
         )
     for orchestrator in ("lambda_orchestrator_role_arn", "step_functions_orchestrator_role_arn"):
@@ -1033,10 +1025,7 @@ def _team_forbidden_edges(b: _Builder, team: str, other_team: str | None) -> Non
             "kms:Decrypt",
             docs.team_keys.get(team),
             ISOLATION,
-            {
-                "kms:ViaService": f"s3.{docs.region}.amazonaws.com",
-                "kms:CallerAccount": docs.account_id,
-            },
+            b.via("s3"),
             alias=f"{team} key",
         )
     b.add(
