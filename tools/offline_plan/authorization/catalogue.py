@@ -217,6 +217,22 @@ class _Builder:
             "kms:CallerAccount": self.docs.account_id,
         }
 
+    def s3_key_use(
+        self, label: str, principal: str, actions: Sequence[str], key: Named | None, alias: str
+    ) -> None:
+        """Required: S3 calls KMS with the team key as `principal` (S3_KMS)."""
+        for action in actions:
+            self.key_edge(
+                f"{label} ({action})",
+                "allow",
+                principal,
+                action,
+                key,
+                S3_KMS,
+                self.via("s3"),
+                alias=alias,
+            )
+
     def endpoint(self, service: str) -> list[Named]:
         """The training VPC's endpoint policy for `service`, when the network has that endpoint
         (`interfaceEndpoints: false` sends the traffic elsewhere, outside this proof)."""
@@ -631,18 +647,13 @@ def _team_edges(b: _Builder, team: str, image_repository: str | None) -> None:
                 endpoint_policies=endpoint,
             )
         )
-    via_s3 = b.via("s3")
-    for action in ("kms:Decrypt", "kms:GenerateDataKey"):
-        b.key_edge(
-            f"{team}: S3 uses the team key for the training job ({action})",
-            "allow",
-            role,
-            action,
-            key,
-            S3_KMS,
-            via_s3,
-            alias=f"{team} key",
-        )
+    b.s3_key_use(
+        f"{team}: S3 uses the team key for the training job",
+        role,
+        ("kms:Decrypt", "kms:GenerateDataKey"),
+        key,
+        f"{team} key",
+    )
     b.key_edge(
         f"{team}: SageMaker grants the team key to the training volumes",
         "allow",
@@ -783,15 +794,12 @@ def _team_edges(b: _Builder, team: str, image_repository: str | None) -> None:
                 resource_policy=b.bucket_policy(artifacts),
             )
         )
-        b.key_edge(
+        b.s3_key_use(
             f"{team}: S3 decrypts the model for consumer {consumer}",
-            "allow",
             consumer,
-            "kms:Decrypt",
+            ("kms:Decrypt",),
             key,
-            S3_KMS,
-            via_s3,
-            alias=f"{team} key",
+            f"{team} key",
         )
 
 
@@ -823,18 +831,13 @@ def _producer_edges(b: _Builder, team: str, producer: str, data: str, key: Named
             resource_policy=bucket_policy,
         )
     )
-    via_s3 = b.via("s3")
-    for action in ("kms:GenerateDataKey", "kms:Decrypt"):
-        b.key_edge(
-            f"{team}: S3 uses the team key for producer {producer} ({action})",
-            "allow",
-            producer,
-            action,
-            key,
-            S3_KMS,
-            via_s3,
-            alias=f"{team} key",
-        )
+    b.s3_key_use(
+        f"{team}: S3 uses the team key for producer {producer}",
+        producer,
+        ("kms:GenerateDataKey", "kms:Decrypt"),
+        key,
+        f"{team} key",
+    )
     b.key_edge(
         f"{team}: producer {producer} calling KMS directly is refused",
         "deny",
