@@ -130,6 +130,27 @@ EVERY_TEAMS_GRANTS = {
 }
 
 
+def names_of(scope: iam.TeamScope) -> list[str]:
+    """Resource ARNs a team owns in one environment (a model `model`, one job)."""
+    base = f"{scope.team}-{scope.environment}-model"
+    return [
+        scope.topic_arn,
+        scope.training_jobs_arn.replace("*", "model-202501010000"),
+        scope.sagemaker_execution_role_arn,
+        ARNS.s3_object(scope.data_bucket_name, "x"),
+        ARNS.s3_bucket(scope.artifact_bucket_name),
+        ARNS.lambda_function(f"{base}-orchestrator"),
+        ARNS.state_machine(f"{base}-orchestrator"),
+        ARNS.sqs_queue(f"{base}-schedule-dlq"),
+        ARNS.sqs_queue(f"{base}-orchestrator-dlq"),
+        ARNS.log_stream(f"/aws/lambda/{base}-orchestrator", "2025/01/01/x"),
+        ARNS.log_stream("/aws/sagemaker/TrainingJobs", f"{base}-202501010000/algo-1"),
+        ARNS.events_rule(f"{base}-job-state"),
+        ARNS.cloudwatch_alarm(f"{base}-orchestrator-errors"),
+        ARNS.scheduler_schedule_group(base),
+    ]
+
+
 def assert_reaches_none(granted: list[str], resources: list[str]) -> None:
     for pattern in granted:
         if pattern in EVERY_TEAMS_GRANTS:
@@ -141,20 +162,7 @@ def assert_reaches_none(granted: list[str], resources: list[str]) -> None:
 def test_team_policies_never_reach_another_team() -> None:
     """No ARN granted to fraud matches anything churn owns. ("*" is left to the test above:
     only actions that take no resource at all get it.)"""
-    churn_resources = [
-        CHURN.topic_arn,
-        CHURN.training_jobs_arn.replace("*", "202501010000"),
-        CHURN.sagemaker_execution_role_arn,
-        ARNS.s3_object(CHURN.data_bucket_name, "x"),
-        ARNS.s3_bucket(CHURN.artifact_bucket_name),
-        ARNS.lambda_function("churn-dev-model-orchestrator"),
-        ARNS.state_machine("churn-dev-model-orchestrator"),
-        ARNS.sqs_queue("churn-dev-model-schedule-dlq"),
-        ARNS.sqs_queue("churn-dev-model-orchestrator-dlq"),
-        ARNS.log_stream("/aws/lambda/churn-dev-model-orchestrator", "2025/01/01/x"),
-        ARNS.log_stream("/aws/sagemaker/TrainingJobs", "churn-dev-model-202501010000/algo-1"),
-        ARNS.ecr_repository("churn-trainer"),
-    ]
+    churn_resources = [*names_of(CHURN), ARNS.ecr_repository("churn-trainer")]
     granted = [
         resource
         for document in role_policies(FRAUD).values()
@@ -167,22 +175,7 @@ def test_team_policies_never_reach_another_team() -> None:
 def test_team_policies_never_reach_the_same_team_in_another_environment() -> None:
     """fraud in dev and fraud in prod share an account: dev's grants never match prod's names.
     ECR repositories are the one exception on purpose (images are promoted unchanged)."""
-    prod = iam.TeamScope("fraud", "prod", ARNS)
-    prod_resources = [
-        prod.topic_arn,
-        prod.training_jobs_arn.replace("*", "model-202501010000"),
-        prod.sagemaker_execution_role_arn,
-        ARNS.s3_object(prod.data_bucket_name, "x"),
-        ARNS.lambda_function("fraud-prod-model-orchestrator"),
-        ARNS.state_machine("fraud-prod-model-orchestrator"),
-        ARNS.sqs_queue("fraud-prod-model-schedule-dlq"),
-        ARNS.sqs_queue("fraud-prod-model-orchestrator-dlq"),
-        ARNS.log_stream("/aws/lambda/fraud-prod-model-orchestrator", "2025/01/01/x"),
-        ARNS.log_stream("/aws/sagemaker/TrainingJobs", "fraud-prod-model-202501010000/algo-1"),
-        ARNS.events_rule("fraud-prod-model-job-state"),
-        ARNS.cloudwatch_alarm("fraud-prod-model-orchestrator-errors"),
-        ARNS.scheduler_schedule_group("fraud-prod-model"),
-    ]
+    prod_resources = names_of(iam.TeamScope("fraud", "prod", ARNS))
     documents = [*role_policies(FRAUD).values(), *trust_policies(FRAUD).values()]
     granted_patterns = [
         value
