@@ -99,6 +99,8 @@ def test_the_shipped_stacks_prove_every_edge(proof: AuthorizationProof) -> None:
         "schedule rule sends undeliverable events to its DLQ",
         "Scheduler sends undeliverable events to its DLQ",
         "Lambda sends failed asynchronous invocations to the on-failure queue",
+        "Lambda writes the function's logs (logs:PutLogEvents)",
+        "Step Functions delivers execution logs and traces (logs:CreateLogDelivery)",
         "SNS moves an undeliverable notification to the subscription DLQ",
         "S3 uses the team key for the training job (kms:Decrypt)",
         "SageMaker grants the team key to the training volumes",

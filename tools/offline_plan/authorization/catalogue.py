@@ -119,6 +119,16 @@ SCHEDULER_DLQ = Fact(
     "Configuring a dead-letter queue for EventBridge Scheduler",
     "Scheduler sends undeliverable events to the DLQ with the schedule's execution role",
 )
+LAMBDA_LOGS = Fact(
+    "Sending Lambda function logs to CloudWatch Logs",
+    "Lambda writes the function's log streams with the execution role (logs:CreateLogStream, "
+    "logs:PutLogEvents on /aws/lambda/<function>)",
+)
+STATES_LOGS = Fact(
+    "Using CloudWatch Logs to log execution history in Step Functions",
+    "execution logging uses CloudWatch Logs vended delivery (logs:CreateLogDelivery, "
+    "logs:PutResourcePolicy, ... on '*') and X-Ray tracing xray:PutTraceSegments, as the role",
+)
 LAMBDA_DESTINATION = Fact(
     "Capturing records of Lambda asynchronous invocations (destinations)",
     "Lambda sends on-failure records to an SQS destination with the function's execution role",
@@ -445,6 +455,19 @@ def _orchestrator_edges(b: _Builder, stack: RetrainingStack, orchestrator_arn: s
                 resource_policy=b.policy_of(dlq),
             )
         )
+        stream = f"log-group:/aws/lambda/{function.inputs['name']}:log-stream:2026/01/01/[$LATEST]0"
+        for action in ("logs:CreateLogStream", "logs:PutLogEvents"):
+            b.add(
+                Edge(
+                    f"{name}: Lambda writes the function's logs ({action})",
+                    "allow",
+                    role,
+                    action,
+                    docs.arn("logs", stream),
+                    LAMBDA_LOGS,
+                    identity=b.identity(role),
+                )
+            )
     else:
         machine = next(stack.of_type(STATE_MACHINE))
         role = str(machine.inputs["roleArn"])
@@ -455,6 +478,18 @@ def _orchestrator_edges(b: _Builder, stack: RetrainingStack, orchestrator_arn: s
             STATES_DEPUTY,
             b.account_context(orchestrator_arn),
         )
+        for action in ("logs:CreateLogDelivery", "logs:PutResourcePolicy", "xray:PutTraceSegments"):
+            b.add(
+                Edge(
+                    f"{name}: Step Functions delivers execution logs and traces ({action})",
+                    "allow",
+                    role,
+                    action,
+                    "*",
+                    STATES_LOGS,
+                    identity=b.identity(role),
+                )
+            )
     prefix = str(stack.outputs["training_job_name_prefix"])
     job = _job_arn(docs, prefix)
     unknown: list[str] = []
