@@ -7,6 +7,8 @@ retraining.
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 from pathlib import Path
 
@@ -19,7 +21,6 @@ nox.options.sessions = ["lint", "tests", "plan"]
 
 REPO = Path(__file__).parent
 PYTHON = "3.11"
-STACK_ORDER = ("network-iam", "notifications", "retraining")
 # Type-checked one Pulumi project at a time: each has its own `__main__.py`.
 TYPED_PROJECTS = ("stacks/network-iam", "stacks/notifications", "stacks/retraining")
 
@@ -56,7 +57,7 @@ def tests(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """ruff (lint + format), mypy --strict per project, and the CI workflow's schema."""
+    """ruff (lint + format), mypy --strict per project, the workflows' schema and zizmor."""
     _install(session)
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
@@ -69,6 +70,9 @@ def lint(session: nox.Session) -> None:
         session.run("mypy", project, env={"MYPYPATH": f"shared:{project}"})
     workflows = sorted(str(p) for p in (REPO / ".github" / "workflows").glob("*.yml"))
     session.run("check-jsonschema", "--builtin-schema", "vendor.github-workflows", *workflows)
+    # zizmor parses the workflows' GitHub expressions (template injection, excessive
+    # permissions, unpinned actions, dangerous triggers); --offline: no GitHub API calls.
+    session.run("zizmor", "--offline", "--config", str(REPO / ".github" / "zizmor.yml"), *workflows)
 
 
 @nox.session(python=PYTHON)
@@ -97,54 +101,83 @@ def _require_pulumi_cli(session: nox.Session) -> str:
             "the Pulumi CLI is not on PATH (install it: https://www.pulumi.com/docs/install/); "
             "without it, run the offline plan instead: nox -s plan"
         )
+    pinned = (REPO / ".pulumi.version").read_text(encoding="utf-8").strip()
+    reported = session.run(pulumi, "version", external=True, silent=True)
+    if isinstance(reported, str) and reported.strip().lstrip("v") != pinned:
+        session.warn(
+            f"this Pulumi CLI is {reported.strip()}, CI runs {pinned} (.pulumi.version); "
+            "the pack install and config checks were verified against the pinned version"
+        )
     return pulumi
 
 
-def _stacks_of_environment(environment: str) -> list[tuple[str, str]]:
-    """(project folder, stack name) in dependency order, from the Pulumi.<stack>.yaml files."""
-    ordered: list[tuple[str, str]] = []
-    for project in STACK_ORDER:
-        folder = REPO / "stacks" / project
-        for config_file in sorted(folder.glob("Pulumi.*.yaml")):
-            stack = config_file.name.removeprefix("Pulumi.").removesuffix(".yaml")
-            if stack == environment or stack.endswith(f"-{environment}"):
-                ordered.append((project, stack))
-    return ordered
+def _stacks_of_environment(session: nox.Session, environment: str) -> list[dict[str, str]]:
+    """The CI preview matrix's entries: every stack of the environment, in dependency order."""
+    organization = os.environ.get("PULUMI_ORG", "organization")
+    document = session.run(
+        "python",
+        "-m",
+        "offline_plan.ci_matrix",
+        "--env",
+        environment,
+        "--organization",
+        organization,
+        silent=True,
+        stderr=None,  # problems go to the console; only the JSON on stdout is captured
+    )
+    entries: list[dict[str, str]] = json.loads(str(document))["include"]
+    return entries
 
 
 def _walk_stacks(session: nox.Session, command: list[str]) -> None:
     pulumi = _require_pulumi_cli(session)
+    _install(session)
     environment = session.posargs[0] if session.posargs else "dev"
-    stacks = _stacks_of_environment(environment)
+    stacks = _stacks_of_environment(session, environment)
     if not stacks:
         session.error(f"no Pulumi.<stack>.yaml for environment {environment!r} under stacks/")
-    policy_pack = str(REPO / "policy")
-    for project, stack in stacks:
-        folder = REPO / "stacks" / project
-        session.log(f"{project}/{stack}: pulumi {' '.join(command)}")
+    # `pulumi preview/up --policy-pack DIR` runs a local pack with DIR/venv's python but does
+    # not create that venv; `pulumi install` in the pack's folder does (see PulumiPolicy.yaml).
+    session.run(pulumi, "install", "--cwd", str(REPO / "policy"), external=True)
+    for folder in sorted({entry["work_dir"] for entry in stacks}):
+        session.run(pulumi, "install", "--cwd", str(REPO / folder), external=True)
+    for entry in stacks:
+        folder = str(REPO / entry["work_dir"])
+        session.log(f"{entry['stack_name']}: pulumi {' '.join(command)}")
         session.run(
-            pulumi, "stack", "select", "--create", stack, "--cwd", str(folder), external=True
-        )
+            pulumi, "stack", "select", "--create", entry["stack_name"], "--cwd", folder,
+            external=True,
+        )  # fmt: skip
         session.run(
             pulumi,
             *command,
             "--stack",
-            stack,
+            entry["stack_name"],
             "--cwd",
-            str(folder),
+            folder,
             "--policy-pack",
-            policy_pack,
+            str(REPO / "policy"),
+            "--policy-pack-config",
+            str(REPO / "policy" / "policy-config.example.json"),
+            *session.posargs[1:],
             external=True,
         )
 
 
-@nox.session(python=False)
+@nox.session(python=PYTHON)
+def matrix(session: nox.Session) -> None:
+    """The CI preview matrix as JSON (`python -m offline_plan.ci_matrix --help`)."""
+    _install(session)
+    session.run("python", "-m", "offline_plan.ci_matrix", *session.posargs)
+
+
+@nox.session(python=PYTHON)
 def preview(session: nox.Session) -> None:
-    """Real `pulumi preview --policy-pack policy` over an environment's stacks, in order."""
+    """Real `pulumi preview` with the policy pack over an environment's stacks, in order."""
     _walk_stacks(session, ["preview", "--diff"])
 
 
-@nox.session(python=False)
+@nox.session(python=PYTHON)
 def up(session: nox.Session) -> None:
     """Real `pulumi up` over an environment's stacks, in order, each guarded by the pack."""
     _walk_stacks(session, ["up", "--yes"])

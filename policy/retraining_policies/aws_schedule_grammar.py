@@ -4,7 +4,8 @@ Used by the policy pack and, through the symlink `shared/retraining_shared/sched
 the stacks, so config validation at program start and the pack's checks can never disagree. It
 lives inside `policy/` because `pulumi policy publish` uploads only that folder.
 
-Grammar (BRIEF §5, AWS EventBridge and Scheduler user guides):
+Grammar (AWS EventBridge user guide "Schedule expressions for rules", EventBridge Scheduler
+user guide "Schedule types"):
 - `cron(Minutes Hours Day-of-month Month Day-of-week Year)`: exactly six fields separated by single
   spaces; minutes 0-59, hours 0-23, day-of-month 1-31 (`, - * ? / L W`), month 1-12 or JAN-DEC,
   day-of-week 1-7 or SUN-SAT with 1=SUN (`, - * ? L #`), year 1970-2199; exactly one of
@@ -359,6 +360,38 @@ def next_run_times(
         runs.append(instant.astimezone(zone))
         if len(runs) >= count:
             break
+    return runs
+
+
+def run_times_between(
+    expression: str,
+    kind: ScheduleKind,
+    start: dt.datetime,
+    end: dt.datetime,
+    timezone: str = "UTC",
+) -> list[dt.datetime]:
+    """Every run strictly after `start` and at or before `end` (both aware), in `timezone`.
+
+    The same reading as `next_run_times`: cron and at() in `timezone` (a wall-clock time the
+    spring change skips does not run, a repeated autumn one runs once), rate() counted from
+    `start`. Raises ScheduleExpressionError for an invalid expression or time zone.
+    """
+    zone = _checked_zone(expression, kind, timezone)
+    first, last = _aware(start), _aware(end)
+    form, body = _split(expression)
+    if form == "rate":
+        step = _rate_interval(body)
+        count = int((last - first) // step) if last > first else 0
+        return [(first + step * index).astimezone(zone) for index in range(1, count + 1)]
+    if form == "at":
+        return [
+            run for run in next_run_times(expression, kind, 1, timezone, after=first) if run <= last
+        ]
+    runs: list[dt.datetime] = []
+    for instant in _cron_instants(_cron(body), zone, first):
+        if instant > last:
+            break
+        runs.append(instant.astimezone(zone))
     return runs
 
 

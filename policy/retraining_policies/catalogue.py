@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Final
 
 from retraining_policies import (
+    cost,
     exemption_policies,
     iam,
     notifications,
@@ -26,6 +27,7 @@ _CHECKS: Final[list[RetrainingPolicy]] = [
     *iam.POLICIES,
     *notifications.POLICIES,
     *training.POLICIES,
+    *cost.POLICIES,
     *operations.POLICIES,
 ]
 POLICIES: Final[list[RetrainingPolicy]] = [

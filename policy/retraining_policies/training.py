@@ -17,13 +17,11 @@ as "cannot verify".
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from retraining_policies import iam_documents as docs
 from retraining_policies import resource_types as types
 from retraining_policies.framework import (
     UNKNOWN,
@@ -31,11 +29,12 @@ from retraining_policies.framework import (
     Resource,
     RetrainingPolicy,
     RetrainingResourcePolicy,
-    as_list,
     cannot_verify,
     describe,
     parse_json,
 )
+from retraining_policies.sagemaker_instance_types import has_local_instance_storage
+from retraining_policies.training_capacity import training_tasks
 
 FAMILY: Final = "training-hardening"
 TRAINING_SPEC: Final = "TRAINING_SPEC"
@@ -44,22 +43,6 @@ _ENV_GROUPS: Final = "TRAINING_SECURITY_GROUP_IDS"
 _ENV_KMS: Final = "TRAINING_KMS_KEY_ARN"
 _ENV_VOLUME_KMS: Final = "TRAINING_VOLUME_KMS_KEY_ARN"
 SAGEMAKER_MAX_RUNTIME_SECONDS: Final = 28 * 24 * 3600
-_CREATE_TRAINING_JOB = re.compile(
-    r"arn:[a-z-]+:states:::sagemaker:createTrainingJob(\.sync|\.waitForTaskToken)?"
-)
-# Families whose training volume is local NVMe storage: CreateTrainingJob rejects VolumeKmsKeyId.
-_INSTANCE_STORAGE_FAMILY = re.compile(r"[a-z]+[0-9]+[a-z]*d[a-z]*")
-_INSTANCE_STORAGE_FAMILIES: Final = frozenset(
-    {"g5", "g6", "g6e", "gr6", "p5", "p5e", "p5en", "p6", "trn1", "trn1n", "trn2"}
-)
-
-
-def has_local_instance_storage(instance_type: str) -> bool:
-    parts = instance_type.split(".")
-    if len(parts) != 3:
-        return False
-    family = parts[1]
-    return family in _INSTANCE_STORAGE_FAMILIES or bool(_INSTANCE_STORAGE_FAMILY.fullmatch(family))
 
 
 def training_specs(resource: Resource) -> Iterator[tuple[str, Any, Mapping[str, Any]]]:
@@ -94,31 +77,11 @@ def training_specs(resource: Resource) -> Iterator[tuple[str, Any, Mapping[str, 
         if problem is not None:
             yield "definition", f"the definition {problem}", {}
             return
-        for name, parameters in _training_tasks(definition):
+        for name, parameters in training_tasks(definition):
             yield f"state {name!r} Parameters", parameters, {}
 
 
-def _training_tasks(machine: Any) -> Iterator[tuple[str, Any]]:
-    states = machine.get("States") if isinstance(machine, dict) else None
-    if not isinstance(states, dict):
-        return
-    for name, state in states.items():
-        if not isinstance(state, dict):
-            continue
-        resource = state.get("Resource")
-        if (
-            state.get("Type") == "Task"
-            and isinstance(resource, str)
-            and _CREATE_TRAINING_JOB.fullmatch(resource)
-        ):
-            yield str(name), state.get("Parameters")
-        for branch in as_list(state.get("Branches")):
-            yield from _training_tasks(branch)
-        for key in ("Iterator", "ItemProcessor"):
-            yield from _training_tasks(state.get(key))
-
-
-def _field(spec: Mapping[str, Any], *path: str) -> Any:
+def spec_field(spec: Mapping[str, Any], *path: str) -> Any:
     """A nested field; UNKNOWN if it (or a parent) is set from the execution input (`Key.$`)."""
     current: Any = spec
     for key in path:
@@ -154,34 +117,23 @@ def _spec_problems(
 
 
 def _resource_problems(spec: Mapping[str, Any], config: Mapping[str, Any]) -> Iterator[str]:
-    instance_type = _field(spec, "ResourceConfig", "InstanceType")
-    allowed = list(config["allowedInstanceTypes"])
-    if instance_type is UNKNOWN:
-        yield cannot_verify("the instance type", "ResourceConfig.InstanceType")
-    elif not isinstance(instance_type, str):
+    # Which instance types, how many and how long, per environment: the cost guardrails
+    # (retraining_policies/cost/). Here only what makes a spec well-formed.
+    del config
+    instance_type = spec_field(spec, "ResourceConfig", "InstanceType")
+    if instance_type is not UNKNOWN and not isinstance(instance_type, str):
         yield "ResourceConfig.InstanceType is missing"
-    elif not any(docs.action_matches(pattern, instance_type) for pattern in allowed):
-        yield (
-            f"instance type {instance_type!r} is not allowed "
-            f"(allowedInstanceTypes: {', '.join(allowed)})"
-        )
-    count = _field(spec, "ResourceConfig", "InstanceCount")
-    if count is UNKNOWN:
-        yield cannot_verify("the instance count", "ResourceConfig.InstanceCount")
-    elif not _is_number(count) or count < 1:
+    count = spec_field(spec, "ResourceConfig", "InstanceCount")
+    if count is not UNKNOWN and (not _is_number(count) or count < 1):
         yield f"ResourceConfig.InstanceCount {describe(count)} must be a positive number"
-    elif count > config["maxInstanceCount"]:
-        yield (
-            f"ResourceConfig.InstanceCount {int(count)} exceeds "
-            f"maxInstanceCount {config['maxInstanceCount']}"
-        )
-    if _field(spec, "RoleArn") in (None, ""):
+    if spec_field(spec, "RoleArn") in (None, ""):
         yield "RoleArn is missing: the job needs the team's SageMaker execution role"
 
 
 def _stopping_problems(spec: Mapping[str, Any], config: Mapping[str, Any]) -> Iterator[str]:
-    runtime = _field(spec, "StoppingCondition", "MaxRuntimeInSeconds")
-    limit = min(config["maxRuntimeSeconds"], SAGEMAKER_MAX_RUNTIME_SECONDS)
+    del config
+    runtime = spec_field(spec, "StoppingCondition", "MaxRuntimeInSeconds")
+    limit = SAGEMAKER_MAX_RUNTIME_SECONDS
     if runtime is UNKNOWN:
         yield cannot_verify("the maximum runtime", "StoppingCondition.MaxRuntimeInSeconds")
     elif runtime is None:
@@ -194,14 +146,14 @@ def _stopping_problems(spec: Mapping[str, Any], config: Mapping[str, Any]) -> It
     elif runtime > limit:
         yield (
             "StoppingCondition.MaxRuntimeInSeconds "
-            f"{int(runtime)} exceeds {limit} (maxRuntimeSeconds)"
+            f"{int(runtime)} exceeds SageMaker's limit of {limit} (28 days)"
         )
-    spot = _field(spec, "EnableManagedSpotTraining")
+    spot = spec_field(spec, "EnableManagedSpotTraining")
     if spot is UNKNOWN:
         yield cannot_verify("whether spot training is on", "EnableManagedSpotTraining")
     if spot is not True:
         return
-    wait = _field(spec, "StoppingCondition", "MaxWaitTimeInSeconds")
+    wait = spec_field(spec, "StoppingCondition", "MaxWaitTimeInSeconds")
     if wait is UNKNOWN:
         yield cannot_verify("the spot max wait", "StoppingCondition.MaxWaitTimeInSeconds")
     elif not _is_number(wait):
@@ -211,7 +163,7 @@ def _stopping_problems(spec: Mapping[str, Any], config: Mapping[str, Any]) -> It
             f"spot training: MaxWaitTimeInSeconds {int(wait)} must be greater than "
             f"MaxRuntimeInSeconds {int(runtime)} (time to wait for capacity)"
         )
-    checkpoint = _field(spec, "CheckpointConfig", "S3Uri")
+    checkpoint = spec_field(spec, "CheckpointConfig", "S3Uri")
     if checkpoint is not UNKNOWN and not (
         isinstance(checkpoint, str) and checkpoint.startswith("s3://")
     ):
@@ -223,7 +175,7 @@ def _network_problems(
 ) -> Iterator[str]:
     if config["requireVpc"]:
         for key, env in (("Subnets", _ENV_SUBNETS), ("SecurityGroupIds", _ENV_GROUPS)):
-            value = _field(spec, "VpcConfig", key)
+            value = spec_field(spec, "VpcConfig", key)
             if value is UNKNOWN or (isinstance(value, list) and value):
                 continue
             if env in variables and variables[env] not in (None, ""):
@@ -233,22 +185,22 @@ def _network_problems(
         ("EnableNetworkIsolation", "requireNetworkIsolation"),
         ("EnableInterContainerTrafficEncryption", "requireInterContainerEncryption"),
     ):
-        value = _field(spec, key)
+        value = spec_field(spec, key)
         if config[setting] and value is not True and value is not UNKNOWN:
             yield f"{key} must be true (got {describe(value)})"
 
 
 def _encryption_problems(spec: Mapping[str, Any], variables: Mapping[str, Any]) -> Iterator[str]:
-    output_key = _field(spec, "OutputDataConfig", "KmsKeyId")
+    output_key = spec_field(spec, "OutputDataConfig", "KmsKeyId")
     if output_key in (None, "") and variables.get(_ENV_KMS) in (None, ""):
         yield (
             "OutputDataConfig.KmsKeyId is missing: model "
             "artifacts must be encrypted with the team key"
         )
-    instance_type = _field(spec, "ResourceConfig", "InstanceType")
+    instance_type = spec_field(spec, "ResourceConfig", "InstanceType")
     if isinstance(instance_type, str) and has_local_instance_storage(instance_type):
         return  # local NVMe volumes are hardware-encrypted; AWS rejects VolumeKmsKeyId
-    volume_key = _field(spec, "ResourceConfig", "VolumeKmsKeyId")
+    volume_key = spec_field(spec, "ResourceConfig", "VolumeKmsKeyId")
     if volume_key in (None, "") and variables.get(_ENV_VOLUME_KMS) in (None, ""):
         yield (
             "ResourceConfig.VolumeKmsKeyId is missing: the "
@@ -272,42 +224,13 @@ TRAINING_HARDENED = PolicyDoc(
     ),
     remediation=(
         "Set in the retraining stack's training config: max_runtime_seconds, spot.max_wait "
-        "> runtime with a checkpoint prefix, an allowed instance type and count; the stack "
-        "adds VpcConfig, KMS keys, network isolation and inter-container encryption."
+        "> runtime with a checkpoint prefix (instance types, counts and runtimes per "
+        "environment: the cost guardrails); the stack adds VpcConfig, KMS keys, network "
+        "isolation and inter-container encryption."
     ),
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.HIGH,
     config={
-        "allowedInstanceTypes": {
-            "type": "array",
-            "items": {"type": "string"},
-            "default": [
-                "ml.m5.*",
-                "ml.m6i.*",
-                "ml.m7i.*",
-                "ml.c5.*",
-                "ml.c6i.*",
-                "ml.c7i.*",
-                "ml.r5.*",
-                "ml.g4dn.*",
-                "ml.g5.*",
-                "ml.g6.*",
-            ],
-            "description": "Instance type patterns a job may use ('*' wildcards).",
-        },
-        "maxInstanceCount": {
-            "type": "integer",
-            "minimum": 1,
-            "default": 8,
-            "description": "Largest InstanceCount.",
-        },
-        "maxRuntimeSeconds": {
-            "type": "integer",
-            "minimum": 1,
-            "maximum": SAGEMAKER_MAX_RUNTIME_SECONDS,
-            "default": 86400,
-            "description": "Largest MaxRuntimeInSeconds (SageMaker's limit is 28 days).",
-        },
         "requireVpc": {"type": "boolean", "default": True, "description": "Require VpcConfig."},
         "requireNetworkIsolation": {
             "type": "boolean",

@@ -538,7 +538,8 @@ def step_functions_orchestrator_trust_policy(scope: TeamScope) -> PolicyDocument
 
 def step_functions_orchestrator_role_policy(scope: TeamScope) -> PolicyDocument:
     """What the `createTrainingJob.sync` integration, the Catch→SNS path, execution logging and
-    X-Ray tracing need (BRIEF §5)."""
+    X-Ray tracing need (AWS Step Functions developer guide, "IAM policies for ... Amazon
+    SageMaker AI"; docs/architecture.md "The training spec")."""
     arns = scope.arns
     return policy_document(
         [

@@ -15,11 +15,12 @@ not know arrive as `pulumi.output.Unknown`; `is_unknown` tells them apart.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import pulumi
 from pulumi.output import Unknown
 from pulumi.runtime.sync_await import _sync_await
+from pydantic import BaseModel
 
 from retraining_shared.config import ConfigError, ConfigProblem, render_value
 
@@ -69,3 +70,49 @@ def read_stack_outputs(
             context=f"Cannot use stack {stack_name}",
         )
     return dict(outputs)
+
+
+UPSTREAM_STACK_PROJECTS: Mapping[str, str] = {
+    "networkIamStack": "network-iam",
+    "notificationsStack": "notifications",
+}
+"""Config key naming an upstream stack -> the project of that stack."""
+
+
+def upstream_stack_name(
+    configured: str, *, key: str, environment: str, organization: str | None
+) -> str:
+    """The full name of the upstream stack `key` names: as configured, or else the stack of the
+    same environment in the organisation of this stack (`<organization>/<project>/<environment>`).
+
+    Pulumi Cloud reads `a/b` as `<owner>/<stack>` and a self-managed backend as
+    `<project>/<stack>` (pulumi `pkg/backend/httpstate/backend.go` `parseStackName`), so only a
+    full name means the same everywhere. Deriving it from this stack's own organisation
+    (`pulumi.get_organization()`, `organization` on a self-managed backend) makes the
+    organisation one setting: the one the stack itself was created in.
+    """
+    if configured:
+        return configured
+    return f"{organization or 'organization'}/{UPSTREAM_STACK_PROJECTS[key]}/{environment}"
+
+
+SettingsT = TypeVar("SettingsT", bound=BaseModel)
+
+
+def with_upstream_stack_names(
+    settings: SettingsT, *, environment: str, fields: Mapping[str, str]
+) -> SettingsT:
+    """`settings` with each upstream stack field (field name -> its config key) resolved by
+    `upstream_stack_name` in the organisation of the running stack."""
+    organization = pulumi.get_organization()
+    return settings.model_copy(
+        update={
+            field: upstream_stack_name(
+                getattr(settings, field),
+                key=key,
+                environment=environment,
+                organization=organization,
+            )
+            for field, key in fields.items()
+        }
+    )

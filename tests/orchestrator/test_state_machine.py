@@ -1,6 +1,7 @@
 """The Step Functions definition, executed by moto's ASL interpreter.
 
-moto executes request/response SageMaker tasks but not `.sync` (BRIEF §4), so executions use
+moto 5.2 executes request/response SageMaker tasks but not `.sync` (its Step Functions
+interpreter has no `.sync` integration), so executions use
 `build_definition(..., sync=False)`; the `.sync` definition is checked for the one difference.
 Each test runs one execution (see the `sfn_aws` fixture). Executions get the input the schedule
 targets produce: the occurrence's `time` plus `trainingInfrastructure` (subnets, security group,

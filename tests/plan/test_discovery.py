@@ -11,6 +11,8 @@ from offline_plan.discovery import StackSelection, discover
 from offline_plan.mock_runtime import PlanInputError, load_project_config
 from plan_harness import REVIEW, TOY_STACKS
 
+SHIPPED_STACKS = Path(__file__).resolve().parents[2] / "stacks"
+
 
 def names(selection: StackSelection, stacks_dir: Path = TOY_STACKS) -> list[str]:
     discovery = discover(stacks_dir, selection)
@@ -131,3 +133,27 @@ def test_pack_source_scan_finds_reads_of_the_stack_identity(tmp_path: Path) -> N
     assert pack_reads_stack_identity(tmp_path) == []
     (tmp_path / "env.py").write_text("import os\nREGION = os.environ['AWS_REGION']\n")
     assert pack_reads_stack_identity(tmp_path) == ["env.py:2"]
+
+
+def test_two_stack_files_for_the_same_team_model_and_environment_are_refused(
+    tmp_path: Path,
+) -> None:
+    stacks = tmp_path / "stacks"
+    shutil.copytree(SHIPPED_STACKS, stacks)
+    original = stacks / "retraining" / "Pulumi.fraud-scoring-dev.yaml"
+    copy = stacks / "retraining" / "Pulumi.fraud-scoring-copy-dev.yaml"
+    copy.write_text(original.read_text())
+    found = discover(stacks, StackSelection(environment="dev"))
+    [problem] = found.problems
+    assert str(original) in problem.message
+    assert str(copy) in problem.message
+    assert "team 'fraud', model 'scoring', environment 'dev'" in problem.message
+    assert problem.key == "retraining:model"
+    # Another model is another deployment; a revision of the same stack under review is none.
+    copy.write_text(original.read_text().replace("model: scoring", "model: ranking"))
+    assert discover(stacks, StackSelection(environment="dev")).problems == []
+    copy.unlink()
+    review = tmp_path / "Pulumi.fraud-scoring-dev.yaml"
+    review.write_text(original.read_text())
+    selection = StackSelection(environment="dev", stack_config_files=(review,))
+    assert discover(stacks, selection).problems == []

@@ -137,3 +137,36 @@ def test_unknown_policy_names_are_reported_but_all_is_not() -> None:
         json.dumps({"all": "advisory", "no-such-policy": "mandatory"}), "f.json"
     )
     assert unknown_policy_names(POLICIES, given) == ["no-such-policy"]
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"no-such-policy": {"threshold": 3}},
+        {"all": {"threshold": 3}},
+    ],
+    ids=["unknown-name", "all"],
+)
+def test_an_entry_without_a_level_that_names_no_policy_fails_as_in_the_cli(
+    document: dict[str, object],
+) -> None:
+    # pulumi v3.259.0: applyConfig keeps the entry with an empty level, Configure refuses it.
+    given = parse_policy_pack_config(json.dumps(document), "f.json")
+    [name] = document
+    with pytest.raises(PolicyConfigError) as raised:
+        reconcile([SCHEDULES, WILDCARDS], initial={}, given=given, source="f.json")
+    message = str(raised.value)
+    assert f"{name!r} sets no enforcementLevel" in message
+    assert 'invalid enforcement level ""' in message
+
+
+def test_entries_with_a_level_are_sent_to_the_pack_whatever_their_name() -> None:
+    # The CLI sends `all` and unknown names to Configure too; the pack ignores them.
+    given = parse_policy_pack_config(
+        json.dumps({"all": "advisory", "no-such-policy": {"enforcementLevel": "mandatory"}}),
+        "f.json",
+    )
+    settings = reconcile([SCHEDULES, WILDCARDS], initial={}, given=given)
+    assert settings["all"].enforcement_level == level("advisory")
+    assert settings["no-such-policy"].enforcement_level == level("mandatory")
+    assert settings["iam-no-wildcard-actions"].enforcement_level == level("advisory")

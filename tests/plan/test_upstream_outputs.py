@@ -262,11 +262,14 @@ def production_review(
     (no Pulumi.prod.yaml here), plus an export file entry no stack reads."""
     folder = tmp_path_factory.mktemp("production")
     shipped = (STACKS / "retraining" / "Pulumi.fraud-scoring-dev.yaml").read_text()
-    assert NETWORK in shipped, "the fixture edit below no longer applies"
+    assert "retraining:networkIamStack" not in shipped, "the fixture edit below no longer applies"
     review = folder / "Pulumi.fraud-scoring-dev.yaml"
     review.write_text(
-        shipped.replace(NETWORK, "acme/network-iam/prod").replace(
-            NOTIFICATIONS, "acme/notifications/prod"
+        shipped.replace(
+            "config:\n",
+            "config:\n  retraining:networkIamStack: acme/network-iam/prod\n"
+            "  retraining:notificationsStack: acme/notifications/prod\n",
+            1,
         )
     )
     exports = _write(

@@ -537,7 +537,7 @@ def _alarm(
 
 
 def retraining_lambda() -> list[FixtureResource]:
-    """Lambda orchestrator started by an EventBridge rule (the seed program, built out)."""
+    """Lambda orchestrator started by an EventBridge rule (the stack's default shape)."""
     project = "retraining"
     function_name = f"{BASE}-orchestrator"
     log_group = _res(
@@ -1225,7 +1225,7 @@ CORPUS: list[Variant] = [
     Variant(
         "disallowed instance type",
         "retraining-lambda",
-        "sagemaker-training-hardened",
+        "cost-instance-types-allowed",
         _spec_variant(
             ResourceConfig={
                 "InstanceType": "ml.p4d.24xlarge",
@@ -1233,6 +1233,38 @@ CORPUS: list[Variant] = [
                 "VolumeSizeInGB": 50,
             }
         ),
+    ),
+    Variant(
+        "instance type SageMaker does not have",
+        "retraining-lambda",
+        "sagemaker-instance-type-exists",
+        _spec_variant(ResourceConfig={"InstanceType": "ml.m5.3xlarge", "InstanceCount": 1}),
+    ),
+    Variant(
+        "more instances than dev allows",
+        "retraining-lambda",
+        "cost-instance-count-limit",
+        _spec_variant(ResourceConfig={"InstanceType": "ml.m5.xlarge", "InstanceCount": 3}),
+    ),
+    Variant(
+        "runtime above the dev ceiling",
+        "retraining-lambda",
+        "cost-max-runtime-limit",
+        _spec_variant(
+            StoppingCondition={"MaxRuntimeInSeconds": 36000, "MaxWaitTimeInSeconds": 72000}
+        ),
+    ),
+    Variant(
+        "on-demand training in dev",
+        "retraining-lambda",
+        "cost-spot-required",
+        _spec_variant(EnableManagedSpotTraining=False),
+    ),
+    Variant(
+        "hourly schedule over the dev instance-hour budget",
+        "retraining-lambda",
+        "cost-instance-hours-budget",
+        _edit(EVENT_RULE, "schedule", scheduleExpression="rate(1 hour)"),
     ),
     Variant(
         "network isolation off",

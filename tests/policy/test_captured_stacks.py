@@ -294,7 +294,7 @@ CAPTURED_CORPUS: list[tuple[str, str, str, Mutation]] = [
     (
         "oversized training instance",
         LAMBDA_STACK,
-        "sagemaker-training-hardened",
+        "cost-instance-types-allowed",
         lambda rs: _edit_spec(
             rs, ResourceConfig={"InstanceType": "ml.p5.48xlarge", "InstanceCount": 1}
         ),
@@ -314,10 +314,44 @@ CAPTURED_CORPUS: list[tuple[str, str, str, Mutation]] = [
     (
         "state machine Task on an oversized instance",
         STEP_FUNCTIONS_STACK,
-        "sagemaker-training-hardened",
+        "cost-instance-types-allowed",
         lambda rs: _edit_task_parameters(
             rs, lambda p: p["ResourceConfig"].update(InstanceType="ml.p5.48xlarge")
         ),
+    ),
+    (
+        "instance type SageMaker does not have",
+        LAMBDA_STACK,
+        "sagemaker-instance-type-exists",
+        lambda rs: _edit_spec(
+            rs, ResourceConfig={"InstanceType": "ml.m5.3xlarge", "InstanceCount": 1}
+        ),
+    ),
+    (
+        "three instances in dev",
+        STEP_FUNCTIONS_STACK,
+        "cost-instance-count-limit",
+        lambda rs: _edit_task_parameters(rs, lambda p: p["ResourceConfig"].update(InstanceCount=3)),
+    ),
+    (
+        "ten-hour runtime in dev",
+        LAMBDA_STACK,
+        "cost-max-runtime-limit",
+        lambda rs: _edit_spec(
+            rs, StoppingCondition={"MaxRuntimeInSeconds": 36000, "MaxWaitTimeInSeconds": 72000}
+        ),
+    ),
+    (
+        "on-demand in dev",
+        STEP_FUNCTIONS_STACK,
+        "cost-spot-required",
+        lambda rs: _edit_task_parameters(rs, lambda p: p.update(EnableManagedSpotTraining=False)),
+    ),
+    (
+        "hourly Scheduler schedule in dev",
+        STEP_FUNCTIONS_STACK,
+        "cost-instance-hours-budget",
+        fx._edit(fx.SCHEDULE, "dev-schedule", scheduleExpression="cron(0 * * * ? *)"),
     ),
     (
         "state machine without tracing",
@@ -396,3 +430,32 @@ def test_captured_corpus_covers_every_mandatory_check() -> None:
         "policy-exemptions-valid",
     }
     assert mandatory_checks - covered == set()
+
+
+def test_an_hourly_schedule_on_eight_large_gpu_instances_in_dev_is_refused_with_the_figures(
+    captured: dict[str, list[FixtureResource]], pack: InProcessPack
+) -> None:
+    # The example: ml.g5 is allowed in dev, so only the capacity shows the problem.
+    resources = _edit_spec(
+        fx._edit(fx.EVENT_RULE, "dev-schedule", scheduleExpression="cron(0 * * * ? *)")(
+            captured[LAMBDA_STACK]
+        ),
+        ResourceConfig={"InstanceType": "ml.g5.48xlarge", "InstanceCount": 8, "VolumeSizeInGB": 50},
+    )
+    found = by_policy(mandatory(pack.preview(resources)), "cost-instance-hours-budget")
+    assert len(found) == 1
+    message = found[0].message
+    # 720 hourly runs in 30 days x 8 instances x the stack's 2 h MaxRuntime = 11,520.
+    assert "720 runs in 30 days x 8 x ml.g5.48xlarge x 2 h max runtime" in message
+    assert "= 11,520 instance-hours a month at most (spot)" in message
+    assert "exceeds the dev limit (maxInstanceHoursPerMonth.dev) of 200 instance-hours" in message
+    assert "Fix: schedule it less often" in message
+    assert not by_policy(mandatory(pack.preview(resources)), "cost-instance-types-allowed")
+
+
+def test_the_shipped_stacks_pass_the_cost_guardrails(
+    captured: dict[str, list[FixtureResource]], pack: InProcessPack
+) -> None:
+    for stack in (LAMBDA_STACK, STEP_FUNCTIONS_STACK):
+        diagnostics = pack.preview(captured[stack])
+        assert [d for d in diagnostics if d.policy.startswith("cost-")] == [], stack

@@ -358,12 +358,13 @@ def test_enforcement_level_from_config() -> None:
     assert [(d.policy, d.level) for d in diagnostics] == [("schedule-frequency-bounds", "advisory")]
 
 
-def test_allowed_instance_types_are_configurable() -> None:
+def test_allowed_instance_types_are_configurable_per_environment() -> None:
     function = next(r for r in fixtures.retraining_lambda() if r.type == FUNCTION)
-    config = {"sagemaker-training-hardened": {"allowedInstanceTypes": ["ml.c5.*"]}}
-    found = messages(InProcessPack(config).analyze(function), "sagemaker-training-hardened")
+    config = {"cost-instance-types-allowed": {"allowedInstanceTypes": {"dev": ["ml.c5.*"]}}}
+    found = messages(InProcessPack(config).analyze(function), "cost-instance-types-allowed")
     assert any(
-        "instance type 'ml.m5.xlarge' is not allowed (allowedInstanceTypes: ml.c5.*)" in m
+        "instance type ml.m5.xlarge is not allowed by the dev limit "
+        "(allowedInstanceTypes.dev): ml.c5.*" in m
         for m in found
     )
 
@@ -631,5 +632,5 @@ def test_step_functions_spec_may_take_computed_ids_from_the_execution_input(
     machine = replace(
         machine, props={**machine.props, "definition": fixtures.state_machine_definition(dynamic)}
     )
-    found = messages(pack.analyze(machine), "sagemaker-training-hardened")
+    found = messages(pack.analyze(machine), "cost-instance-types-allowed")
     assert any("cannot verify the instance type" in m for m in found)

@@ -1,4 +1,5 @@
-"""The schedule grammar: AWS facts (BRIEF §5), agreement with aws-croniter, run-time arithmetic."""
+"""The schedule grammar: AWS facts (EventBridge and Scheduler user guides), agreement with
+aws-croniter, run-time arithmetic."""
 
 from __future__ import annotations
 

@@ -13,11 +13,11 @@ from pydantic import ValidationError
 RETRAINING = Path(__file__).parents[2] / "stacks" / "retraining"
 sys.path.insert(0, str(RETRAINING))
 
+from retraining_shared.sagemaker_instance_types import has_local_instance_storage  # noqa: E402
 from retraining_stack import config, state_machine, training_spec  # noqa: E402
 from retraining_stack.config import (  # noqa: E402
     RetrainingSettings,
     TrainingSettings,
-    has_local_instance_storage,
     s3_prefix_problem,
 )
 from retraining_stack.orchestrator import handler  # noqa: E402
@@ -221,19 +221,54 @@ def test_hyperparameters_become_strings() -> None:
         ("ml.m5.xlarge", False),
         ("ml.c5n.18xlarge", False),
         ("ml.p3.16xlarge", False),
-        ("ml.inf2.xlarge", False),
+        ("ml.c7i-flex.xlarge", False),
         ("ml.g5.2xlarge", True),
         ("ml.g4dn.xlarge", True),
         ("ml.p3dn.24xlarge", True),
         ("ml.p4d.24xlarge", True),
         ("ml.p5.48xlarge", True),
-        ("ml.m5d.large", True),
+        ("ml.r5d.large", True),
         ("ml.trn1.32xlarge", True),
     ],
 )
 def test_local_instance_storage(instance_type: str, local: bool) -> None:
     assert has_local_instance_storage(instance_type) is local
     assert training_spec.sends_volume_kms_key(training(instanceType=instance_type)) is not local
+
+
+def test_an_instance_type_sagemaker_does_not_have_is_refused_with_the_closest_real_ones() -> None:
+    [(location, message)] = errors(instanceType="ml.m5.3xlarge")
+    assert location == ("instanceType",)
+    assert "'ml.m5.3xlarge' is not a SageMaker training instance type" in message
+    assert "did you mean 'ml.m5.xlarge', 'ml.m5.4xlarge', 'ml.m5.2xlarge'?" in message
+
+
+def test_a_plausible_family_that_sagemaker_cannot_train_on_is_refused() -> None:
+    # m5d exists on EC2 but not in SageMaker's TrainingInstanceType.
+    [(location, message)] = errors(instanceType="ml.m5d.large")
+    assert location == ("instanceType",)
+    assert "not a SageMaker training instance type" in message
+
+
+@pytest.mark.parametrize(
+    ("instance_type", "volume", "valid"),
+    [
+        ("ml.g5.2xlarge", 450, True),  # 1 x 450 GB NVMe SSD
+        ("ml.g5.2xlarge", 451, False),
+        ("ml.g4dn.xlarge", 126, False),  # 1 x 125 GB
+        ("ml.p4d.24xlarge", 8000, True),  # 8 x 1000 GB
+        ("ml.m5.xlarge", 2000, True),  # EBS: up to SageMaker's 16384
+    ],
+)
+def test_the_volume_may_not_exceed_the_local_storage(
+    instance_type: str, volume: int, valid: bool
+) -> None:
+    if valid:
+        assert training(instanceType=instance_type, volumeSizeGb=volume).volume_size_gb == volume
+        return
+    [(location, message)] = errors(instanceType=instance_type, volumeSizeGb=volume)
+    assert location == ("volumeSizeGb",)
+    assert f"more than the {volume - 1} GB of local NVMe storage of {instance_type}" in message
 
 
 @pytest.mark.parametrize(
@@ -312,10 +347,13 @@ def concurrency_problems(**overrides: Any) -> list[tuple[tuple[str | int, ...], 
     return [(tuple(e["loc"]), str(e["msg"]), e.get("ctx")) for e in caught.value.errors()]
 
 
-def test_the_reserved_concurrency_defaults_to_one() -> None:
+def test_the_reserved_concurrency_defaults_to_no_reservation() -> None:
+    # Any reservation fails `pulumi up` on a new account whose concurrency quota is 10.
     settings = RetrainingSettings.model_validate(example_values("fraud-scoring-dev"))
     assert "lambdaReservedConcurrency" not in example_values("fraud-scoring-dev")
-    assert settings.lambda_reserved_concurrency == 1
+    assert settings.lambda_reserved_concurrency == -1
+    declared = yaml.safe_load((RETRAINING / "Pulumi.yaml").read_text())["config"]
+    assert declared["lambdaReservedConcurrency"]["default"] == -1
 
 
 @pytest.mark.parametrize(("given", "expected"), [(-1, -1), ("-1", -1), (1000, 1000), ("5", 5)])
@@ -345,10 +383,10 @@ def test_the_reserved_concurrency_refuses_values_lambda_would_refuse_or_that_sto
     _, message, context = problems[0]
     assert reason in message
     assert context["allowed"] == config.LAMBDA_RESERVED_CONCURRENCY_RULE
-    assert "1-1000, or -1 for no reservation" in context["allowed"]
+    assert context["allowed"].startswith("-1 for no reservation (the default), or 1-1000")
 
 
-@pytest.mark.parametrize("given", [-1, 2])
+@pytest.mark.parametrize("given", [1, 2])
 def test_a_reserved_concurrency_with_step_functions_is_a_problem(given: int) -> None:
     problems = concurrency_problems(orchestrator="stepfunctions", lambdaReservedConcurrency=given)
     assert [loc for loc, _, _ in problems] == [("lambdaReservedConcurrency",)]
@@ -356,7 +394,7 @@ def test_a_reserved_concurrency_with_step_functions_is_a_problem(given: int) -> 
     # The default (set explicitly or not) is no problem: there is nothing to reserve.
     for values in (
         example_values("churn-forecast-dev"),
-        example_values("churn-forecast-dev", lambdaReservedConcurrency=1),
+        example_values("churn-forecast-dev", lambdaReservedConcurrency=-1),
     ):
         assert values["orchestrator"] == "stepfunctions"
-        assert RetrainingSettings.model_validate(values).lambda_reserved_concurrency == 1
+        assert RetrainingSettings.model_validate(values).lambda_reserved_concurrency == -1

@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pulumi_aws as aws
 import pytest
 from offline_plan.mock_runtime import UNKNOWN, StackRun, run_program
 from retraining_shared import schedule_grammar
@@ -28,7 +27,6 @@ sys.path.insert(0, str(RETRAINING))
 
 from retraining_stack import notification_events, state_machine  # noqa: E402
 from retraining_stack.orchestrator import handler  # noqa: E402
-from retraining_stack.orchestrators import newest_python_runtime  # noqa: E402
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -358,12 +356,11 @@ def test_lambda_orchestrator_runs_the_repository_handler_with_the_training_spec(
     team = deployed.team("fraud")
     network = deployed.network.plain_outputs()
     function = one(run, FUNCTION, f"{BASE}-orchestrator")
-    assert function["runtime"] == newest_python_runtime().value
-    pythons = [r.value for r in aws.lambda_.Runtime if r.value.startswith("python3.")]
-    assert all(int(p.split(".")[1]) <= int(function["runtime"].split(".")[1]) for p in pythons)
+    # Pinned, not "newest the provider knows": a provider upgrade must not change it.
+    assert function["runtime"] == "python3.13"
     assert function["handler"] == "handler.handler"
     assert function["role"] == team["lambda_orchestrator_role_arn"]
-    assert function["reservedConcurrentExecutions"] == 1.0
+    assert function["reservedConcurrentExecutions"] == -1.0  # no reservation by default
     assert function["timeout"] >= handler.RECOMMENDED_TIMEOUT_SECONDS
     assets = function["code"]["assets"]
     assert set(assets) == {"handler.py"}
@@ -550,7 +547,7 @@ def test_exports(deployed: Upstream, kind: str, orchestrator: str) -> None:
         assert outputs["event_rule_name"] == f"{BASE}-schedule"
         assert outputs["event_target_id"] == "orchestrator"
     else:
-        # No schedule rule: the seed's names describe the job-state notification rule.
+        # No schedule rule: event_rule_name/event_target_id name the job-state rule.
         assert outputs["event_rule_name"] == f"{BASE}-job-state"
         assert outputs["event_target_id"] == "team-topic"
     targets = {(r.inputs["rule"], r.inputs["targetId"]) for r in run.of_type(TARGET)}
@@ -782,10 +779,10 @@ def test_a_lambda_environment_over_4_kb_is_a_config_problem(
     assert run.of_type(STATE_MACHINE)
 
 
-def test_no_reservation_lands_on_the_function_as_minus_one(previewed: Upstream) -> None:
-    # -1 is Lambda's "no reserved concurrency": the way out on an account with a quota of 10.
-    run = run_retraining(previewed, preview=True, overrides={"lambdaReservedConcurrency": -1})
-    assert one(run, FUNCTION, f"{BASE}-orchestrator")["reservedConcurrentExecutions"] == -1.0
+def test_a_reservation_lands_on_the_function(previewed: Upstream) -> None:
+    # -1 is Lambda's "no reserved concurrency" (the default); a number reserves it.
+    run = run_retraining(previewed, preview=True, overrides={"lambdaReservedConcurrency": 1})
+    assert one(run, FUNCTION, f"{BASE}-orchestrator")["reservedConcurrentExecutions"] == 1.0
     run = run_retraining(previewed, preview=True, overrides={"lambdaReservedConcurrency": 5})
     assert one(run, FUNCTION, f"{BASE}-orchestrator")["reservedConcurrentExecutions"] == 5.0
 
@@ -853,7 +850,15 @@ def test_a_team_the_upstream_stacks_do_not_know_stops_the_program(
 def test_an_upstream_stack_of_another_environment_is_refused(
     previewed: Upstream, registered_types: list[str]
 ) -> None:
-    error = _config_error(previewed, {"environment": "prod"})
+    # The upstream names are explicit here: left empty they would follow the environment.
+    error = _config_error(
+        previewed,
+        {
+            "environment": "prod",
+            "networkIamStack": "organization/network-iam/dev",
+            "notificationsStack": "organization/notifications/dev",
+        },
+    )
     assert "exports environment 'dev'" in str(error)
     assert registered_types == []
 

@@ -16,7 +16,6 @@ each stack gets its own process, started with that stack's environment, as the C
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 import time
@@ -42,6 +41,7 @@ from offline_plan.policy_client import (
     AnalyzerResourceView,
     LaunchedPolicyPack,
     PolicySettings,
+    pack_manifest_version,
     to_struct,
 )
 from offline_plan.policy_config import (
@@ -179,15 +179,6 @@ def _options(resource: RegisteredResource) -> analyzer_pb2.AnalyzerResourceOptio
     return options
 
 
-def _provider_config_value(value: str) -> Any:
-    if value[:1] in "[{":
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
-
-
 @dataclass(frozen=True)
 class ProviderView:
     type: str
@@ -205,11 +196,15 @@ def default_provider(
     package: str, version: str, run: StackRun, config: Mapping[str, str]
 ) -> ProviderView:
     """The default provider the engine registers for a package: `default_<version>`, its
-    inputs taken from the stack config in the package's namespace plus the version."""
+    inputs taken from the stack config in the package's namespace plus the version.
+
+    Every value is the config's string, a structured one (`aws:defaultTags`) as its JSON text:
+    the engine builds them with `property.New(c.Value(decrypter))`, a string (pulumi v3.259.0
+    pkg/resource/deploy/target.go GetPackageConfig)."""
     name = f"default_{version.replace('.', '_').replace('-', '_')}" if version else "default"
     provider_type = f"pulumi:providers:{package}"
     properties: dict[str, Any] = {
-        key.split(":", 1)[1]: _provider_config_value(value)
+        key.split(":", 1)[1]: value
         for key, value in sorted(config.items())
         if key.startswith(f"{package}:")
     }
@@ -318,12 +313,14 @@ class PolicyAnalysis:
         policy_config: Mapping[str, PolicyConfigEntry],
         policy_config_source: str,
         shared_process: bool,
+        python: str | None = None,
     ) -> None:
         # Absolute: programs change the working directory while packs may be started.
         self.pack_dir = pack_dir.resolve()
         self.policy_config = policy_config
         self.policy_config_source = policy_config_source
         self.shared_process = shared_process
+        self.python = python
         self._shared: LaunchedPolicyPack | None = None
         self._per_stack: dict[str, LaunchedPolicyPack] = {}
         self._info: PackInfo | None = None
@@ -347,6 +344,7 @@ class PolicyAnalysis:
             config=config,
             organization=target.organization,
             dry_run=True,
+            python=self.python,
         )
 
     def prepare(self, target: StackTarget) -> None:
@@ -417,7 +415,8 @@ class PolicyAnalysis:
                     f"{info.name} (the CLI ignores it)"
                     for name in unknown_policy_names(policies, self.policy_config)
                 ]
-                self._info = PackInfo(info.name, info.version, policies, settings, warnings)
+                version = pack_manifest_version(self.pack_dir) or info.version
+                self._info = PackInfo(info.name, version, policies, settings, warnings)
         pack.configure(self._info.settings)
         return self._info
 
@@ -469,7 +468,7 @@ class PolicyAnalysis:
                     Diagnostic(
                         policy=diagnostic.policyName,
                         policy_pack=diagnostic.policyPackName,
-                        policy_pack_version=diagnostic.policyPackVersion,
+                        policy_pack_version=info.version,  # PulumiPolicy.yaml's, as the CLI
                         level=ENFORCEMENT_LEVEL_NAMES.get(diagnostic.enforcementLevel, "advisory"),
                         project=target.project,
                         stack=target.full_name,
@@ -504,9 +503,24 @@ class PolicyAnalysis:
                     options=resource.options,
                     provider=provider,
                 )
+                # As the engine (pulumi v3.259.0 pkg/resource/deploy/step_generator.go:1442-1460):
+                # a remediation with a diagnostic is reported as an advisory violation and its
+                # properties are not applied; otherwise its properties replace the inputs.
+                failed = analyzer_pb2.AnalyzeResponse()
                 for applied in remediation.remediations:
-                    if applied.HasField("properties"):
+                    if applied.diagnostic:
+                        failed.diagnostics.add(
+                            policyName=applied.policyName,
+                            policyPackName=applied.policyPackName,
+                            policyPackVersion=applied.policyPackVersion,
+                            description=applied.description,
+                            message=applied.diagnostic,
+                            enforcementLevel=analyzer_pb2.ADVISORY,
+                            urn=resource.urn,
+                        )
+                    elif applied.HasField("properties"):
                         properties = json_format.MessageToDict(applied.properties)
+                collect(failed, resource)
             final_properties[resource.urn] = properties
             response = pack.analyze(
                 resource.type,
@@ -520,12 +534,18 @@ class PolicyAnalysis:
             analysis.resources_analyzed += 1
             collect(response, resource)
 
+        # As the engine's AnalyzeResources (pulumi v3.259.0 step_generator.go:3438-3518): the
+        # resources it registered (`news`; reads such as StackReferences live in `reads` and
+        # are not sent), each with its outputs; the Stack's outputs are the program's exports.
+        stack_outputs = unwrap_secrets(dict(run.outputs))
         views = [
             AnalyzerResourceView(
                 type=r.type,
                 urn=r.urn,
                 name=r.name,
-                properties=final_properties.get(r.urn, r.properties),
+                properties=stack_outputs
+                if r.type == STACK_TYPE
+                else final_properties.get(r.urn, r.properties),
                 parent=r.parent,
                 dependencies=r.dependencies,
                 property_dependencies=r.property_dependencies,
@@ -533,6 +553,7 @@ class PolicyAnalysis:
                 provider=r.provider.message() if r.provider else None,
             )
             for r in resources
+            if r.analyzed
         ]
         call_started = time.perf_counter()
         stack_response = pack.analyze_stack(views)

@@ -98,6 +98,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-policy-pack", action="store_true", help="plan without judging (no policy pack)"
     )
     parser.add_argument(
+        "--cli-parity",
+        action="store_true",
+        help="start the pack only as `pulumi preview` would (its PulumiPolicy.yaml virtualenv, "
+        "created by `pulumi install` in the pack folder); without it a missing virtualenv is a "
+        "warning and the pack runs with this interpreter",
+    )
+    parser.add_argument(
         "--policy-pack-config",
         type=Path,
         default=None,
@@ -157,6 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         policy_pack_config=arguments.policy_pack_config,
         pack_processes=arguments.pack_processes,
         upstream_outputs=tuple(arguments.upstream_outputs),
+        cli_parity=arguments.cli_parity,
     )
     json_to_stdout = arguments.json is not None and str(arguments.json) == "-"
     console = Console(stderr=json_to_stdout, highlight=False)

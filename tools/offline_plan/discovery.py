@@ -20,6 +20,9 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from retraining_shared.stack_outputs import UPSTREAM_STACK_PROJECTS, upstream_stack_name
 
 from offline_plan.mock_runtime import PlanInputError, ProjectConfig, load_project_config, load_yaml
 
@@ -191,13 +194,23 @@ def _resolve_reference(value: str, target: StackTarget) -> str:
 
 
 def _upstreams(target: StackTarget) -> dict[str, str]:
+    """Qualified key -> upstream stack; an empty key of a known upstream (`networkIamStack`)
+    names the stack of this stack's environment and organisation, as the program derives it."""
     assert target.config is not None  # noqa: S101 - loaded just before
     prefix = f"{target.project}:"
-    return {
-        key: _resolve_reference(value.strip(), target)
-        for key, value in sorted(target.config.values.items())
-        if key.startswith(prefix) and key.endswith(UPSTREAM_KEY_SUFFIX) and value.strip()
-    }
+    environment = target.config.values.get(f"{prefix}environment", "")
+    upstreams = {}
+    for key, value in sorted(target.config.values.items()):
+        if not key.startswith(prefix) or not key.endswith(UPSTREAM_KEY_SUFFIX):
+            continue
+        name = key.removeprefix(prefix)
+        if not value.strip() and name in UPSTREAM_STACK_PROJECTS and environment:
+            upstreams[key] = upstream_stack_name(
+                "", key=name, environment=environment, organization=target.organization
+            )
+        elif value.strip():
+            upstreams[key] = _resolve_reference(value.strip(), target)
+    return upstreams
 
 
 def _review_target(
@@ -292,6 +305,7 @@ def discover(
                     key=name,
                 )
             )
+    problems += _same_deployment_twice(list(planned.values()), projects)
     ordered, cycle = _dependency_order(list(planned.values()))
     if cycle:
         problems.append(
@@ -412,6 +426,60 @@ def _expand(
                     found.role = "upstream"
                 pending.append(found)
     return planned
+
+
+DEPLOYMENT_IDENTITY_KEYS = ("team", "model", "environment")
+"""Config keys that together name what a stack deploys: every resource name of a retraining
+stack is `<team>-<model>-<environment>-...` (docs/architecture.md "Naming"), so two stacks with
+the same three values would create the same named resources and collide at deploy."""
+
+
+def _identity(values: Mapping[str, Any], project: str) -> tuple[str, ...] | None:
+    identity = tuple(str(values.get(f"{project}:{key}", "")) for key in DEPLOYMENT_IDENTITY_KEYS)
+    return identity if all(identity) else None
+
+
+def _same_deployment_twice(
+    planned: Sequence[StackTarget], projects: Mapping[str, Path]
+) -> list[InputProblem]:
+    """Two stack files of one project (in the checkout or under review) that deploy the same
+    team/model/environment: refused before anything is planned, naming both files."""
+    problems = []
+    planned_files = {t.config_file.resolve() for t in planned}
+    for target in planned:
+        if target.config is None:
+            continue
+        identity = _identity(target.config.values, target.project)
+        folder = projects.get(target.project)
+        if identity is None or folder is None:
+            continue
+        for stack, path in _stack_files(folder).items():
+            if stack == target.stack:
+                continue  # the same stack (a revision of it under review is no second stack)
+            try:
+                document = load_yaml(path)
+            except PlanInputError:
+                continue  # reported where that stack is planned
+            entries = document.get("config") if isinstance(document, dict) else None
+            values = {
+                (key if ":" in str(key) else f"{target.project}:{key}"): value
+                for key, value in (entries or {}).items()
+            }
+            reported_from_there = path.resolve() in planned_files and stack > target.stack
+            if _identity(values, target.project) == identity and not reported_from_there:
+                team, model, environment = identity
+                problems.append(
+                    InputProblem(
+                        f"{target.config_file} and {path} both deploy team {team!r}, model "
+                        f"{model!r}, environment {environment!r}: their resources share the "
+                        f"names {team}-{model}-{environment}-* and would collide at deploy; "
+                        "keep one stack per team/model/environment",
+                        file=str(target.config_file),
+                        key=f"{target.project}:model",
+                        stack=target.full_name,
+                    )
+                )
+    return problems
 
 
 def _dependency_order(targets: list[StackTarget]) -> tuple[list[StackTarget], list[str]]:

@@ -5,7 +5,7 @@ the program sent on the wire (the resource monitor's RegisterResource/ReadResour
 policy pack can be fed exactly what the real engine would feed it: camelCase properties, unknown
 values as Pulumi's UNKNOWN sentinel, parents and (property) dependencies.
 
-Faithfulness rules (see BRIEF §4):
+Faithfulness rules (tools/offline_plan/README.md, "Where it differs from a real preview"):
 - preview mode: a new resource's outputs are its inputs; everything the provider computes (ids,
   ARNs of autonamed things, ...) stays unknown. Invokes (account, region, AZs) are known, as in a
   real preview with credentials.
@@ -277,9 +277,14 @@ def load_project_config(
     )
 
 
-PROJECT_CONFIG_TYPES = ("string", "integer", "boolean", "array")
-"""The types a Pulumi.yaml config declaration may name (the CLI's project-file schema)."""
-_DECLARATION_KEYS = frozenset({"type", "items", "description", "secret", "default"})
+PULUMI_PROJECT_SCHEMA_VERSION = "v3.259.0"
+"""The pulumi release whose project-file schema (sdk/go/common/workspace/project.json) and
+config validation (pkg/workspace/config.go) the checks below mirror; the CI's CLI
+(.pulumi.version) is at least this new. `object` became a config type in v3.186.0 (#20129)."""
+PROJECT_CONFIG_TYPES = ("string", "integer", "boolean", "array", "object")
+"""`simpleConfigType` of the CLI's project-file schema."""
+_DECLARATION_KEYS = frozenset({"type", "items", "description", "secret", "default", "value"})
+"""`configTypeDeclaration`'s properties (additionalProperties: false)."""
 
 
 def _items_problems(key: str, items: Any) -> list[str]:
@@ -293,10 +298,10 @@ def _items_problems(key: str, items: Any) -> list[str]:
 def project_declaration_problems(declarations: Mapping[Any, Any]) -> list[str]:
     """What the CLI's project-file schema rejects in `config:` declarations of the project.
 
-    A declaration of the project's own key is a plain value (its default) or a mapping that must
-    name a `type` of string, integer, boolean or array (arrays also their `items`) and may carry
-    only description, secret and default besides. There is no object type: a mapping-valued key
-    cannot be declared at all. Namespaced keys (`aws:region`) may also set a `value`.
+    A declaration of the project's own key is a plain value (its default) or a mapping that may
+    name a `type` of string, integer, boolean, array or object (arrays also their `items`) and
+    carries only description, secret, default and value besides. Namespaced keys (`aws:region`)
+    set a value.
     """
     problems = []
     for raw_key, declaration in declarations.items():
@@ -306,10 +311,10 @@ def project_declaration_problems(declarations: Mapping[Any, Any]) -> list[str]:
         if ":" in key:
             continue  # another namespace's value (`aws:region: {value: ...}`)
         declared_type = declaration.get("type")
-        if declared_type not in PROJECT_CONFIG_TYPES:
+        if declared_type is not None and declared_type not in PROJECT_CONFIG_TYPES:
             problems.append(
-                f"config.{key} must name a type, one of {', '.join(PROJECT_CONFIG_TYPES)} "
-                f"(got {declared_type!r}); a mapping-valued key cannot be declared"
+                f"config.{key}.type must be one of {', '.join(PROJECT_CONFIG_TYPES)} "
+                f"(got {declared_type!r})"
             )
         extra = sorted(set(map(str, declaration)) - _DECLARATION_KEYS)
         if extra:
@@ -334,11 +339,14 @@ _DECLARED_TYPE_CHECKS: dict[str, Any] = {
     "string": lambda v: not isinstance(v, dict | list),
     "integer": lambda v: (
         (isinstance(v, int) and not isinstance(v, bool))
-        or (isinstance(v, str) and v.strip().lstrip("-").isdigit())
+        or (isinstance(v, float) and v.is_integer())
+        or (isinstance(v, str) and v.strip().lstrip("+-").isdigit())
     ),
     "boolean": lambda v: isinstance(v, bool) or v in ("true", "false"),
     "array": lambda v: isinstance(v, list),
+    "object": lambda v: isinstance(v, dict),
 }
+"""pkg/workspace/config.go validateStackConfigValue -> workspace.ValidateConfigValue."""
 
 
 def _apply_declarations(
@@ -362,16 +370,25 @@ def _apply_declarations(
             declared_type = declaration.get("type")
             check = _DECLARED_TYPE_CHECKS.get(str(declared_type))
             value = values.get(qualified)
+            plaintext = qualified in values and qualified not in secret_keys
+            # The CLI checks `secret: true` only on typed declarations (IsExplicitlyTyped).
+            if declared_type is not None and declaration.get("secret") is True and plaintext:
+                problems.append(
+                    f"{origin.get(qualified, stack_file)}: {qualified} must be encrypted as it's "
+                    "secret (declared `secret: true` in Pulumi.yaml): set it with `pulumi config "
+                    "set --secret`; the CLI refuses a plaintext value"
+                )
             if check is not None and qualified in values and not check(value):
                 problems.append(
                     f"{origin.get(qualified, stack_file)}: {qualified} = {value!r} must be of "
                     f"type {declared_type} (declared in Pulumi.yaml)"
                 )
             continue
-        if "value" in declaration:
-            values[qualified] = declaration["value"]
-        elif "default" in declaration:
+        # As the CLI's mergeConfig: a `default` wins over a `value` when both are declared.
+        if "default" in declaration:
             values[qualified] = declaration["default"]
+        elif "value" in declaration:
+            values[qualified] = declaration["value"]
         else:
             problems.append(
                 f"{stack_file}: stack {stack!r} is missing the configuration value {qualified} "
@@ -420,6 +437,27 @@ _EC2_ID_PREFIXES = {
 _NAME_INPUT_KEYS = ("name", "bucket", "functionName", "roleName")
 
 
+DISABLE_DEFAULT_PROVIDERS_KEY = "pulumi:disable-default-providers"
+
+
+def denied_default_providers(config: Mapping[str, str]) -> frozenset[str]:
+    """Packages whose default provider the engine refuses (`*` for all), read as the engine
+    reads `pulumi:disable-default-providers` (pulumi v3.259.0
+    pkg/resource/deploy/default_providers.go:263-305): a JSON list of package names, or ""."""
+    raw = config.get(DISABLE_DEFAULT_PROVIDERS_KEY)
+    if raw is None or raw == "":
+        return frozenset()
+    try:
+        packages = json.loads(raw)
+    except ValueError as error:
+        raise PlanInputError(f"{DISABLE_DEFAULT_PROVIDERS_KEY}: failed to parse {raw}") from error
+    if not isinstance(packages, list) or not all(isinstance(p, str) for p in packages):
+        raise PlanInputError(
+            f'{DISABLE_DEFAULT_PROVIDERS_KEY} must be a list of package names, e.g. ["aws"]'
+        )
+    return frozenset(p.strip() for p in packages)
+
+
 class _Mocks(pulumi_mocks.Mocks):
     def __init__(
         self,
@@ -428,16 +466,34 @@ class _Mocks(pulumi_mocks.Mocks):
         region: str,
         partition: str,
         stack_references: Mapping[str, Mapping[str, Any]],
+        *,
+        denied_defaults: frozenset[str] = frozenset(),
     ) -> None:
         self.run = run
         self.account_id = account_id
         self.region = region
         self.partition = partition
         self.stack_references = stack_references
+        self.denied_defaults = denied_defaults
         self._counter = 0
+
+    def refuse_default_provider(self, package: str, provider: str, what: str) -> None:
+        """The engine fails a registration, read or invoke that would use a denied default
+        provider (source_eval.go:727/1453, step_generator.go:3069 in pulumi v3.259.0)."""
+        if package == "pulumi" or provider:
+            return
+        if "*" in self.denied_defaults or package in self.denied_defaults:
+            raise PlanInputError(
+                f"{what} needs the default {package} provider, which "
+                f"{DISABLE_DEFAULT_PROVIDERS_KEY} disables: pass an explicit provider "
+                f"(opts=pulumi.ResourceOptions(provider=...)) or allow the default"
+            )
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
         invoked = args.token
+        self.refuse_default_provider(
+            invoked.split(":", 1)[0], args.provider or "", f"the invoke {invoked}"
+        )
         if invoked == "aws:index/getCallerIdentity:getCallerIdentity":
             arn = f"arn:{self.partition}:iam::{self.account_id}:user/offline-plan"
             return {
@@ -542,8 +598,15 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
     def __init__(self, mocks: _Mocks) -> None:
         super().__init__(mocks)
         self.run = mocks.run
+        self.offline_mocks = mocks
 
     def RegisterResource(self, request: Any) -> Any:  # gRPC method name
+        if request.custom and not request.type.startswith("pulumi:providers:"):
+            self.offline_mocks.refuse_default_provider(
+                request.type.split(":", 1)[0],
+                request.provider,
+                f"resource {request.name!r} ({request.type})",
+            )
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type == "pulumi:pulumi:Stack":
             self.run.stack_urn = response.urn
@@ -585,6 +648,9 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         return response
 
     def ReadResource(self, request: Any) -> Any:  # gRPC method name
+        self.offline_mocks.refuse_default_provider(
+            request.type.split(":", 1)[0], request.provider, f"read of {request.name!r}"
+        )
         response = super().ReadResource(request)  # type: ignore[no-untyped-call]
         self.run.reads.append(
             RegisteredResource(
@@ -734,7 +800,14 @@ def run_program(
         loaded = load_project_config(project_path, stack, config_overrides, extra_config_file)
     effective_region = region or loaded.values.get("aws:region", "us-east-1")
     run = StackRun(project=loaded.project, stack=stack, organization=organization, preview=preview)
-    mocks = _Mocks(run, account_id, effective_region, partition, stack_references or {})
+    mocks = _Mocks(
+        run,
+        account_id,
+        effective_region,
+        partition,
+        stack_references or {},
+        denied_defaults=denied_default_providers(loaded.values),
+    )
     monitor = _RecordingMonitor(mocks)
 
     def execute() -> None:

@@ -35,9 +35,14 @@ from offline_plan.analysis import (
     pack_reads_stack_identity,
 )
 from offline_plan.authorization.proof import prove
+from offline_plan.capacity import attach_capacity
 from offline_plan.discovery import InputProblem, StackSelection, StackTarget, discover
 from offline_plan.mock_runtime import PlanInputError, StackRun, run_program
-from offline_plan.policy_client import ENFORCEMENT_LEVEL_NAMES, PolicyPackError
+from offline_plan.policy_client import (
+    ENFORCEMENT_LEVEL_NAMES,
+    PolicyPackError,
+    pack_interpreter,
+)
 from offline_plan.policy_config import (
     PolicyConfigEntry,
     PolicyConfigError,
@@ -66,6 +71,8 @@ class PlanRequest:
     pack_processes: str = "auto"
     upstream_outputs: tuple[Path | str, ...] = ()
     """`--upstream-outputs` files: exports of deployed stacks, read instead of planned."""
+    cli_parity: bool = False
+    """Start the pack only as the CLI would (its declared virtualenv), or fail (exit 2)."""
 
 
 class ProgressListener:
@@ -251,6 +258,11 @@ class _Analyses:
             except PolicyConfigError as error:
                 report.errors.append(InputProblem(str(error), key="--policy-pack-config"))
                 return
+        interpreter = pack_interpreter(request.policy_pack)
+        difference = interpreter.difference(request.policy_pack)
+        if difference is not None and request.cli_parity:
+            report.errors.append(InputProblem(difference, key="--cli-parity"))
+            return
         shared = _shared_process_allowed(request, report)
         report.policy_pack = PolicyPackSummary(
             path=str(request.policy_pack),
@@ -258,12 +270,15 @@ class _Analyses:
             policy_config_file=str(request.policy_pack_config)
             if request.policy_pack_config
             else None,
+            python=interpreter.python,
+            cli_difference=difference,
         )
         self.analysis = PolicyAnalysis(
             request.policy_pack,
             policy_config=policy_config,
             policy_config_source=source,
             shared_process=shared,
+            python=interpreter.python,
         )
         # One conversation at a time with a shared pack; per-stack packs can overlap.
         self.executor = ThreadPoolExecutor(max_workers=1 if shared else 2)
@@ -483,5 +498,6 @@ def plan(request: PlanRequest, listener: ProgressListener | None = None) -> Plan
     finally:
         analyses.finish(report)
     report.authorization = prove(report)
+    attach_capacity(report, request.policy_pack_config)
     report.seconds = time.perf_counter() - started
     return report

@@ -1,6 +1,7 @@
 """Launch a Python policy pack exactly as the Pulumi CLI does and talk to it over its gRPC protocol.
 
-The CLI (pulumi 3.x with pulumi-policy 1.21, BRIEF §4) starts
+The CLI (pulumi v3.259.0 sdk/python/cmd/pulumi-language-python/main.go RunPlugin, with
+pulumi-policy 1.21) starts
 `<python> -u -m pulumi.policy <engine-address> <pack-dir>` with cwd = the pack folder and the
 stack's identity in the environment (`PULUMI_ORGANIZATION`, `PULUMI_PROJECT`, `PULUMI_STACK`,
 `PULUMI_DRY_RUN`, `PULUMI_CONFIG`). The pack prints its port on the first stdout line and then
@@ -101,26 +102,80 @@ def resource_request(
     )
 
 
-def pack_python(pack_dir: Path) -> str:
-    """The interpreter the CLI would run the pack with.
+@dataclass(frozen=True)
+class PackInterpreter:
+    """The interpreter a pack runs with here, and the one the CLI would run it with."""
 
-    `PulumiPolicy.yaml` may name a virtualenv (`runtime.options.virtualenv`, relative to the pack);
-    the CLI runs the pack with that virtualenv's python. Without one (or before the CLI created
-    it) the pack runs with the interpreter of this process, which has the pack's requirements.
+    python: str
+    declared_venv: Path | None
+    """`runtime.options.virtualenv` of PulumiPolicy.yaml, resolved against the pack folder."""
+
+    @property
+    def cli_python(self) -> Path | None:
+        return None if self.declared_venv is None else self.declared_venv / "bin" / "python"
+
+    @property
+    def as_the_cli(self) -> bool:
+        """True when this is the interpreter `pulumi preview --policy-pack` would start."""
+        return self.cli_python is not None and self.python == str(self.cli_python)
+
+    def difference(self, pack_dir: Path) -> str | None:
+        """Why the CLI would not start the pack as this plan does (None: it would)."""
+        if self.as_the_cli:
+            return None
+        if self.cli_python is None:
+            return (
+                f"{pack_dir / 'PulumiPolicy.yaml'} declares no runtime.options.virtualenv: the "
+                f"CLI would run the pack with the python on its PATH; this plan used {self.python}"
+            )
+        return (
+            f"the policy pack's virtualenv {self.declared_venv} does not exist, so `pulumi "
+            "preview --policy-pack` would fail to start the pack (it runs "
+            f"{self.cli_python} and does not create it); create it with `pulumi install` in "
+            f"{pack_dir}. This plan used its own interpreter instead: {self.python}"
+        )
+
+
+def pack_interpreter(pack_dir: Path) -> PackInterpreter:
+    """The interpreter for the pack: its declared virtualenv's python when it exists, else this
+    process's, which has the pack's requirements (requirements-dev.txt includes them).
+
+    The CLI runs a local Python pack with `<pack>/<virtualenv>/bin/python -u -m pulumi.policy`
+    (pulumi v3.259.0 sdk/python/cmd/pulumi-language-python/main.go:1528-1620 with toolchain
+    pip.Command, sdk/python/toolchain/pip.go:178) and creates that virtualenv only in `pulumi
+    install` (pkg/cmd/pulumi/install/install.go:65-83), never in preview or up.
     """
     manifest = pack_dir / "PulumiPolicy.yaml"
     try:
         document = yaml.safe_load(manifest.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError):
-        return sys.executable
+        return PackInterpreter(sys.executable, None)
     runtime = document.get("runtime") if isinstance(document, dict) else None
     options = runtime.get("options") if isinstance(runtime, dict) else None
     virtualenv = options.get("virtualenv") if isinstance(options, dict) else None
-    if isinstance(virtualenv, str) and virtualenv:
-        candidate = (pack_dir / virtualenv / "bin" / "python").resolve()
-        if candidate.is_file():
-            return str(candidate)
-    return sys.executable
+    if not isinstance(virtualenv, str) or not virtualenv:
+        return PackInterpreter(sys.executable, None)
+    declared = (pack_dir / virtualenv).resolve()
+    candidate = declared / "bin" / "python"
+    python = str(candidate) if candidate.is_file() else sys.executable
+    return PackInterpreter(python, declared)
+
+
+def pack_manifest_version(pack_dir: Path) -> str | None:
+    """`version:` of PulumiPolicy.yaml. The CLI reports it instead of the version the pack's
+    GetAnalyzerInfo/Analyze/Remediate answers carry (pulumi-policy's Python SDK always answers
+    "0.0.1"): pulumi v3.259.0 pkg/resource/plugin/analyzer_plugin.go:466-470, 555-559, 905-909."""
+    try:
+        document = yaml.safe_load((pack_dir / "PulumiPolicy.yaml").read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return None
+    version = document.get("version") if isinstance(document, dict) else None
+    return str(version) if isinstance(version, str | int | float) and str(version) else None
+
+
+def pack_python(pack_dir: Path) -> str:
+    """The interpreter a pack runs with here (`pack_interpreter(pack_dir).python`)."""
+    return pack_interpreter(pack_dir).python
 
 
 def pack_environment(

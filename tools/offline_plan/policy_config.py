@@ -209,6 +209,21 @@ def reconcile(
     if problems:
         raise PolicyConfigError(f"{source}: invalid policy configuration: " + "; ".join(problems))
 
+    # The CLI keeps every entry it was given, `all` and names the pack does not know included,
+    # and sends them all to Configure, which refuses an empty level before calling the pack:
+    # pkg/resource/analyzer/config.go applyConfig, pkg/resource/plugin/analyzer_plugin.go
+    # Configure ("invalid enforcement level") in pulumi v3.259.0.
+    levelless = sorted(name for name, entry in result.items() if entry.level is None)
+    if levelless:
+        raise PolicyConfigError(
+            f"{source}: "
+            + "; ".join(
+                f"{name!r} sets no enforcementLevel and is no policy of the pack (`all` or an "
+                "unknown name), so it keeps an empty level and the CLI's Configure fails with "
+                'invalid enforcement level ""; give it an enforcementLevel or remove it'
+                for name in levelless
+            )
+        )
     return {
         name: PolicySettings(ENFORCEMENT_LEVELS[entry.level], entry.properties or {})
         for name, entry in result.items()

@@ -163,6 +163,11 @@ def _diagnostics(diagnostics: list[Diagnostic], verbose: bool) -> Group | Text:
     return Group(*parts)
 
 
+def _capacity_lines(line: str) -> list[Text]:
+    """The capacity figure (offline_plan.capacity), when there is one."""
+    return [Text(line, style="cyan")] if line else []
+
+
 def render(
     report: PlanReport, console: Console, *, details: bool = False, verbose: bool = False
 ) -> None:
@@ -175,6 +180,8 @@ def render(
             style="dim",
         )
     console.print(heading)
+    if pack is not None and pack.cli_difference:
+        console.print(Text(f"policy pack interpreter: {pack.cli_difference}", style="bold yellow"))
     by_stack: dict[str, list[Diagnostic]] = {}
     for diagnostic in report.diagnostics:
         by_stack.setdefault(diagnostic.stack, []).append(diagnostic)
@@ -221,6 +228,7 @@ def render(
             )
             continue
         body: list[Any] = [_resource_tree(stack, details), _outputs(stack)]
+        body.extend(_capacity_lines(stack.capacity_line))
         for warning in stack.warnings:
             body.append(Text(f"warning: {warning}", style="yellow"))
         if stack.role == "target" and pack is not None:
@@ -242,6 +250,8 @@ def render(
     for warning in report.warnings:
         console.print(Text(f"warning: {warning}", style="yellow"))
 
+    for line in _capacity_lines(report.capacity_line):
+        console.print(line)
     render_authorization(report, console, verbose=verbose)
 
     counts = report.counts()

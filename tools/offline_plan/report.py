@@ -85,6 +85,9 @@ class StackPlan:
     analysis_seconds: float = 0.0
     analysis_rpc_seconds: float = 0.0
     resources_analyzed: int = 0
+    capacity: dict[str, Any] | None = None
+    """Maximum instance-hours a month of its scheduled training job (offline_plan.capacity)."""
+    capacity_line: str = ""
 
     @property
     def full_name(self) -> str:
@@ -101,6 +104,7 @@ class StackPlan:
             "resources": [r.to_json() for r in self.resources],
             "outputs": self.outputs,
             "warnings": self.warnings,
+            "capacity": self.capacity,
             "timings": {
                 "program_seconds": round(self.program_seconds, 4),
                 "analysis_seconds": round(self.analysis_seconds, 4),
@@ -121,6 +125,10 @@ class PolicyPackSummary:
     policy_config_file: str | None = None
     enforcement: dict[str, str] = field(default_factory=dict)
     """Policy name -> the enforcement level it ran with after reconciling the config."""
+    python: str = ""
+    """The interpreter the pack ran with."""
+    cli_difference: str | None = None
+    """Why `pulumi preview --policy-pack` would not start the pack that way (None: it would)."""
 
 
 @dataclass(frozen=True)
@@ -159,6 +167,9 @@ class PlanReport:
     authorization: AuthorizationProof | None = None
     """The authorization proof (offline_plan.authorization); None when nothing to prove."""
     seconds: float = 0.0
+    capacity: dict[str, Any] | None = None
+    """The capacity window, the prices used and the total (offline_plan.capacity)."""
+    capacity_line: str = ""
 
     @property
     def mandatory(self) -> list[Diagnostic]:
@@ -219,6 +230,8 @@ class PlanReport:
                 "processes_started": pack.processes_started,
                 "policy_config_file": pack.policy_config_file,
                 "enforcement": pack.enforcement,
+                "python": pack.python,
+                "cli_difference": pack.cli_difference,
             },
             "stacks": [s.to_json() for s in self.stacks],
             "upstream": [u.to_json() for u in self.upstream],
@@ -252,6 +265,7 @@ class PlanReport:
                 for e in self.errors
             ],
             "warnings": self.warnings,
+            "capacity": self.capacity,
             "authorization": None if self.authorization is None else self.authorization.to_json(),
             "seconds": round(self.seconds, 4),
         }

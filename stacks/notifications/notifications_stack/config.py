@@ -22,7 +22,7 @@ from retraining_shared.config import (
     load_config,
     setting,
 )
-from retraining_shared.stack_outputs import is_unknown
+from retraining_shared.stack_outputs import is_unknown, with_upstream_stack_names
 
 Protocol = Literal["email", "sqs", "https", "lambda"]
 
@@ -150,7 +150,11 @@ class NotificationsSettings(ConfigModel):
     """Every `notifications:` config key."""
 
     network_iam_stack: str = setting(
-        description="Full name of the network-iam stack of this environment.",
+        "",
+        description=(
+            "Full name of the network-iam stack of this environment; "
+            "empty: <this stack's organization>/network-iam/<environment>."
+        ),
         allowed="<organization>/<project>/<stack>, e.g. organization/network-iam/dev",
     )
     environment: EnvironmentName = setting(
@@ -179,7 +183,7 @@ class NotificationsSettings(ConfigModel):
     @field_validator("network_iam_stack")
     @classmethod
     def _fully_qualified(cls, value: str) -> str:
-        if not STACK_NAME_PATTERN.fullmatch(value):
+        if value and not STACK_NAME_PATTERN.fullmatch(value):
             raise invalid(
                 "is not a fully qualified stack name",
                 "<organization>/<project>/<stack>, e.g. organization/network-iam/dev "
@@ -190,7 +194,12 @@ class NotificationsSettings(ConfigModel):
 
 def load_settings() -> NotificationsSettings:
     """All `notifications:` settings, or one ConfigError listing every problem."""
-    return load_config(NotificationsSettings)
+    settings = load_config(NotificationsSettings)
+    return with_upstream_stack_names(
+        settings,
+        environment=settings.environment,
+        fields={"network_iam_stack": "networkIamStack"},
+    )
 
 
 ROLE_EXPORTS = ("lambda_orchestrator_role_arn", "step_functions_orchestrator_role_arn")

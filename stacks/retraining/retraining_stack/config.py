@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationInfo, field_validator
 from retraining_shared import naming
+from retraining_shared import sagemaker_instance_types as instance_types
 from retraining_shared import schedule_grammar as grammar
 from retraining_shared.config import (
     ConfigModel,
@@ -26,6 +27,7 @@ from retraining_shared.config import (
     load_config,
     setting,
 )
+from retraining_shared.stack_outputs import with_upstream_stack_names
 
 PROJECT = "retraining"
 
@@ -33,17 +35,24 @@ MAX_RUNTIME_LIMIT_SECONDS = 28 * 24 * 3600
 """SageMaker's ceiling for StoppingCondition.MaxRuntimeInSeconds (28 days)."""
 MAX_VOLUME_SIZE_GB = 16384
 MAX_FLEXIBLE_WINDOW_MINUTES = 1440
-DEFAULT_LAMBDA_RESERVED_CONCURRENCY = 1
-"""Two retrains of the same model at once are a cost incident, never a feature."""
 NO_LAMBDA_RESERVATION = -1
 """Lambda's (and pulumi-aws's) value for "no reserved concurrency": the function draws on the
-account's unreserved pool. The way out on accounts whose concurrency quota is 10, where Lambda
-refuses any reservation (the unreserved pool must keep at least 10)."""
+account's unreserved pool."""
+DEFAULT_LAMBDA_RESERVED_CONCURRENCY = NO_LAMBDA_RESERVATION
+"""No reservation by default. Lambda refuses a reservation that leaves the account's unreserved
+concurrency below its minimum ("You can reserve up to the Unreserved account concurrency value
+minus 100", AWS Lambda developer guide, "Configuring reserved concurrency for a function"; the
+API error names the account's minimum, which is lower on accounts with a lower quota): on a new
+account whose concurrency quota is 10, any reservation fails `pulumi up`. Exactly one training
+job per scheduled occurrence does not need it: the job name is derived from the occurrence and
+a second start gets ResourceInUse (docs/architecture.md). Set 1 on accounts with room to also
+keep two invocations from overlapping."""
 MAX_LAMBDA_RESERVED_CONCURRENCY = 1000
 """Lambda's default account concurrency quota; a reservation can never exceed the quota."""
 LAMBDA_RESERVED_CONCURRENCY_RULE = (
-    f"1-{MAX_LAMBDA_RESERVED_CONCURRENCY}, or {NO_LAMBDA_RESERVATION} for no reservation "
-    "(needed on accounts whose concurrency quota is 10)"
+    f"{NO_LAMBDA_RESERVATION} for no reservation (the default), or 1-"
+    f"{MAX_LAMBDA_RESERVED_CONCURRENCY} where the account's unreserved concurrency minus the "
+    "reservation stays at or above Lambda's minimum (100 on accounts with the default quota)"
 )
 MAX_CHANNELS = 20
 MAX_HYPERPARAMETERS = 100
@@ -57,10 +66,9 @@ MAX_S3_PREFIX = 900
 
 STACK_NAME_PATTERN = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
 STACK_NAME_RULE = "<organization>/<project>/<stack>, e.g. organization/network-iam/dev"
-INSTANCE_TYPE_PATTERN = re.compile(
-    r"ml\.[a-z][a-z0-9-]*\.(?:nano|micro|small|medium|large|xlarge|[1-9][0-9]*xlarge)"
+INSTANCE_TYPE_RULE = (
+    "a SageMaker training instance type (TrainingInstanceType), e.g. ml.m5.xlarge, ml.g5.2xlarge"
 )
-INSTANCE_TYPE_RULE = "ml.<family>.<size>, e.g. ml.m5.xlarge, ml.g5.2xlarge, ml.p4d.24xlarge"
 ECR_IMAGE_PATTERN = re.compile(
     r"(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/"
     r"(?P<repository>[a-z0-9]+(?:[._/-][a-z0-9]+)*)"
@@ -77,24 +85,6 @@ S3_PREFIX_RULE = (
 )
 CHANNEL_NAME_PATTERN = re.compile(r"[A-Za-z0-9.\-_]{1,64}")
 ENVIRONMENT_KEY_PATTERN = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
-
-# Instance families whose training volumes are local NVMe instance storage. SageMaker encrypts
-# those with the instance's hardware module and CreateTrainingJob rejects a VolumeKmsKeyId for
-# them, so the stack must not send one. Families with a `d` after the generation (m5d, g4dn,
-# p4d, p3dn, ...) all carry instance storage; the others are listed by name.
-_INSTANCE_STORAGE_FAMILY = re.compile(r"[a-z]+[0-9]+[a-z]*d[a-z]*")
-_INSTANCE_STORAGE_FAMILIES = frozenset(
-    {"g5", "g6", "g6e", "gr6", "p5", "p5e", "p5en", "p6", "trn1", "trn1n", "trn2"}
-)
-
-
-def has_local_instance_storage(instance_type: str) -> bool:
-    """True for instance types whose volume is local NVMe storage (no VolumeKmsKeyId allowed)."""
-    parts = instance_type.split(".")
-    if len(parts) != 3:
-        return False
-    family = parts[1]
-    return family in _INSTANCE_STORAGE_FAMILIES or bool(_INSTANCE_STORAGE_FAMILY.fullmatch(family))
 
 
 def s3_prefix_problem(value: str) -> str | None:
@@ -222,8 +212,23 @@ class TrainingSettings(ConfigModel):
     @field_validator("instance_type")
     @classmethod
     def _instance_type(cls, value: str) -> str:
-        if not INSTANCE_TYPE_PATTERN.fullmatch(value):
-            raise invalid("is not a SageMaker ML instance type", INSTANCE_TYPE_RULE)
+        problem = instance_types.instance_type_problem(value)
+        if problem:
+            raise invalid(problem, INSTANCE_TYPE_RULE)
+        return value
+
+    @field_validator("volume_size_gb")
+    @classmethod
+    def _volume_size(cls, value: int, info: ValidationInfo) -> int:
+        instance_type = info.data.get("instance_type")
+        problem = (
+            instance_types.volume_size_problem(instance_type, value)
+            if isinstance(instance_type, str)
+            else None
+        )
+        if problem:
+            local = instance_types.local_storage_gb(str(instance_type))
+            raise invalid(problem, f"1-{local} GB on {instance_type}")
         return value
 
     @field_validator("spot")
@@ -320,11 +325,19 @@ class RetrainingSettings(ConfigModel):
     """Everything `Pulumi.<team>-<model>-<env>.yaml` may set under `retraining:`."""
 
     network_iam_stack: str = setting(
-        description="Full name of the network-iam stack to read roles, buckets, VPC and KMS from.",
+        "",
+        description=(
+            "Full name of the network-iam stack to read roles, buckets, VPC and KMS from; "
+            "empty: <this stack's organization>/network-iam/<environment>."
+        ),
         allowed=STACK_NAME_RULE,
     )
     notifications_stack: str = setting(
-        description="Full name of the notifications stack to read the team topic from.",
+        "",
+        description=(
+            "Full name of the notifications stack to read the team topic from; "
+            "empty: <this stack's organization>/notifications/<environment>."
+        ),
         allowed=STACK_NAME_RULE,
     )
     team: TeamName = setting(description="Team identifier.", allowed=naming.TEAM_RULE)
@@ -473,6 +486,8 @@ def _schedule_forms(kind: str) -> str:
 
 
 def _checked_stack_name(value: str, project: str) -> str:
+    if not value:
+        return value  # derived in load_settings from this stack's organization
     if not STACK_NAME_PATTERN.fullmatch(value):
         raise invalid("is not a full stack name", STACK_NAME_RULE.replace("network-iam", project))
     if value.split("/")[1] != project:
@@ -485,8 +500,16 @@ def _checked_stack_name(value: str, project: str) -> str:
 
 def load_settings() -> RetrainingSettings:
     """Read and validate `retraining:*`; raises one ConfigError listing every problem."""
-    return load_config(
+    settings = load_config(
         RetrainingSettings,
         project=PROJECT,
         context="Invalid configuration for the retraining stack",
+    )
+    return with_upstream_stack_names(
+        settings,
+        environment=settings.environment,
+        fields={
+            "network_iam_stack": "networkIamStack",
+            "notifications_stack": "notificationsStack",
+        },
     )

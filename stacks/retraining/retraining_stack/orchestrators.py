@@ -1,10 +1,9 @@
 """The orchestrator: what a scheduled occurrence invokes to start the training job.
 
 - Lambda (`orchestrator: lambda`): the function `<base>-orchestrator` runs
-  `orchestrator/handler.py`, zipped alone from this repository. Reserved concurrency
-  `lambdaReservedConcurrency` (default 1: two concurrent retrains of the same model are a cost
-  incident, never a feature; -1 = no reservation, for accounts whose quota of 10 leaves nothing
-  to reserve). Its log group is
+  `orchestrator/handler.py` on a pinned runtime (`LAMBDA_RUNTIME`), zipped alone from this
+  repository. Reserved concurrency `lambdaReservedConcurrency` (default -1, none: see
+  `config.DEFAULT_LAMBDA_RESERVED_CONCURRENCY`). Its log group is
   created first with a retention (so the role needs no logs:CreateLogGroup and logs do not pile up
   forever), failed asynchronous invocations go to `<base>-orchestrator-dlq`.
 - Step Functions (`orchestrator: stepfunctions`): the state machine `<base>-orchestrator` from
@@ -45,10 +44,10 @@ ASYNC_RETRY_ATTEMPTS = 2
 ASYNC_MAX_EVENT_AGE_SECONDS = 3600
 
 
-def newest_python_runtime() -> aws.lambda_.Runtime:
-    """The newest Python runtime pulumi-aws knows (the handler uses the standard library only)."""
-    pythons = [r for r in aws.lambda_.Runtime if r.value.startswith("python3.")]
-    return max(pythons, key=lambda r: int(r.value.removeprefix("python3.")))
+LAMBDA_RUNTIME = aws.lambda_.Runtime.PYTHON3D13
+"""Pinned: a provider upgrade must never change the runtime the handler runs on. python3.13 is
+supported until 30 Jun 2029 (AWS Lambda developer guide, "Lambda runtimes"); the handler uses
+the standard library and the runtime's boto3 only. Change it deliberately, with the tests."""
 
 
 @dataclass(frozen=True)
@@ -134,7 +133,7 @@ def lambda_orchestrator(context: StackContext, spec: Mapping[str, Any]) -> Orche
             "YYYYMMDDHHMM) for each scheduled occurrence"
         ),
         role=upstream.lambda_orchestrator_role_arn,
-        runtime=newest_python_runtime(),
+        runtime=LAMBDA_RUNTIME,
         architectures=["arm64"],
         handler=HANDLER_ENTRYPOINT,
         code=pulumi.AssetArchive({HANDLER_ARCHIVE_PATH: pulumi.FileAsset(str(HANDLER_SOURCE))}),

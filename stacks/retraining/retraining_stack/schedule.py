@@ -1,4 +1,4 @@
-"""The schedule: an EventBridge rule (the seed's, UTC) or an EventBridge Scheduler schedule.
+"""The schedule: an EventBridge rule (UTC) or an EventBridge Scheduler schedule.
 
 Either way the target has an explicit retry policy and the dead-letter queue
 `<base>-schedule-dlq`, so an occurrence that cannot reach the orchestrator is kept and alarmed on,

@@ -67,8 +67,9 @@ def build(settings: RetrainingSettings) -> None:
     )
     notifications.failure_alarms(names, orchestrator, trigger, upstream.topic_arn, resource_tags)
 
-    # The seed's exports. With Scheduler there is no schedule *rule*: the names then describe the
-    # job-state notification rule and its SNS target (README, "Exports").
+    # The first three exports (docs/architecture.md "Stack exports"). With Scheduler there is no
+    # schedule *rule*: the names then describe the job-state notification rule and its SNS
+    # target (README, "Exports").
     if trigger.kind == "rule" and trigger.target_id is not None:
         pulumi.export("event_rule_name", trigger.name)
         pulumi.export("event_target_id", trigger.target_id)

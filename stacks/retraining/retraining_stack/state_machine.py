@@ -107,7 +107,7 @@ DESCRIBE_TRAINING_JOB_SDK: Final = "aws-sdk:sagemaker:describeTrainingJob"
 SNS_PUBLISH: Final = "sns:publish"
 
 # What the state machine's role needs for each integration this module emits (AWS Step Functions
-# developer guide, "IAM policies for ... Amazon SageMaker AI" and "... Amazon SNS"; BRIEF §5).
+# developer guide, "IAM policies for ... Amazon SageMaker AI" and "... Amazon SNS").
 # `.sync` polls the job (DescribeTrainingJob), stops it when the execution is stopped
 # (StopTrainingJob), reads tags (ListTags) and manages the managed rule Step Functions uses to hear
 # about job state changes. KMS for the encrypted topic is granted by the key policy in the
