@@ -546,7 +546,7 @@ MALFORMED_CONFIGURATIONS = [
         id="spec-tags-a-map",
     ),
     pytest.param(
-        {"TRAINING_JOB_NAME_PREFIX": "fraud-scoring-dev"},
+        {"TRAINING_JOB_NAME_PREFIX": "fraud-dev-scoring"},
         ["TRAINING_JOB_NAME_PREFIX"],
         "ending with '-'",
         id="prefix-without-trailing-hyphen",

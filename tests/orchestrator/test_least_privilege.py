@@ -152,13 +152,13 @@ def test_lambda_role_allows_every_recorded_request_on_its_resource(
     [
         IamRequest(
             "sagemaker:CreateTrainingJob",
-            training_job_arn("risk-scoring-dev-202611260600"),
+            training_job_arn("risk-dev-scoring-202611260600"),
             GUARDED_JOB_CONTEXT,  # refused for the resource alone, not for the conditions
         ),
         IamRequest(
             "sagemaker:DescribeTrainingJob", training_job_arn("risk-churn-dev-202611260600")
         ),
-        IamRequest("sagemaker:AddTags", training_job_arn("risk-scoring-dev-202611260600")),
+        IamRequest("sagemaker:AddTags", training_job_arn("risk-dev-scoring-202611260600")),
         IamRequest("iam:PassRole", OTHER_SCOPE.sagemaker_execution_role_arn, PASS_TO_SAGEMAKER),
         IamRequest(
             "iam:PassRole", SAGEMAKER_ROLE_ARN, (("iam:PassedToService", "ec2.amazonaws.com"),)
@@ -341,7 +341,7 @@ def test_step_functions_role_allows_each_integration_on_its_resource() -> None:
     assert set(dict(create.context)) == set(dict(GUARDED_JOB_CONTEXT))
     for request in requests:
         assert allowing_statements(policy, request), f"not allowed: {request}"
-    for request in definition_requests(deployed_definition(), "risk-scoring-dev-202611260600"):
+    for request in definition_requests(deployed_definition(), "risk-dev-scoring-202611260600"):
         if request.action.startswith("sagemaker:"):
             assert allowing_statements(policy, request) == [], f"another team's job: {request}"
 

@@ -351,7 +351,7 @@ CAPTURED_CORPUS: list[tuple[str, str, str, Mutation]] = [
         "hourly Scheduler schedule in dev",
         STEP_FUNCTIONS_STACK,
         "cost-instance-hours-budget",
-        fx._edit(fx.SCHEDULE, "dev-schedule", scheduleExpression="cron(0 * * * ? *)"),
+        fx._edit(fx.SCHEDULE, "-schedule", scheduleExpression="cron(0 * * * ? *)"),
     ),
     (
         "state machine without tracing",
@@ -437,7 +437,7 @@ def test_an_hourly_schedule_on_eight_large_gpu_instances_in_dev_is_refused_with_
 ) -> None:
     # The example: ml.g5 is allowed in dev, so only the capacity shows the problem.
     resources = _edit_spec(
-        fx._edit(fx.EVENT_RULE, "dev-schedule", scheduleExpression="cron(0 * * * ? *)")(
+        fx._edit(fx.EVENT_RULE, "-schedule", scheduleExpression="cron(0 * * * ? *)")(
             captured[LAMBDA_STACK]
         ),
         ResourceConfig={"InstanceType": "ml.g5.48xlarge", "InstanceCount": 8, "VolumeSizeInGB": 50},

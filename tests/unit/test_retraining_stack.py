@@ -346,7 +346,7 @@ def test_job_state_pattern_matches_this_stacks_outcomes_only(deployed: Upstream)
     assert not pattern.matches_event(event(f"{PREFIX}202611260600", "InProgress"))
     # Another model of the same team, and another team's job with a look-alike name.
     assert not pattern.matches_event(event("fraud-dev-scoring2-202611260600", "Failed"))
-    assert not pattern.matches_event(event("fraudx-scoring-dev-202611260600", "Failed"))
+    assert not pattern.matches_event(event("fraudx-dev-scoring-202611260600", "Failed"))
 
 
 def test_lambda_orchestrator_runs_the_repository_handler_with_the_training_spec(

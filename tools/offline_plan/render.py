@@ -168,6 +168,13 @@ def _capacity_lines(line: str) -> list[Text]:
     return [Text(line, style="cyan")] if line else []
 
 
+def _environment_sections(report: PlanReport, console: Console, *, verbose: bool) -> None:
+    """What the plan says about the environment as a whole: capacity, authorization."""
+    for line in _capacity_lines(report.capacity_line):
+        console.print(line)
+    render_authorization(report, console, verbose=verbose)
+
+
 def render(
     report: PlanReport, console: Console, *, details: bool = False, verbose: bool = False
 ) -> None:
@@ -250,9 +257,7 @@ def render(
     for warning in report.warnings:
         console.print(Text(f"warning: {warning}", style="yellow"))
 
-    for line in _capacity_lines(report.capacity_line):
-        console.print(line)
-    render_authorization(report, console, verbose=verbose)
+    _environment_sections(report, console, verbose=verbose)
 
     counts = report.counts()
     verdict = {0: ("OK", "bold green"), 1: ("BLOCKED", "bold red"), 2: ("ERROR", "bold red")}
