@@ -1055,9 +1055,13 @@ def _team_forbidden_edges(b: _Builder, team: str, other_team: str | None) -> Non
                 resource_policy=b.policy_of(other_topic),
             )
         )
-    for orchestrator in ("lambda_orchestrator_role_arn", "step_functions_orchestrator_role_arn"):
+    orchestrators = {
+        "Lambda": "lambda_orchestrator_role_arn",
+        "Step Functions": "step_functions_orchestrator_role_arn",
+    }
+    for kind, orchestrator in orchestrators.items():
         b.key_edge(
-            f"{team}: {orchestrator.split('_')[0]} orchestrator decrypts training data",
+            f"{team}: {kind} orchestrator decrypts training data",
             "deny",
             str(docs.teams[team][orchestrator]),
             "kms:Decrypt",
