@@ -8,6 +8,7 @@ and evaluate them with the real engine (@cloud-copilot/iam-simulate).
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -289,3 +290,50 @@ def test_the_plan_prints_the_verdict_and_reports_every_edge(tmp_path: Path) -> N
     assert {"id", "principal", "action", "resource", "expected", "decision", "reason"} <= set(
         edges[0]
     )
+
+
+def test_every_wiring_the_plan_registers_has_its_edges(
+    report: PlanReport, proof: AuthorizationProof
+) -> None:
+    """Completeness against the plan itself: every alarm, DLQ, Lambda permission, schedule,
+    rule target and team role the stacks register appears in the catalogue."""
+    edges = [v.edge for v in proof.verdicts]
+    principals = {e.principal for e in edges}
+    resources = {e.resource for e in edges}
+    ids = " | ".join(e.id for e in edges)
+    for stack in report.stacks:
+        for resource in stack.resources:
+            inputs = resource.inputs
+            if resource.type == "aws:cloudwatch/metricAlarm:MetricAlarm":
+                assert f"alarm {inputs['name']} publishes to the team topic" in ids
+            elif resource.type == "aws:lambda/permission:Permission":
+                assert any(
+                    e.principal == inputs["principal"] and e.action == inputs["action"]
+                    for e in edges
+                ), resource.name
+            elif resource.type in (
+                "aws:scheduler/schedule:Schedule",
+                "aws:cloudwatch/eventTarget:EventTarget",
+            ):
+                target = inputs.get("target", inputs)
+                dlq = (target.get("deadLetterConfig") or {}).get("arn")
+                assert dlq in resources, f"{resource.name}: no edge delivers to {dlq}"
+                if target.get("roleArn"):
+                    assert target["roleArn"] in resources | principals, resource.name
+            elif resource.type == "aws:iam/role:Role":
+                arn = f"arn:aws:iam::123456789012:role/{inputs['name']}"
+                assumed_by = {
+                    e.principal for e in edges if e.action == "sts:AssumeRole" and e.resource == arn
+                }
+                trusted = {
+                    statement["Principal"]["Service"]
+                    for statement in json.loads(inputs["assumeRolePolicy"])["Statement"]
+                }
+                assert assumed_by == trusted, f"{arn}: trust of {trusted - assumed_by} unproven"
+    used_roles = {
+        str(r.inputs.get("role") or r.inputs.get("roleArn"))
+        for stack in report.stacks
+        for r in stack.resources
+        if r.type in ("aws:lambda/function:Function", "aws:sfn/stateMachine:StateMachine")
+    }
+    assert used_roles <= principals, "every role a planned orchestrator runs with makes calls"

@@ -1126,7 +1126,52 @@ def build_catalogue(docs: PlanDocuments) -> list[Edge]:
         _team_edges(b, team, images.get(team))
         _team_forbidden_edges(b, team, next((t for t in teams if t != team), None))
     _notifications_dlq_edges(b)
+    _unused_role_trust_edges(b)
     return b.edges
+
+
+def _unused_role_trust_edges(b: _Builder) -> None:
+    """Every team role's trust is proven, also for roles no planned stack uses yet (a team whose
+    stacks all use Step Functions still gets a Lambda role): the service assumes it for a
+    resource named as the team's next stack would name it."""
+    docs = b.docs
+    assumed = {(e.resource, e.principal) for e in b.edges if e.action == "sts:AssumeRole"}
+    for team in sorted(docs.teams):
+        outputs = docs.teams[team]
+        base = f"{team}-{docs.environment}-model"
+        candidates = [
+            ("lambda_orchestrator_role_arn", "lambda", LAMBDA_EXECUTION_ROLE, None),
+            (
+                "step_functions_orchestrator_role_arn",
+                "states",
+                STATES_DEPUTY,
+                docs.arn("states", f"stateMachine:{base}-orchestrator"),
+            ),
+            (
+                "schedule_invoker_role_arn",
+                "scheduler",
+                SCHEDULER_DEPUTY,
+                docs.arn("scheduler", f"schedule-group/{base}"),
+            ),
+            (
+                "schedule_invoker_role_arn",
+                "events",
+                EVENTBRIDGE_ROLE_TARGETS,
+                docs.arn("events", f"rule/{base}-schedule"),
+            ),
+        ]
+        for key, service, fact, source_arn in candidates:
+            role = str(outputs[key])
+            if (role, f"{service}.amazonaws.com") in assumed:
+                continue
+            b.assume(
+                f"{team}: {service}.amazonaws.com assumes {role.rsplit('/', 1)[1]} for a "
+                "future stack of the team",
+                service,
+                role,
+                fact,
+                b.account_context(source_arn),
+            )
 
 
 def _notifications_dlq_edges(b: _Builder) -> None:
