@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -27,11 +28,32 @@ REPOSITORY = Path(__file__).parents[2]
 STACKS = REPOSITORY / "stacks"
 
 
+PRODUCERS = """      dataProducers:
+        - fraud-feature-export
+      modelConsumers:
+        - fraud-scoring-service
+"""
+
+
 @pytest.fixture(scope="module")
-def report() -> PlanReport:
-    """The shipped dev environment, planned (without the pack: the proof needs only documents)."""
+def stacks_with_producers(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shipped stacks, with a data producer and a model consumer for fraud (the example
+    config names none: the roles must exist before a key policy may name them)."""
+    copy_dir = tmp_path_factory.mktemp("stacks") / "stacks"
+    shutil.copytree(STACKS, copy_dir, ignore=shutil.ignore_patterns("venv", "__pycache__"))
+    config = copy_dir / "network-iam" / "Pulumi.dev.yaml"
+    text = config.read_text()
+    anchor = "        owner: fraud-ml@example.com\n"
+    assert anchor in text, "the fixture edit below no longer applies"
+    config.write_text(text.replace(anchor, anchor + PRODUCERS))
+    return copy_dir
+
+
+@pytest.fixture(scope="module")
+def report(stacks_with_producers: Path) -> PlanReport:
+    """The dev environment, planned (without the pack: the proof needs only documents)."""
     request = PlanRequest(
-        stacks_dir=STACKS,
+        stacks_dir=stacks_with_producers,
         selection=StackSelection(environment="dev"),
         policy_pack=None,
     )

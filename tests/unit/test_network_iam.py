@@ -43,6 +43,7 @@ INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 KEY = "aws:kms/key:Key"
+BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
 BUCKET = "aws:s3/bucket:Bucket"
 
 
@@ -274,15 +275,10 @@ def test_team_key_rotates_and_is_created_after_the_role_it_names(
             {"AWS": f"arn:aws:iam::{OFFLINE_ACCOUNT_ID}:role/{team}-dev-sagemaker-execution"}
         )
     }
-    # Everyone else (the example config's producers and consumers) only through S3.
-    via_s3 = [
+    # The example config names no data producers or model consumers.
+    assert not [
         s for s in policy_of(key)["Statement"] if "Condition" in s and "kms:Decrypt" in s["Action"]
     ]
-    for statement in via_s3:
-        assert (
-            statement["Condition"]["StringEquals"]["kms:ViaService"] == "s3.us-east-1.amazonaws.com"
-        )
-    assert bool(via_s3) is (team == "fraud")
     (alias,) = [
         a
         for a in of_type(preview, "aws:kms/alias:Alias")
@@ -635,3 +631,47 @@ def test_interface_endpoints_keep_traffic_to_this_account(preview: StackRun) -> 
                 OFFLINE_ACCOUNT_ID
             )
             assert "*" not in "".join(statement["Action"])
+
+
+def test_producers_and_consumers_get_the_bucket_and_the_key_through_s3_only() -> None:
+    run = run_program(
+        STACK,
+        "dev",
+        config_overrides={
+            "teams": {
+                "fraud": {
+                    "dataProducers": ["fraud-feature-export"],
+                    "modelConsumers": ["fraud-scoring-service"],
+                },
+                "churn": {},
+            }
+        },
+    )
+    producer = f"arn:aws:iam::{OFFLINE_ACCOUNT_ID}:role/fraud-feature-export"
+    consumer = f"arn:aws:iam::{OFFLINE_ACCOUNT_ID}:role/fraud-scoring-service"
+    key = {s["Sid"]: s for s in policy_of(named(run, KEY, "fraud-key"))["Statement"]}
+    assert key["UseKeyToUploadTrainingDataThroughS3"]["Principal"] == {"AWS": [producer]}
+    assert key["UseKeyToReadModelsThroughS3"]["Principal"] == {"AWS": [consumer]}
+    for sid in ("UseKeyToUploadTrainingDataThroughS3", "UseKeyToReadModelsThroughS3"):
+        assert key[sid]["Condition"] == {
+            "StringEquals": {
+                "kms:ViaService": "s3.us-east-1.amazonaws.com",
+                "kms:CallerAccount": OFFLINE_ACCOUNT_ID,
+            }
+        }
+    data = {s["Sid"]: s for s in policy_of(named(run, BUCKET_POLICY, "fraud-data"))["Statement"]}
+    assert data["ProducersUploadTrainingData"]["Principal"] == {"AWS": [producer]}
+    artifacts = policy_of(named(run, BUCKET_POLICY, "fraud-artifacts"))["Statement"]
+    assert {"Sid": "ConsumersReadModels"}.items() <= artifacts[-1].items()
+    churn_key = policy_of(named(run, KEY, "churn-key"))["Statement"]
+    assert producer not in json.dumps(churn_key)
+
+
+def test_a_producer_that_is_not_a_role_name_is_refused() -> None:
+    with pytest.raises(ConfigError) as caught:
+        run_program(
+            STACK,
+            "dev",
+            config_overrides={"teams": {"fraud": {"dataProducers": ["arn:aws:iam::1:role/x"]}}},
+        )
+    assert "network-iam:teams.fraud.dataProducers[0]" in str(caught.value)
