@@ -40,8 +40,13 @@ cd policy && pulumi policy publish <organization>
 
 Offline (no CLI, no AWS account), the planner launches this pack the same way the CLI does:
 `nox -s plan`. `__main__.py` holds only the `PolicyPack(...)` call; every policy lives in
-`retraining_policies/`, one module per family. The schedule grammar
-(`retraining_policies/aws_schedule_grammar.py`) is the single implementation shared with the
+`retraining_policies/<family>/<policy>.py`, one policy per module, grouped by family folder
+(`iam/`, `schedules/`, `notifications/`, `encryption/`, `training/`, `cost/`,
+`operations/`); each family's `__init__.py` lists its policies in the order the pack serves
+them. What a family's policies share lives beside them (`iam/documents.py`,
+`iam/conditions.py`, `iam/grants.py`, `schedules/expressions.py`, `notifications/routes.py`).
+The schedule grammar
+(`retraining_policies/schedules/grammar.py`) is the single implementation shared with the
 stacks through the symlink `shared/retraining_shared/schedule_grammar.py`. The same holds for the
 SageMaker instance-type facts (`retraining_policies/sagemaker_instance_types.py`: valid types from
 botocore's SageMaker model, local NVMe storage sizes from the EC2 instance store tables; data

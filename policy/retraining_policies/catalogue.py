@@ -6,6 +6,7 @@ from typing import Final
 
 from retraining_policies import (
     cost,
+    encryption,
     exemption_policies,
     iam,
     notifications,
@@ -26,6 +27,7 @@ _CHECKS: Final[list[RetrainingPolicy]] = [
     *schedules.POLICIES,
     *iam.POLICIES,
     *notifications.POLICIES,
+    *encryption.POLICIES,
     *training.POLICIES,
     *cost.POLICIES,
     *operations.POLICIES,

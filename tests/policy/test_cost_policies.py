@@ -9,10 +9,10 @@ from typing import Any
 import policy_fixtures as fx
 import pytest
 from policy_harness import UNKNOWN, Diagnostic, FixtureResource, InProcessPack, by_policy
-from retraining_policies import aws_schedule_grammar as grammar
 from retraining_policies import training_capacity as capacity
 from retraining_policies.cost import instance_hours
 from retraining_policies.framework import Resource, Stack, plain, read_config
+from retraining_policies.schedules import grammar
 
 UTC = dt.UTC
 
@@ -26,10 +26,10 @@ def lambda_stack(
 ) -> list[FixtureResource]:
     """The Lambda fixture stack with its schedule, spec and environment tag replaced."""
     tags = {**fx.TAGS, "environment": environment}
-    resources = fx._edit(fx.EVENT_RULE, "schedule", scheduleExpression=schedule)(
+    resources = fx.edit(fx.EVENT_RULE, "schedule", scheduleExpression=schedule)(
         fx.retraining_lambda()
     )
-    return fx._edit(
+    return fx.edit(
         fx.FUNCTION,
         "orchestrator",
         environment=fx.lambda_environment(fx.training_spec(**spec)),
@@ -192,7 +192,7 @@ def test_configured_prices_appear_in_the_message() -> None:
 
 
 def test_an_unknown_schedule_cannot_be_verified(pack: InProcessPack) -> None:
-    stack = fx._edit(fx.EVENT_RULE, "schedule", scheduleExpression=UNKNOWN)(fx.retraining_lambda())
+    stack = fx.edit(fx.EVENT_RULE, "schedule", scheduleExpression=UNKNOWN)(fx.retraining_lambda())
     [message] = messages(pack.analyze_stack(stack), "cost-instance-hours-budget")
     assert message.startswith("cannot verify how often the schedule runs")
 
@@ -200,7 +200,7 @@ def test_an_unknown_schedule_cannot_be_verified(pack: InProcessPack) -> None:
 def test_the_budget_can_be_exempted_with_a_reason_and_expiry(pack: InProcessPack) -> None:
     stack = lambda_stack(schedule="rate(1 hour)", ResourceConfig=gpu(8))
     expires = (dt.datetime.now(UTC).date() + dt.timedelta(days=30)).isoformat()
-    stack = fx._edit(
+    stack = fx.edit(
         fx.FUNCTION,
         "orchestrator",
         tags={
@@ -276,7 +276,7 @@ def test_the_budget_counts_runs_from_the_window_start_it_is_given() -> None:
     config, problems = read_config(instance_hours.DOC, {})
     assert problems == ()
     config = {**config, "maxInstanceHoursPerMonth": {"*": 1}}
-    nightly = fx._edit(fx.SCHEDULE, "schedule", scheduleExpression="cron(30 2 * * ? *)")(
+    nightly = fx.edit(fx.SCHEDULE, "schedule", scheduleExpression="cron(30 2 * * ? *)")(
         fx.retraining_step_functions()
     )
     stack = Stack([Resource(r.type, r.urn, r.name, plain(dict(r.props))) for r in nightly])

@@ -175,9 +175,8 @@ def _environment_sections(report: PlanReport, console: Console, *, verbose: bool
     render_authorization(report, console, verbose=verbose)
 
 
-def render(
-    report: PlanReport, console: Console, *, details: bool = False, verbose: bool = False
-) -> None:
+def _print_heading(report: PlanReport, console: Console) -> None:
+    """The environment and the pack, and loudly where the pack ran otherwise than the CLI would."""
     pack = report.policy_pack
     heading = Text(f"Offline plan - environment {report.environment}", style="bold")
     if pack is not None and pack.name:
@@ -189,6 +188,13 @@ def render(
     console.print(heading)
     if pack is not None and pack.cli_difference:
         console.print(Text(f"policy pack interpreter: {pack.cli_difference}", style="bold yellow"))
+
+
+def render(
+    report: PlanReport, console: Console, *, details: bool = False, verbose: bool = False
+) -> None:
+    pack = report.policy_pack
+    _print_heading(report, console)
     by_stack: dict[str, list[Diagnostic]] = {}
     for diagnostic in report.diagnostics:
         by_stack.setdefault(diagnostic.stack, []).append(diagnostic)

@@ -15,7 +15,6 @@ from typing import Any, Final
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from retraining_policies import aws_schedule_grammar as grammar
 from retraining_policies import resource_types as types
 from retraining_policies import training_capacity as capacity
 from retraining_policies.cost.environments import (
@@ -32,8 +31,9 @@ from retraining_policies.framework import (
     Stack,
     cannot_verify,
 )
-from retraining_policies.schedules import schedule_of
-from retraining_policies.training import training_specs
+from retraining_policies.schedules import grammar
+from retraining_policies.schedules.expressions import schedule_of
+from retraining_policies.training.specs import training_specs
 
 FAMILY: Final = "cost-guardrails"
 SETTING: Final = "maxInstanceHoursPerMonth"

@@ -7,11 +7,11 @@ from typing import Any, Final
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from retraining_policies import iam_documents as docs
 from retraining_policies import resource_types as types
 from retraining_policies.cost.environments import limit_of, per_environment_schema
 from retraining_policies.cost.specs import judge_field
 from retraining_policies.framework import PolicyDoc, Resource, RetrainingResourcePolicy
+from retraining_policies.iam import documents as docs
 
 FAMILY: Final = "cost-guardrails"
 SETTING: Final = "allowedInstanceTypes"

@@ -11,7 +11,7 @@ from retraining_policies import resource_types as types
 from retraining_policies.cost.environments import limit_of, per_environment_schema
 from retraining_policies.cost.specs import is_number, judge_field
 from retraining_policies.framework import PolicyDoc, Resource, RetrainingResourcePolicy
-from retraining_policies.training import SAGEMAKER_MAX_RUNTIME_SECONDS
+from retraining_policies.training.specs import SAGEMAKER_MAX_RUNTIME_SECONDS
 
 FAMILY: Final = "cost-guardrails"
 SETTING: Final = "maxRuntimeSeconds"

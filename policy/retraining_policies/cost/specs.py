@@ -1,6 +1,6 @@
 """One field of each training spec of a resource, judged by a cost guardrail.
 
-A thin layer over `training.training_specs` (Lambda TRAINING_SPEC or Step Functions
+A thin layer over `training.specs.training_specs` (Lambda TRAINING_SPEC or Step Functions
 createTrainingJob Parameters): every guardrail reads one field, and must report, not skip, a
 spec or a value it cannot read.
 """
@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from retraining_policies.framework import UNKNOWN, Resource, cannot_verify, describe
-from retraining_policies.training import spec_field, training_specs
+from retraining_policies.training.specs import spec_field, training_specs
 
 Judge = Callable[[Any], str | None]
 """Why a known value of the field breaks the guardrail, or None."""

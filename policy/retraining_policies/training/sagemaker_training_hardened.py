@@ -27,74 +27,18 @@ from retraining_policies.framework import (
     UNKNOWN,
     PolicyDoc,
     Resource,
-    RetrainingPolicy,
     RetrainingResourcePolicy,
     cannot_verify,
     describe,
-    parse_json,
 )
 from retraining_policies.sagemaker_instance_types import has_local_instance_storage
-from retraining_policies.training_capacity import training_tasks
+from retraining_policies.training import specs
 
 FAMILY: Final = "training-hardening"
-TRAINING_SPEC: Final = "TRAINING_SPEC"
-_ENV_SUBNETS: Final = "TRAINING_SUBNET_IDS"
-_ENV_GROUPS: Final = "TRAINING_SECURITY_GROUP_IDS"
-_ENV_KMS: Final = "TRAINING_KMS_KEY_ARN"
-_ENV_VOLUME_KMS: Final = "TRAINING_VOLUME_KMS_KEY_ARN"
-SAGEMAKER_MAX_RUNTIME_SECONDS: Final = 28 * 24 * 3600
-
-
-def training_specs(resource: Resource) -> Iterator[tuple[str, Any, Mapping[str, Any]]]:
-    """(label, spec or UNKNOWN or problem text, extra env) for each spec the resource carries."""
-    if resource.type == types.LAMBDA_FUNCTION:
-        environment = resource.get("environment")
-        if environment is UNKNOWN:
-            yield "environment", UNKNOWN, {}
-            return
-        variables = environment.get("variables") if isinstance(environment, dict) else None
-        if variables is UNKNOWN:
-            yield "environment.variables", UNKNOWN, {}
-            return
-        if not isinstance(variables, dict) or TRAINING_SPEC not in variables:
-            return
-        raw = variables[TRAINING_SPEC]
-        if raw is UNKNOWN:
-            yield f"environment variable {TRAINING_SPEC}", UNKNOWN, variables
-            return
-        spec, problem = parse_json(raw)
-        yield (
-            f"environment variable {TRAINING_SPEC}",
-            spec if problem is None else f"{TRAINING_SPEC} {problem}",
-            variables,
-        )
-    elif resource.type == types.STATE_MACHINE:
-        raw = resource.get("definition")
-        if raw is UNKNOWN:
-            yield "definition", UNKNOWN, {}
-            return
-        definition, problem = parse_json(raw)
-        if problem is not None:
-            yield "definition", f"the definition {problem}", {}
-            return
-        for name, parameters in training_tasks(definition):
-            yield f"state {name!r} Parameters", parameters, {}
-
-
-def spec_field(spec: Mapping[str, Any], *path: str) -> Any:
-    """A nested field; UNKNOWN if it (or a parent) is set from the execution input (`Key.$`)."""
-    current: Any = spec
-    for key in path:
-        if not isinstance(current, dict):
-            return None
-        if f"{key}.$" in current:
-            return UNKNOWN
-        current = current.get(key)
-    return current
 
 
 def check_training_hardened(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
-    for label, spec, variables in training_specs(resource):
+    for label, spec, variables in specs.training_specs(resource):
         if spec is UNKNOWN:
             yield cannot_verify("the SageMaker training settings", label)
         elif isinstance(spec, str):
@@ -120,20 +64,20 @@ def _resource_problems(spec: Mapping[str, Any], config: Mapping[str, Any]) -> It
     # Which instance types, how many and how long, per environment: the cost guardrails
     # (retraining_policies/cost/). Here only what makes a spec well-formed.
     del config
-    instance_type = spec_field(spec, "ResourceConfig", "InstanceType")
+    instance_type = specs.spec_field(spec, "ResourceConfig", "InstanceType")
     if instance_type is not UNKNOWN and not isinstance(instance_type, str):
         yield "ResourceConfig.InstanceType is missing"
-    count = spec_field(spec, "ResourceConfig", "InstanceCount")
+    count = specs.spec_field(spec, "ResourceConfig", "InstanceCount")
     if count is not UNKNOWN and (not _is_number(count) or count < 1):
         yield f"ResourceConfig.InstanceCount {describe(count)} must be a positive number"
-    if spec_field(spec, "RoleArn") in (None, ""):
+    if specs.spec_field(spec, "RoleArn") in (None, ""):
         yield "RoleArn is missing: the job needs the team's SageMaker execution role"
 
 
 def _stopping_problems(spec: Mapping[str, Any], config: Mapping[str, Any]) -> Iterator[str]:
     del config
-    runtime = spec_field(spec, "StoppingCondition", "MaxRuntimeInSeconds")
-    limit = SAGEMAKER_MAX_RUNTIME_SECONDS
+    runtime = specs.spec_field(spec, "StoppingCondition", "MaxRuntimeInSeconds")
+    limit = specs.SAGEMAKER_MAX_RUNTIME_SECONDS
     if runtime is UNKNOWN:
         yield cannot_verify("the maximum runtime", "StoppingCondition.MaxRuntimeInSeconds")
     elif runtime is None:
@@ -148,12 +92,12 @@ def _stopping_problems(spec: Mapping[str, Any], config: Mapping[str, Any]) -> It
             "StoppingCondition.MaxRuntimeInSeconds "
             f"{int(runtime)} exceeds SageMaker's limit of {limit} (28 days)"
         )
-    spot = spec_field(spec, "EnableManagedSpotTraining")
+    spot = specs.spec_field(spec, "EnableManagedSpotTraining")
     if spot is UNKNOWN:
         yield cannot_verify("whether spot training is on", "EnableManagedSpotTraining")
     if spot is not True:
         return
-    wait = spec_field(spec, "StoppingCondition", "MaxWaitTimeInSeconds")
+    wait = specs.spec_field(spec, "StoppingCondition", "MaxWaitTimeInSeconds")
     if wait is UNKNOWN:
         yield cannot_verify("the spot max wait", "StoppingCondition.MaxWaitTimeInSeconds")
     elif not _is_number(wait):
@@ -163,7 +107,7 @@ def _stopping_problems(spec: Mapping[str, Any], config: Mapping[str, Any]) -> It
             f"spot training: MaxWaitTimeInSeconds {int(wait)} must be greater than "
             f"MaxRuntimeInSeconds {int(runtime)} (time to wait for capacity)"
         )
-    checkpoint = spec_field(spec, "CheckpointConfig", "S3Uri")
+    checkpoint = specs.spec_field(spec, "CheckpointConfig", "S3Uri")
     if checkpoint is not UNKNOWN and not (
         isinstance(checkpoint, str) and checkpoint.startswith("s3://")
     ):
@@ -174,8 +118,8 @@ def _network_problems(
     spec: Mapping[str, Any], variables: Mapping[str, Any], config: Mapping[str, Any]
 ) -> Iterator[str]:
     if config["requireVpc"]:
-        for key, env in (("Subnets", _ENV_SUBNETS), ("SecurityGroupIds", _ENV_GROUPS)):
-            value = spec_field(spec, "VpcConfig", key)
+        for key, env in (("Subnets", specs.ENV_SUBNETS), ("SecurityGroupIds", specs.ENV_GROUPS)):
+            value = specs.spec_field(spec, "VpcConfig", key)
             if value is UNKNOWN or (isinstance(value, list) and value):
                 continue
             if env in variables and variables[env] not in (None, ""):
@@ -185,23 +129,23 @@ def _network_problems(
         ("EnableNetworkIsolation", "requireNetworkIsolation"),
         ("EnableInterContainerTrafficEncryption", "requireInterContainerEncryption"),
     ):
-        value = spec_field(spec, key)
+        value = specs.spec_field(spec, key)
         if config[setting] and value is not True and value is not UNKNOWN:
             yield f"{key} must be true (got {describe(value)})"
 
 
 def _encryption_problems(spec: Mapping[str, Any], variables: Mapping[str, Any]) -> Iterator[str]:
-    output_key = spec_field(spec, "OutputDataConfig", "KmsKeyId")
-    if output_key in (None, "") and variables.get(_ENV_KMS) in (None, ""):
+    output_key = specs.spec_field(spec, "OutputDataConfig", "KmsKeyId")
+    if output_key in (None, "") and variables.get(specs.ENV_KMS) in (None, ""):
         yield (
             "OutputDataConfig.KmsKeyId is missing: model "
             "artifacts must be encrypted with the team key"
         )
-    instance_type = spec_field(spec, "ResourceConfig", "InstanceType")
+    instance_type = specs.spec_field(spec, "ResourceConfig", "InstanceType")
     if isinstance(instance_type, str) and has_local_instance_storage(instance_type):
         return  # local NVMe volumes are hardware-encrypted; AWS rejects VolumeKmsKeyId
-    volume_key = spec_field(spec, "ResourceConfig", "VolumeKmsKeyId")
-    if volume_key in (None, "") and variables.get(_ENV_VOLUME_KMS) in (None, ""):
+    volume_key = specs.spec_field(spec, "ResourceConfig", "VolumeKmsKeyId")
+    if volume_key in (None, "") and variables.get(specs.ENV_VOLUME_KMS) in (None, ""):
         yield (
             "ResourceConfig.VolumeKmsKeyId is missing: the "
             "training volume must be encrypted with the team key"
@@ -246,6 +190,4 @@ TRAINING_HARDENED = PolicyDoc(
     resource_types=(types.LAMBDA_FUNCTION, types.STATE_MACHINE),
 )
 
-POLICIES: Final[list[RetrainingPolicy]] = [
-    RetrainingResourcePolicy(TRAINING_HARDENED, check_training_hardened)
-]
+POLICY = RetrainingResourcePolicy(TRAINING_HARDENED, check_training_hardened)
