@@ -106,7 +106,7 @@ RESOURCE_SCOPED = PolicyDoc(
     ),
     remediation=(
         "Scope each statement to the ARNs built from the deterministic names "
-        '(`training-job/<team>-*`, the team topic, the team buckets); keep "*" only for '
+        '(`training-job/<team>-<env>-*`, the team topic, the team buckets); keep "*" only for '
         "actions like ecr:GetAuthorizationToken, xray:PutTraceSegments or logs:CreateLogDelivery."
     ),
     enforcement_level=EnforcementLevel.MANDATORY,
