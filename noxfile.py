@@ -32,10 +32,25 @@ def _install(session: nox.Session) -> None:
     session.env["PYTHONDONTWRITEBYTECODE"] = ""
 
 
+AUTHORIZATION_ENGINE = "tools/offline_plan/authorization/engine"
+
+
+def _install_authorization_engine(session: nox.Session) -> None:
+    """The IAM evaluation engine of the authorization proof (Node, exact versions from the
+    lockfile). Without npm the plan itself reports what to install (exit 2), never a pass."""
+    if shutil.which("npm") is None:
+        session.warn(f"npm not found: cannot install {AUTHORIZATION_ENGINE} (needs Node.js 20+)")
+        return
+    session.run(
+        "npm", "ci", "--prefix", AUTHORIZATION_ENGINE, "--no-audit", "--no-fund", external=True
+    )
+
+
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """All pytest suites: unit (mocks), orchestrator (moto), policy (gRPC), plan (offline)."""
     _install(session)
+    _install_authorization_engine(session)
     # pytest exits 5 when it collected nothing: that is a failure here, never a pass.
     session.run("pytest", *(session.posargs or ["-n", "2", "-q"]))
 
@@ -67,6 +82,7 @@ def plan(session: nox.Session) -> None:
     Extra arguments go to the planner, e.g. `nox -s plan -- --env dev --json plan.json`.
     """
     _install(session)
+    _install_authorization_engine(session)
     session.run("python", "-m", "offline_plan", *session.posargs)
 
 

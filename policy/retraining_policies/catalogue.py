@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Final
 
 from retraining_policies import (
+    cost,
+    encryption,
     exemption_policies,
     iam,
     notifications,
@@ -25,7 +27,9 @@ _CHECKS: Final[list[RetrainingPolicy]] = [
     *schedules.POLICIES,
     *iam.POLICIES,
     *notifications.POLICIES,
+    *encryption.POLICIES,
     *training.POLICIES,
+    *cost.POLICIES,
     *operations.POLICIES,
 ]
 POLICIES: Final[list[RetrainingPolicy]] = [

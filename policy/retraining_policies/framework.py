@@ -149,6 +149,14 @@ class Resource:
         """`tags` merged over the provider's default tags and `tagsAll` (all as known here)."""
         merged: dict[str, Any] = {}
         default_tags = self.provider_props.get("defaultTags")
+        if isinstance(default_tags, str):
+            # The engine sends a provider's config values as strings: `aws:defaultTags` arrives
+            # as JSON text (pulumi pkg/resource/deploy/target.go, GetPackageConfig; see
+            # tools/offline_plan/README.md, "parity"). Explicit providers may send an object.
+            try:
+                default_tags = json.loads(default_tags)
+            except ValueError:
+                default_tags = None
         if isinstance(default_tags, dict) and isinstance(default_tags.get("tags"), dict):
             merged.update(default_tags["tags"])
         for key in ("tagsAll", "tags"):
@@ -462,6 +470,8 @@ def parse_json(value: Any) -> tuple[Any, str | None]:
         return json.loads(value), None
     except ValueError as error:
         return None, f"is not valid JSON ({error})"
+    except RecursionError:
+        return None, "is nested too deeply to read (more levels than Python's JSON parser takes)"
 
 
 def walk(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:

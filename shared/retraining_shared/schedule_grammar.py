@@ -1,1 +1,1 @@
-../../policy/retraining_policies/aws_schedule_grammar.py
+../../policy/retraining_policies/schedules/grammar.py

@@ -66,7 +66,7 @@ PASS_TO_SAGEMAKER = (("iam:PassedToService", "sagemaker.amazonaws.com"),)
 GUARDED_JOB_CONTEXT = (
     ("sagemaker:VpcSubnets", tuple(SUBNET_IDS)),
     ("sagemaker:VpcSecurityGroupIds", tuple(SECURITY_GROUP_IDS)),
-    ("sagemaker:OutputKmsKey", KMS_KEY_ARN),
+    ("sagemaker:OutputKmsKeyArn", KMS_KEY_ARN),
 )
 
 
@@ -152,13 +152,13 @@ def test_lambda_role_allows_every_recorded_request_on_its_resource(
     [
         IamRequest(
             "sagemaker:CreateTrainingJob",
-            training_job_arn("risk-scoring-dev-202611260600"),
+            training_job_arn("risk-dev-scoring-202611260600"),
             GUARDED_JOB_CONTEXT,  # refused for the resource alone, not for the conditions
         ),
         IamRequest(
             "sagemaker:DescribeTrainingJob", training_job_arn("risk-churn-dev-202611260600")
         ),
-        IamRequest("sagemaker:AddTags", training_job_arn("risk-scoring-dev-202611260600")),
+        IamRequest("sagemaker:AddTags", training_job_arn("risk-dev-scoring-202611260600")),
         IamRequest("iam:PassRole", OTHER_SCOPE.sagemaker_execution_role_arn, PASS_TO_SAGEMAKER),
         IamRequest(
             "iam:PassRole", SAGEMAKER_ROLE_ARN, (("iam:PassedToService", "ec2.amazonaws.com"),)
@@ -234,7 +234,7 @@ def test_both_roles_allow_a_job_in_the_training_network_with_an_output_key(role:
         ({"VpcConfig": ""}, {"sagemaker:VpcSubnets", "sagemaker:VpcSecurityGroupIds"}),
         ({"VpcConfig": "Subnets"}, {"sagemaker:VpcSubnets"}),
         ({"VpcConfig": "SecurityGroupIds"}, {"sagemaker:VpcSecurityGroupIds"}),
-        ({"OutputDataConfig": "KmsKeyId"}, {"sagemaker:OutputKmsKey"}),
+        ({"OutputDataConfig": "KmsKeyId"}, {"sagemaker:OutputKmsKeyArn"}),
     ],
     ids=["no-vpc-config", "no-subnets", "no-security-groups", "no-output-key"],
 )
@@ -256,7 +256,7 @@ def test_null_conditions_are_evaluated_as_iam_does() -> None:
                 "Effect": "Allow",
                 "Action": ["sagemaker:CreateTrainingJob"],
                 "Resource": [SCOPE.training_jobs_arn],
-                "Condition": {"Null": {"sagemaker:OutputKmsKey": "true"}},
+                "Condition": {"Null": {"sagemaker:OutputKmsKeyArn": "true"}},
             }
         ],
     }
@@ -268,7 +268,7 @@ def test_null_conditions_are_evaluated_as_iam_does() -> None:
     from_path = create_training_job_context(
         {"OutputDataConfig": {"KmsKeyId.$": "$.trainingInfrastructure.kmsKeyArn"}}
     )
-    assert dict(from_path) == {"sagemaker:OutputKmsKey": "<$.trainingInfrastructure.kmsKeyArn>"}
+    assert dict(from_path) == {"sagemaker:OutputKmsKeyArn": "<$.trainingInfrastructure.kmsKeyArn>"}
 
 
 # --- Step Functions orchestrator role ------------------------------------------------------------
@@ -341,7 +341,7 @@ def test_step_functions_role_allows_each_integration_on_its_resource() -> None:
     assert set(dict(create.context)) == set(dict(GUARDED_JOB_CONTEXT))
     for request in requests:
         assert allowing_statements(policy, request), f"not allowed: {request}"
-    for request in definition_requests(deployed_definition(), "risk-scoring-dev-202611260600"):
+    for request in definition_requests(deployed_definition(), "risk-dev-scoring-202611260600"):
         if request.action.startswith("sagemaker:"):
             assert allowing_statements(policy, request) == [], f"another team's job: {request}"
 

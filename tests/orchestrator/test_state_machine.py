@@ -53,7 +53,7 @@ def execute(definition: dict[str, Any], execution_input: Any) -> dict[str, Any]:
     """Create the state machine, run one execution to its end, return DescribeExecution."""
     sfn = boto3.client("stepfunctions", region_name=REGION)
     arn = sfn.create_state_machine(
-        name="fraud-scoring-dev-orchestrator",
+        name="fraud-dev-scoring-orchestrator",
         definition=json.dumps(definition),
         roleArn=STATE_MACHINE_ROLE_ARN,
     )["stateMachineArn"]

@@ -88,7 +88,10 @@ def test_each_message_says_what_is_wrong_and_what_is_allowed(
     assert 'got "cron"' in messages["retraining:scheduleKind"]
     assert "did you mean 'orchestrator'?" in messages["retraining:orchestrater"]
     assert "did you mean 'volumeSizeGb'?" in messages["retraining:training.volumeSizeGB"]
-    assert "ml.<family>.<size>" in messages["retraining:training.instanceType"]
+    assert (
+        "allowed: a SageMaker training instance type"
+        in messages["retraining:training.instanceType"]
+    )
     assert "add it under config:" in messages["retraining:schedule"]
 
 

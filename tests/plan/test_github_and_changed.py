@@ -105,7 +105,10 @@ def test_a_finding_is_placed_at_the_config_key_that_shapes_its_resource(tmp_path
             },
         ],
         "errors": [],
-        "capacity": {"training_instances": {"ml.m5.2xlarge": 1}},
+        "capacity": {
+            "maxInstanceHoursPerMonth": 60.0,
+            "maxInstanceHoursPerMonthByInstanceType": {"ml.m5.2xlarge": 60.0},
+        },
     }
     commands = github.annotation_commands(report, REPOSITORY)
     line = _line_of(FRAUD, "retraining:schedule:")
@@ -119,7 +122,7 @@ def test_a_finding_is_placed_at_the_config_key_that_shapes_its_resource(tmp_path
     assert "⛔ BLOCKED" in markdown
     assert "| mandatory | `schedule-frequency` |" in markdown
     assert "At 06:00, every day (UTC)" in markdown
-    assert '"ml.m5.2xlarge": 1' in markdown  # the capacity section, when the report has one
+    assert "| `ml.m5.2xlarge` | 60.0 |" in markdown  # the capacity section, when there is one
 
 
 def test_without_github_nothing_is_annotated(

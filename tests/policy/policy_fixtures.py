@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from policy_harness import UNKNOWN, FixtureResource
@@ -33,13 +33,18 @@ TOPIC = "aws:sns/topic:Topic"
 TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"
 SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
 QUEUE = "aws:sqs/queue:Queue"
+QUEUE_POLICY = "aws:sqs/queuePolicy:QueuePolicy"
+BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
 KEY = "aws:kms/key:Key"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
-POLICY = "aws:iam/policy:Policy"
+IAM_POLICY = POLICY = "aws:iam/policy:Policy"
 ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+ATTACHMENTS_EXCLUSIVE = "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive"
+POLICIES_EXCLUSIVE = "aws:iam/rolePoliciesExclusive:RolePoliciesExclusive"
+POLICY_ATTACHMENT = "aws:iam/policyAttachment:PolicyAttachment"
 
 
 def arn(service: str, resource: str) -> str:
@@ -104,7 +109,7 @@ PASS_SAGEMAKER_ROLE = allow(
 PUBLISH_TOPIC = allow("PublishTeamTopic", ["sns:Publish"], [TOPIC_ARN])
 
 
-def _res(
+def res(
     type_token: str, name: str, props: Mapping[str, Any], project: str, **deps: Sequence[str]
 ) -> FixtureResource:
     return FixtureResource(
@@ -271,12 +276,12 @@ def network_iam() -> list[FixtureResource]:
     ]
     resources: list[FixtureResource] = []
     for name, trust_policy, policy in roles:
-        role = _res(
+        role = res(
             ROLE, name, {"name": name, "assumeRolePolicy": trust_policy, "tags": TAGS}, project
         )
         resources.append(role)
         resources.append(
-            _res(
+            res(
                 ROLE_POLICY,
                 f"{name}-policy",
                 {"role": name, "name": "least-privilege", "policy": policy},
@@ -301,7 +306,7 @@ def network_iam() -> list[FixtureResource]:
         },
     )
     resources.append(
-        _res(
+        res(
             KEY,
             f"{TEAM}-{ENV}-retraining",
             {"policy": key_policy, "enableKeyRotation": True, "tags": TAGS},
@@ -335,13 +340,13 @@ def notifications() -> list[FixtureResource]:
             "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}},
         },
     )
-    key = _res(
+    key = res(
         KEY,
         "notifications",
         {"policy": key_policy, "enableKeyRotation": True, "tags": TAGS},
         project,
     )
-    topic = _res(
+    topic = res(
         TOPIC,
         TOPIC_NAME,
         {"name": TOPIC_NAME, "kmsMasterKeyId": UNKNOWN, "tags": TAGS},
@@ -379,14 +384,14 @@ def notifications() -> list[FixtureResource]:
     return [
         key,
         topic,
-        _res(
+        res(
             TOPIC_POLICY,
             f"{TOPIC_NAME}-policy",
             {"arn": UNKNOWN, "policy": topic_policy},
             project,
             arn=[topic.urn],
         ),
-        _res(
+        res(
             SUBSCRIPTION,
             f"{TOPIC_NAME}-email-0",
             {"topic": UNKNOWN, "protocol": "email", "endpoint": "ml-oncall@example.com"},
@@ -468,13 +473,13 @@ JOB_STATE_PATTERN = json.dumps(
 
 
 def _notification_wiring(project: str) -> list[FixtureResource]:
-    rule = _res(
+    rule = res(
         EVENT_RULE,
         f"{BASE}-job-state",
         {"name": f"{BASE}-job-state", "eventPattern": JOB_STATE_PATTERN, "tags": TAGS},
         project,
     )
-    target = _res(
+    target = res(
         EVENT_TARGET,
         f"{BASE}-job-state-to-topic",
         {
@@ -493,7 +498,7 @@ def _notification_wiring(project: str) -> list[FixtureResource]:
 
 
 def _dlq(project: str) -> FixtureResource:
-    return _res(
+    return res(
         QUEUE,
         f"{BASE}-schedule-dlq",
         {
@@ -515,7 +520,7 @@ def _alarm(
     dimensions: Mapping[str, Any],
     watched: FixtureResource,
 ) -> FixtureResource:
-    return _res(
+    return res(
         ALARM,
         name,
         {
@@ -540,13 +545,13 @@ def retraining_lambda() -> list[FixtureResource]:
     """Lambda orchestrator started by an EventBridge rule (the stack's default shape)."""
     project = "retraining"
     function_name = f"{BASE}-orchestrator"
-    log_group = _res(
+    log_group = res(
         LOG_GROUP,
         f"/aws/lambda/{function_name}",
         {"name": f"/aws/lambda/{function_name}", "retentionInDays": 30.0, "tags": TAGS},
         project,
     )
-    function = _res(
+    function = res(
         FUNCTION,
         function_name,
         {
@@ -561,14 +566,14 @@ def retraining_lambda() -> list[FixtureResource]:
         },
         project,
     )
-    rule = _res(
+    rule = res(
         EVENT_RULE,
         f"{BASE}-schedule",
         {"name": f"{BASE}-schedule", "scheduleExpression": "cron(0 6 * * ? *)", "tags": TAGS},
         project,
     )
     dlq = _dlq(project)
-    target = _res(
+    target = res(
         EVENT_TARGET,
         f"{BASE}-schedule-target",
         {
@@ -583,7 +588,7 @@ def retraining_lambda() -> list[FixtureResource]:
         arn=[function.urn],
         deadLetterConfig=[dlq.urn],
     )
-    permission = _res(
+    permission = res(
         PERMISSION,
         f"{BASE}-allow-events",
         {
@@ -680,13 +685,13 @@ def retraining_step_functions() -> list[FixtureResource]:
     """Step Functions orchestrator (createTrainingJob.sync) started by EventBridge Scheduler."""
     project = "retraining"
     machine_name = f"{BASE}-orchestrator"
-    log_group = _res(
+    log_group = res(
         LOG_GROUP,
         f"/aws/vendedlogs/states/{machine_name}",
         {"name": f"/aws/vendedlogs/states/{machine_name}", "retentionInDays": 90.0, "tags": TAGS},
         project,
     )
-    machine = _res(
+    machine = res(
         STATE_MACHINE,
         machine_name,
         {
@@ -705,7 +710,7 @@ def retraining_step_functions() -> list[FixtureResource]:
         loggingConfiguration=[log_group.urn],
     )
     dlq = _dlq(project)
-    schedule = _res(
+    schedule = res(
         SCHEDULE,
         f"{BASE}-schedule",
         {
@@ -750,19 +755,11 @@ STACKS: dict[str, Callable[[], list[FixtureResource]]] = {
 
 
 # ---------------------------------------------------------------------------------------------
-# Corpus: one mistake each
+# Mutations: what a case changes in a baseline stack
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Variant:
-    name: str
-    stack: str
-    policy: str
-    mutate: Callable[[list[FixtureResource]], list[FixtureResource]]
-
-
-def _edit(
+def edit(
     type_token: str, name_part: str, **changes: Any
 ) -> Callable[[list[FixtureResource]], list[FixtureResource]]:
     def mutate(resources: list[FixtureResource]) -> list[FixtureResource]:
@@ -772,7 +769,7 @@ def _edit(
             if resource.type == type_token and name_part in resource.name:
                 props = dict(resource.props)
                 for key, value in changes.items():
-                    if value is _DELETE:
+                    if value is DELETE:
                         props.pop(key, None)
                     else:
                         props[key] = value
@@ -786,7 +783,7 @@ def _edit(
     return mutate
 
 
-def _drop(
+def drop(
     type_token: str, name_part: str = ""
 ) -> Callable[[list[FixtureResource]], list[FixtureResource]]:
     def mutate(resources: list[FixtureResource]) -> list[FixtureResource]:
@@ -797,14 +794,14 @@ def _drop(
     return mutate
 
 
-def _spec_variant(**overrides: Any) -> Callable[[list[FixtureResource]], list[FixtureResource]]:
-    return _edit(
+def spec_variant(**overrides: Any) -> Callable[[list[FixtureResource]], list[FixtureResource]]:
+    return edit(
         FUNCTION, "orchestrator", environment=lambda_environment(training_spec(**overrides))
     )
 
 
-_DELETE = object()
-_LAMBDA_STATEMENTS = [
+DELETE = object()
+LAMBDA_STATEMENTS = [
     allow(
         "StartAndTrackTeamTrainingJobs",
         ["sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob"],
@@ -815,493 +812,44 @@ _LAMBDA_STATEMENTS = [
 ]
 
 
-def _lambda_policy(
-    *extra: Mapping[str, Any], base: Sequence[Mapping[str, Any]] = _LAMBDA_STATEMENTS
+def lambda_policy(
+    *extra: Mapping[str, Any], base: Sequence[Mapping[str, Any]] = LAMBDA_STATEMENTS
 ) -> str:
     return doc(*base, *extra)
 
 
-CORPUS: list[Variant] = [
-    # valid schedules
-    Variant(
-        "cron with five fields",
-        "retraining-lambda",
-        "schedule-expression-valid",
-        _edit(EVENT_RULE, "schedule", scheduleExpression="cron(0 6 * * ?)"),
-    ),
-    Variant(
-        "both day fields constrained",
-        "retraining-lambda",
-        "schedule-expression-valid",
-        _edit(EVENT_RULE, "schedule", scheduleExpression="cron(0 6 * * MON *)"),
-    ),
-    Variant(
-        "rate with plural for one",
-        "retraining-lambda",
-        "schedule-expression-valid",
-        _edit(EVENT_RULE, "schedule", scheduleExpression="rate(1 hours)"),
-    ),
-    Variant(
-        "at() on a rule",
-        "retraining-lambda",
-        "schedule-expression-valid",
-        _edit(EVENT_RULE, "schedule", scheduleExpression="at(2030-01-01T06:00:00)"),
-    ),
-    Variant(
-        "day-of-week 0",
-        "retraining-step-functions",
-        "schedule-expression-valid",
-        _edit(SCHEDULE, "schedule", scheduleExpression="cron(0 6 ? * 0 *)"),
-    ),
-    Variant(
-        "time zone not IANA",
-        "retraining-step-functions",
-        "schedule-expression-valid",
-        _edit(SCHEDULE, "schedule", scheduleExpressionTimezone="CEST"),
-    ),
-    Variant(
-        "schedule expression unknown at preview",
-        "retraining-lambda",
-        "schedule-expression-valid",
-        _edit(EVENT_RULE, "schedule", scheduleExpression=UNKNOWN),
-    ),
-    Variant(
-        "every five minutes",
-        "retraining-lambda",
-        "schedule-frequency-bounds",
-        _edit(EVENT_RULE, "schedule", scheduleExpression="rate(5 minutes)"),
-    ),
-    Variant(
-        "every minute of hour 6",
-        "retraining-step-functions",
-        "schedule-frequency-bounds",
-        _edit(SCHEDULE, "schedule", scheduleExpression="cron(* 6 ? * MON-FRI *)"),
-    ),
-    Variant(
-        "one-time run in the past",
-        "retraining-step-functions",
-        "schedule-frequency-bounds",
-        _edit(SCHEDULE, "schedule", scheduleExpression="at(2020-01-01T06:00:00)"),
-    ),
-    Variant(
-        "rule target without DLQ",
-        "retraining-lambda",
-        "schedule-target-dlq-retry",
-        _edit(EVENT_TARGET, "schedule-target", deadLetterConfig=_DELETE),
-    ),
-    Variant(
-        "rule target without retry policy",
-        "retraining-lambda",
-        "schedule-target-dlq-retry",
-        _edit(EVENT_TARGET, "schedule-target", retryPolicy=_DELETE),
-    ),
-    # least privilege
-    Variant(
-        "wildcard service action",
-        "network-iam",
-        "iam-no-wildcard-actions",
-        _edit(
-            ROLE_POLICY,
-            LAMBDA_ROLE,
-            policy=_lambda_policy(allow("Everything", ["sagemaker:*"], [TRAINING_JOBS])),
-        ),
-    ),
-    Variant(
-        "partial wildcard action",
-        "network-iam",
-        "iam-no-wildcard-actions",
-        _edit(
-            ROLE_POLICY,
-            SAGEMAKER_ROLE,
-            policy=doc(allow("ReadData", ["s3:Get*"], [f"arn:aws:s3:::{DATA_BUCKET}/*"])),
-        ),
-    ),
-    Variant(
-        "allow with NotAction",
-        "network-iam",
-        "iam-no-wildcard-actions",
-        _edit(
-            ROLE_POLICY,
-            LAMBDA_ROLE,
-            policy=_lambda_policy(
-                {
-                    "Sid": "AllButIam",
-                    "Effect": "Allow",
-                    "NotAction": "iam:*",
-                    "Resource": TRAINING_JOBS,
-                }
-            ),
-        ),
-    ),
-    Variant(
-        "Resource * on a restrictable action",
-        "network-iam",
-        "iam-resource-scoped",
-        _edit(
-            ROLE_POLICY,
-            LAMBDA_ROLE,
-            policy=_lambda_policy(allow("Any", ["sns:Publish"], ["*"]), base=[]),
-        ),
-    ),
-    Variant(
-        "every topic of the account",
-        "network-iam",
-        "iam-resource-scoped",
-        _edit(
-            ROLE_POLICY,
-            LAMBDA_ROLE,
-            policy=_lambda_policy(allow("AnyTopic", ["sns:Publish"], [arn("sns", "*")]), base=[]),
-        ),
-    ),
-    Variant(
-        "PassRole on *",
-        "network-iam",
-        "iam-passrole-scoped",
-        _edit(
-            ROLE_POLICY,
-            LAMBDA_ROLE,
-            policy=_lambda_policy(
-                allow(
-                    "Pass",
-                    ["iam:PassRole"],
-                    ["*"],
-                    {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
-                ),
-                base=[],
-            ),
-        ),
-    ),
-    Variant(
-        "PassRole without PassedToService",
-        "network-iam",
-        "iam-passrole-scoped",
-        _edit(
-            ROLE_POLICY,
-            LAMBDA_ROLE,
-            policy=_lambda_policy(
-                allow("Pass", ["iam:PassRole"], [role_arn(SAGEMAKER_ROLE)]), base=[]
-            ),
-        ),
-    ),
-    Variant(
-        "AWS managed FullAccess policy",
-        "network-iam",
-        "iam-managed-policy-allowlist",
-        lambda rs: [
-            *rs,
-            _res(
-                ATTACHMENT,
-                "sagemaker-full-access",
-                {
-                    "role": SAGEMAKER_ROLE,
-                    "policyArn": "arn:aws:iam::aws:policy/AmazonSageMakerFullAccess",
-                },
-                "network-iam",
-            ),
-        ],
-    ),
-    Variant(
-        "trust policy for everyone",
-        "network-iam",
-        "iam-trust-policy-scoped",
-        _edit(
-            ROLE,
-            LAMBDA_ROLE,
-            assumeRolePolicy=doc(
-                {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}
-            ),
-        ),
-    ),
-    Variant(
-        "trust without SourceAccount",
-        "network-iam",
-        "iam-trust-policy-scoped",
-        _edit(
-            ROLE,
-            SAGEMAKER_ROLE,
-            assumeRolePolicy=doc(
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": "sagemaker.amazonaws.com"},
-                    "Action": "sts:AssumeRole",
-                }
-            ),
-        ),
-    ),
-    Variant(
-        "escalation split across two policies",
-        "network-iam",
-        "iam-no-privilege-escalation",
-        lambda rs: [
-            *rs,
-            _res(
-                POLICY,
-                "extra-lambda",
-                {
-                    "policy": doc(
-                        allow(
-                            "Create",
-                            ["lambda:CreateFunction", "lambda:InvokeFunction"],
-                            [arn("lambda", f"function:{TEAM}-*")],
-                        )
-                    )
-                },
-                "network-iam",
-            ),
-            _res(
-                POLICY,
-                "extra-pass",
-                {
-                    "policy": doc(
-                        allow("Pass", ["iam:PassRole"], [f"arn:aws:iam::{ACCOUNT}:role/{TEAM}-*"])
-                    )
-                },
-                "network-iam",
-            ),
-            _res(
-                ATTACHMENT,
-                "attach-extra-lambda",
-                {"role": LAMBDA_ROLE, "policyArn": UNKNOWN},
-                "network-iam",
-                policyArn=["urn:pulumi:dev::network-iam::aws:iam/policy:Policy::extra-lambda"],
-            ),
-            _res(
-                ATTACHMENT,
-                "attach-extra-pass",
-                {"role": LAMBDA_ROLE, "policyArn": UNKNOWN},
-                "network-iam",
-                policyArn=["urn:pulumi:dev::network-iam::aws:iam/policy:Policy::extra-pass"],
-            ),
-        ],
-    ),
-    Variant(
-        "policy document unknown at preview",
-        "network-iam",
-        "iam-no-wildcard-actions",
-        _edit(ROLE_POLICY, SAGEMAKER_ROLE, policy=UNKNOWN),
-    ),
-    Variant(
-        "permission without source ARN",
-        "retraining-lambda",
-        "lambda-permission-source-arn",
-        _edit(PERMISSION, "allow-events", sourceArn=_DELETE),
-    ),
-    # required notifications
-    Variant(
-        "no job-state rule",
-        "retraining-lambda",
-        "notifications-required",
-        _drop(EVENT_RULE, "job-state"),
-    ),
-    Variant(
-        "job-state rule misses Stopped",
-        "retraining-lambda",
-        "notifications-required",
-        _edit(
-            EVENT_RULE,
-            "job-state",
-            eventPattern=json.dumps(
-                {
-                    "source": ["aws.sagemaker"],
-                    "detail-type": ["SageMaker Training Job State Change"],
-                    "detail": {"TrainingJobStatus": ["Completed", "Failed"]},
-                }
-            ),
-        ),
-    ),
-    Variant(
-        "job-state rule targets a queue",
-        "retraining-lambda",
-        "notifications-required",
-        _edit(EVENT_TARGET, "job-state", arn=arn("sqs", f"{BASE}-events")),
-    ),
-    Variant(
-        "orchestrator failures reach nobody",
-        "retraining-lambda",
-        "notifications-required",
-        _drop(ALARM),
-    ),
-    Variant(
-        "state machine without catch or alarm",
-        "retraining-step-functions",
-        "notifications-required",
-        lambda rs: _edit(
-            STATE_MACHINE,
-            "orchestrator",
-            definition=state_machine_definition(complete_spec(), catch_publishes=False),
-        )(_drop(ALARM)(rs)),
-    ),
-    Variant(
-        "topic without subscription",
-        "notifications",
-        "notifications-topic-subscribed",
-        _drop(SUBSCRIPTION),
-    ),
-    Variant(
-        "http subscription",
-        "notifications",
-        "notifications-topic-subscribed",
-        _edit(SUBSCRIPTION, "email", protocol="http", endpoint="http://hooks.example.com"),
-    ),
-    # beyond
-    Variant(
-        "unencrypted topic",
-        "notifications",
-        "sns-encryption",
-        _edit(TOPIC, TOPIC_NAME, kmsMasterKeyId=_DELETE),
-    ),
-    Variant(
-        "AWS managed SNS key",
-        "notifications",
-        "sns-encryption",
-        _edit(TOPIC, TOPIC_NAME, kmsMasterKeyId="alias/aws/sns"),
-    ),
-    Variant(
-        "key policy without EventBridge",
-        "notifications",
-        "sns-publishers-allowed",
-        _edit(
-            KEY,
-            "notifications",
-            policy=doc(
-                {
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
-                    "Action": ["kms:DescribeKey"],
-                    "Resource": "*",
-                }
-            ),
-        ),
-    ),
-    Variant(
-        "topic policy open to everyone",
-        "notifications",
-        "sns-topic-policy-scoped",
-        _edit(
-            TOPIC_POLICY,
-            "policy",
-            policy=doc(
-                {
-                    "Effect": "Allow",
-                    "Principal": "*",
-                    "Action": "sns:Publish",
-                    "Resource": TOPIC_ARN,
-                }
-            ),
-        ),
-    ),
-    Variant(
-        "unencrypted DLQ",
-        "retraining-lambda",
-        "sqs-encryption",
-        _edit(QUEUE, "dlq", sqsManagedSseEnabled=False),
-    ),
-    Variant(
-        "no max runtime",
-        "retraining-lambda",
-        "sagemaker-training-hardened",
-        _spec_variant(StoppingCondition={}),
-    ),
-    Variant(
-        "spot without checkpoint",
-        "retraining-lambda",
-        "sagemaker-training-hardened",
-        _edit(
-            FUNCTION,
-            "orchestrator",
-            environment=lambda_environment(
-                {k: v for k, v in training_spec().items() if k != "CheckpointConfig"}
-            ),
-        ),
-    ),
-    Variant(
-        "spot wait not above runtime",
-        "retraining-lambda",
-        "sagemaker-training-hardened",
-        _spec_variant(
-            StoppingCondition={"MaxRuntimeInSeconds": 14400, "MaxWaitTimeInSeconds": 14400}
-        ),
-    ),
-    Variant(
-        "disallowed instance type",
-        "retraining-lambda",
-        "sagemaker-training-hardened",
-        _spec_variant(
-            ResourceConfig={
-                "InstanceType": "ml.p4d.24xlarge",
-                "InstanceCount": 1,
-                "VolumeSizeInGB": 50,
-            }
-        ),
-    ),
-    Variant(
-        "network isolation off",
-        "retraining-step-functions",
-        "sagemaker-training-hardened",
-        _edit(
-            STATE_MACHINE,
-            "orchestrator",
-            definition=state_machine_definition(
-                {**complete_spec(), "EnableNetworkIsolation": False}
-            ),
-        ),
-    ),
-    Variant(
-        "no VPC in the state machine",
-        "retraining-step-functions",
-        "sagemaker-training-hardened",
-        _edit(
-            STATE_MACHINE,
-            "orchestrator",
-            definition=state_machine_definition(
-                {k: v for k, v in complete_spec().items() if k != "VpcConfig"}
-            ),
-        ),
-    ),
-    Variant(
-        "training spec unknown at preview",
-        "retraining-lambda",
-        "sagemaker-training-hardened",
-        _edit(
-            FUNCTION,
-            "orchestrator",
-            environment={
-                "variables": {"TRAINING_SPEC": UNKNOWN, "TRAINING_JOB_NAME_PREFIX": PREFIX}
-            },
-        ),
-    ),
-    Variant(
-        "state machine logging off",
-        "retraining-step-functions",
-        "sfn-logging-tracing",
-        _edit(STATE_MACHINE, "orchestrator", loggingConfiguration={"level": "OFF"}),
-    ),
-    Variant(
-        "state machine tracing off",
-        "retraining-step-functions",
-        "sfn-logging-tracing",
-        _edit(STATE_MACHINE, "orchestrator", tracingConfiguration={"enabled": False}),
-    ),
-    Variant(
-        "topic without required tags",
-        "notifications",
-        "required-tags",
-        _edit(TOPIC, TOPIC_NAME, tags={"team": TEAM}),
-    ),
-    Variant(
-        "logs kept forever",
-        "retraining-lambda",
-        "log-retention",
-        _edit(LOG_GROUP, "orchestrator", retentionInDays=_DELETE),
-    ),
-    Variant(
-        "expired exemption tag",
-        "retraining-lambda",
-        "policy-exemptions-valid",
-        _edit(
-            LOG_GROUP,
-            "orchestrator",
-            tags={**TAGS, "policy-exemption:log-retention": "2020-01-01:legacy group"},
-        ),
-    ),
-]
+def add(
+    *resources: FixtureResource,
+) -> Callable[[list[FixtureResource]], list[FixtureResource]]:
+    """A mutation that adds resources to a baseline stack."""
+
+    def mutate(existing: list[FixtureResource]) -> list[FixtureResource]:
+        return [*existing, *resources]
+
+    return mutate
+
+
+def trust_with(service: str, condition: Mapping[str, Any] | None) -> str:
+    """A trust policy for one service principal with exactly `condition` (None: no condition)."""
+    statement: dict[str, Any] = {
+        "Sid": "TrustService",
+        "Effect": "Allow",
+        "Principal": {"Service": f"{service}.amazonaws.com"},
+        "Action": "sts:AssumeRole",
+    }
+    if condition is not None:
+        statement["Condition"] = dict(condition)
+    return doc(statement)
+
+
+def chain(
+    *mutations: Callable[[list[FixtureResource]], list[FixtureResource]],
+) -> Callable[[list[FixtureResource]], list[FixtureResource]]:
+    """Mutations applied in order."""
+
+    def mutate(resources: list[FixtureResource]) -> list[FixtureResource]:
+        for mutation in mutations:
+            resources = mutation(resources)
+        return resources
+
+    return mutate

@@ -14,6 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import policy_cases
 import policy_fixtures as fx
 import pytest
 from offline_plan.analysis import engine_resources
@@ -106,28 +107,73 @@ def test_the_state_machine_definition_is_known_at_preview(
 Mutation = Callable[[list[FixtureResource]], list[FixtureResource]]
 CAPTURED_CORPUS: list[tuple[str, str, str, Mutation]] = [
     (
+        "queue policy for EventBridge without a source condition",
+        LAMBDA_STACK,
+        "resource-policy-scoped",
+        fx.edit(
+            fx.QUEUE_POLICY,
+            "schedule-dlq-policy",
+            policy=fx.doc(
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "events.amazonaws.com"},
+                    "Action": "sqs:SendMessage",
+                    "Resource": "*",
+                }
+            ),
+        ),
+    ),
+    (
+        "trust with a negated source account",
+        "network-iam/dev",
+        "iam-trust-policy-scoped",
+        fx.edit(
+            fx.ROLE,
+            "fraud-sagemaker-execution",
+            assumeRolePolicy=fx.trust_with(
+                "sagemaker", {"StringNotEquals": {"aws:SourceAccount": "999999999999"}}
+            ),
+        ),
+    ),
+    (
+        "SystemAdministrator through exclusive attachments",
+        "network-iam/dev",
+        "iam-managed-policy-allowlist",
+        fx.add(
+            fx.res(
+                fx.ATTACHMENTS_EXCLUSIVE,
+                "sysadmin",
+                {
+                    "roleName": "fraud-dev-lambda-orchestrator",
+                    "policyArns": ["arn:aws:iam::aws:policy/job-function/SystemAdministrator"],
+                },
+                "network-iam",
+            )
+        ),
+    ),
+    (
         "five-field cron",
         LAMBDA_STACK,
         "schedule-expression-valid",
-        fx._edit(fx.EVENT_RULE, "dev-schedule", scheduleExpression="cron(0 6 * * ?)"),
+        fx.edit(fx.EVENT_RULE, "-schedule", scheduleExpression="cron(0 6 * * ?)"),
     ),
     (
         "Scheduler zone not IANA",
         STEP_FUNCTIONS_STACK,
         "schedule-expression-valid",
-        fx._edit(fx.SCHEDULE, "dev-schedule", scheduleExpressionTimezone="CET+1"),
+        fx.edit(fx.SCHEDULE, "-schedule", scheduleExpressionTimezone="CET+1"),
     ),
     (
         "every minute",
         LAMBDA_STACK,
         "schedule-frequency-bounds",
-        fx._edit(fx.EVENT_RULE, "dev-schedule", scheduleExpression="rate(1 minute)"),
+        fx.edit(fx.EVENT_RULE, "-schedule", scheduleExpression="rate(1 minute)"),
     ),
     (
         "schedule target without DLQ",
         LAMBDA_STACK,
         "schedule-target-dlq-retry",
-        fx._edit(fx.EVENT_TARGET, "schedule-target", deadLetterConfig=fx._DELETE),
+        fx.edit(fx.EVENT_TARGET, "schedule-target", deadLetterConfig=fx.DELETE),
     ),
     (
         "Scheduler target without retry policy",
@@ -139,7 +185,7 @@ CAPTURED_CORPUS: list[tuple[str, str, str, Mutation]] = [
         "wildcard action",
         "network-iam/dev",
         "iam-no-wildcard-actions",
-        fx._edit(
+        fx.edit(
             fx.ROLE_POLICY,
             "fraud-lambda-orchestrator",
             policy=fx.doc(fx.allow("All", ["sagemaker:*"], [fx.TRAINING_JOBS])),
@@ -149,7 +195,7 @@ CAPTURED_CORPUS: list[tuple[str, str, str, Mutation]] = [
         "Resource * for sns:Publish",
         "network-iam/dev",
         "iam-resource-scoped",
-        fx._edit(
+        fx.edit(
             fx.ROLE_POLICY,
             "fraud-lambda-orchestrator",
             policy=fx.doc(fx.allow("Any", ["sns:Publish"], ["*"])),
@@ -159,7 +205,7 @@ CAPTURED_CORPUS: list[tuple[str, str, str, Mutation]] = [
         "PassRole without PassedToService",
         "network-iam/dev",
         "iam-passrole-scoped",
-        fx._edit(
+        fx.edit(
             fx.ROLE_POLICY,
             "fraud-sfn-orchestrator",
             policy=fx.doc(fx.allow("Pass", ["iam:PassRole"], [fx.role_arn(fx.SAGEMAKER_ROLE)])),
@@ -169,7 +215,7 @@ CAPTURED_CORPUS: list[tuple[str, str, str, Mutation]] = [
         "trust without SourceAccount",
         "network-iam/dev",
         "iam-trust-policy-scoped",
-        fx._edit(
+        fx.edit(
             fx.ROLE,
             "fraud-sagemaker-execution",
             assumeRolePolicy=fx.doc(
@@ -185,7 +231,7 @@ CAPTURED_CORPUS: list[tuple[str, str, str, Mutation]] = [
         "admin managed policy",
         "network-iam/dev",
         "iam-managed-policy-allowlist",
-        fx._edit(
+        fx.edit(
             fx.ROLE,
             "churn-lambda-orchestrator",
             managedPolicyArns=["arn:aws:iam::aws:policy/AdministratorAccess"],
@@ -195,7 +241,7 @@ CAPTURED_CORPUS: list[tuple[str, str, str, Mutation]] = [
         "escalation through PutRolePolicy",
         "network-iam/dev",
         "iam-no-privilege-escalation",
-        fx._edit(
+        fx.edit(
             fx.ROLE_POLICY,
             "churn-sfn-orchestrator",
             policy=fx.doc(
@@ -209,19 +255,19 @@ CAPTURED_CORPUS: list[tuple[str, str, str, Mutation]] = [
         "permission without source ARN",
         LAMBDA_STACK,
         "lambda-permission-source-arn",
-        fx._edit(fx.PERMISSION, "schedule-invoke", sourceArn=fx._DELETE),
+        fx.edit(fx.PERMISSION, "schedule-invoke", sourceArn=fx.DELETE),
     ),
     (
         "no job-state rule",
         LAMBDA_STACK,
         "notifications-required",
-        fx._drop(fx.EVENT_RULE, "job-state"),
+        fx.drop(fx.EVENT_RULE, "job-state"),
     ),
     (
         "job-state rule without Stopped",
         STEP_FUNCTIONS_STACK,
         "notifications-required",
-        fx._edit(
+        fx.edit(
             fx.EVENT_RULE,
             "job-state",
             eventPattern=json.dumps(
@@ -237,25 +283,25 @@ CAPTURED_CORPUS: list[tuple[str, str, str, Mutation]] = [
         "no alarm on the orchestrator or DLQ",
         LAMBDA_STACK,
         "notifications-required",
-        fx._drop(fx.ALARM),
+        fx.drop(fx.ALARM),
     ),
     (
         "topic without subscriptions",
         "notifications/dev",
         "notifications-topic-subscribed",
-        fx._drop(fx.SUBSCRIPTION, "fraud-"),
+        fx.drop(fx.SUBSCRIPTION, "fraud-"),
     ),
     (
         "unencrypted topic",
         "notifications/dev",
         "sns-encryption",
-        fx._edit(fx.TOPIC, "fraud-topic", kmsMasterKeyId=fx._DELETE),
+        fx.edit(fx.TOPIC, "fraud-topic", kmsMasterKeyId=fx.DELETE),
     ),
     (
         "topic open to everyone",
         "notifications/dev",
         "sns-topic-policy-scoped",
-        fx._edit(
+        fx.edit(
             fx.TOPIC_POLICY,
             "fraud-topic",
             policy=fx.doc(
@@ -272,7 +318,7 @@ CAPTURED_CORPUS: list[tuple[str, str, str, Mutation]] = [
         "key policy without the publishers",
         "notifications/dev",
         "sns-publishers-allowed",
-        fx._edit(
+        fx.edit(
             fx.KEY,
             "notifications-key",
             policy=fx.doc(
@@ -289,12 +335,12 @@ CAPTURED_CORPUS: list[tuple[str, str, str, Mutation]] = [
         "unencrypted DLQ",
         LAMBDA_STACK,
         "sqs-encryption",
-        fx._edit(fx.QUEUE, "schedule-dlq", sqsManagedSseEnabled=False, kmsMasterKeyId=fx._DELETE),
+        fx.edit(fx.QUEUE, "schedule-dlq", sqsManagedSseEnabled=False, kmsMasterKeyId=fx.DELETE),
     ),
     (
         "oversized training instance",
         LAMBDA_STACK,
-        "sagemaker-training-hardened",
+        "cost-instance-types-allowed",
         lambda rs: _edit_spec(
             rs, ResourceConfig={"InstanceType": "ml.p5.48xlarge", "InstanceCount": 1}
         ),
@@ -314,22 +360,56 @@ CAPTURED_CORPUS: list[tuple[str, str, str, Mutation]] = [
     (
         "state machine Task on an oversized instance",
         STEP_FUNCTIONS_STACK,
-        "sagemaker-training-hardened",
+        "cost-instance-types-allowed",
         lambda rs: _edit_task_parameters(
             rs, lambda p: p["ResourceConfig"].update(InstanceType="ml.p5.48xlarge")
         ),
     ),
     (
+        "instance type SageMaker does not have",
+        LAMBDA_STACK,
+        "sagemaker-instance-type-exists",
+        lambda rs: _edit_spec(
+            rs, ResourceConfig={"InstanceType": "ml.m5.3xlarge", "InstanceCount": 1}
+        ),
+    ),
+    (
+        "three instances in dev",
+        STEP_FUNCTIONS_STACK,
+        "cost-instance-count-limit",
+        lambda rs: _edit_task_parameters(rs, lambda p: p["ResourceConfig"].update(InstanceCount=3)),
+    ),
+    (
+        "ten-hour runtime in dev",
+        LAMBDA_STACK,
+        "cost-max-runtime-limit",
+        lambda rs: _edit_spec(
+            rs, StoppingCondition={"MaxRuntimeInSeconds": 36000, "MaxWaitTimeInSeconds": 72000}
+        ),
+    ),
+    (
+        "on-demand in dev",
+        STEP_FUNCTIONS_STACK,
+        "cost-spot-required",
+        lambda rs: _edit_task_parameters(rs, lambda p: p.update(EnableManagedSpotTraining=False)),
+    ),
+    (
+        "hourly Scheduler schedule in dev",
+        STEP_FUNCTIONS_STACK,
+        "cost-instance-hours-budget",
+        fx.edit(fx.SCHEDULE, "-schedule", scheduleExpression="cron(0 * * * ? *)"),
+    ),
+    (
         "state machine without tracing",
         STEP_FUNCTIONS_STACK,
         "sfn-logging-tracing",
-        fx._edit(fx.STATE_MACHINE, "orchestrator", tracingConfiguration={"enabled": False}),
+        fx.edit(fx.STATE_MACHINE, "orchestrator", tracingConfiguration={"enabled": False}),
     ),
     (
         "logs kept forever",
         LAMBDA_STACK,
         "log-retention",
-        fx._edit(fx.LOG_GROUP, "orchestrator", retentionInDays=fx._DELETE),
+        fx.edit(fx.LOG_GROUP, "orchestrator", retentionInDays=fx.DELETE),
     ),
 ]
 
@@ -391,8 +471,41 @@ def test_one_mistake_in_a_shipped_stack_is_caught(
 
 def test_captured_corpus_covers_every_mandatory_check() -> None:
     covered = {policy for _, _, policy, _ in CAPTURED_CORPUS}
-    mandatory_checks = {variant.policy for variant in fx.CORPUS} - {
+    mandatory_checks = {
+        variant.policy
+        for variant in policy_cases.CORPUS
+        if policy_cases.LEVELS[variant.policy] == "mandatory"
+    } - {
         "required-tags",
         "policy-exemptions-valid",
     }
     assert mandatory_checks - covered == set()
+
+
+def test_an_hourly_schedule_on_eight_large_gpu_instances_in_dev_is_refused_with_the_figures(
+    captured: dict[str, list[FixtureResource]], pack: InProcessPack
+) -> None:
+    # The example: ml.g5 is allowed in dev, so only the capacity shows the problem.
+    resources = _edit_spec(
+        fx.edit(fx.EVENT_RULE, "-schedule", scheduleExpression="cron(0 * * * ? *)")(
+            captured[LAMBDA_STACK]
+        ),
+        ResourceConfig={"InstanceType": "ml.g5.48xlarge", "InstanceCount": 8, "VolumeSizeInGB": 50},
+    )
+    found = by_policy(mandatory(pack.preview(resources)), "cost-instance-hours-budget")
+    assert len(found) == 1
+    message = found[0].message
+    # 720 hourly runs in 30 days x 8 instances x the stack's 2 h MaxRuntime = 11,520.
+    assert "720 runs in 30 days x 8 x ml.g5.48xlarge x 2 h max runtime" in message
+    assert "= 11,520 instance-hours a month at most (spot)" in message
+    assert "exceeds the dev limit (maxInstanceHoursPerMonth.dev) of 200 instance-hours" in message
+    assert "Fix: schedule it less often" in message
+    assert not by_policy(mandatory(pack.preview(resources)), "cost-instance-types-allowed")
+
+
+def test_the_shipped_stacks_pass_the_cost_guardrails(
+    captured: dict[str, list[FixtureResource]], pack: InProcessPack
+) -> None:
+    for stack in (LAMBDA_STACK, STEP_FUNCTIONS_STACK):
+        diagnostics = pack.preview(captured[stack])
+        assert [d for d in diagnostics if d.policy.startswith("cost-")] == [], stack

@@ -69,7 +69,11 @@ def test_policy_names_are_unique_and_stable() -> None:
 
 
 def test_the_mandatory_families_are_mandatory() -> None:
+    # schedule-enabled reports a paused schedule, which may be deliberate (issue 10): advisory.
     for policy in POLICIES:
+        if policy.name == "schedule-enabled":
+            assert policy.doc.enforcement_level == EnforcementLevel.ADVISORY
+            continue
         if policy.doc.family in ("valid-schedules", "least-privilege", "required-notifications"):
             assert policy.doc.enforcement_level == EnforcementLevel.MANDATORY, policy.name
 

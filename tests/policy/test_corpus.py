@@ -1,17 +1,15 @@
-"""The shipped-stack stand-ins pass cleanly; every insecure variant (one mistake each) is caught.
+"""Across the per-policy case modules: the baselines are clean and every policy has cases.
 
-The resource sets are hand-written to mirror docs/architecture.md (fixtures.py). When the offline
-plan captures the real stacks' resources, they replace STACKS here and must pass the same way.
+The cases themselves live with their policy (`tests/policy/<family>/test_<policy>.py`).
 """
 
 from __future__ import annotations
 
+import policy_cases
 import policy_fixtures as fixtures
 import pytest
-from policy_harness import InProcessPack, by_policy, mandatory
+from policy_harness import InProcessPack, mandatory
 from retraining_policies.catalogue import POLICIES
-
-LEVELS = {policy.name: policy.doc.enforcement_level.value for policy in POLICIES}
 
 
 @pytest.fixture(scope="module")
@@ -25,22 +23,14 @@ def test_compliant_stack_has_no_findings(pack: InProcessPack, stack: str) -> Non
     assert diagnostics == []
 
 
-@pytest.mark.parametrize("variant", fixtures.CORPUS, ids=lambda variant: variant.name)
-def test_insecure_variant_is_caught(pack: InProcessPack, variant: fixtures.Variant) -> None:
-    resources = variant.mutate(fixtures.STACKS[variant.stack]())
-    diagnostics = pack.preview(resources)
-    caught = by_policy(diagnostics, variant.policy)
-    assert caught, f"{variant.policy} missed {variant.name}: {diagnostics}"
-    assert {d.level for d in caught} == {LEVELS[variant.policy]}
-    urns = {resource.urn for resource in resources}
-    assert all(d.urn in urns for d in caught), "every finding names a resource of the stack"
-
-
-def test_corpus_exercises_every_checking_policy() -> None:
+def test_every_checking_policy_has_its_own_case_module() -> None:
     reporters = {"policy-exemptions-report", "policy-exemptions-report-stack"}
-    covered = {variant.policy for variant in fixtures.CORPUS}
-    missing = sorted(set(LEVELS) - reporters - covered)
+    modules = {module.POLICY: module for module in policy_cases.CASE_MODULES}
+    missing = sorted(set(policy_cases.LEVELS) - reporters - set(modules))
     assert missing == []
+    assert all(modules[policy].NON_COMPLIANT for policy in modules)
+    for policy, module in modules.items():
+        assert module.__file__.endswith(f"test_{policy.replace('-', '_')}.py"), policy
 
 
 def test_compliant_stacks_cover_every_inspected_resource_type() -> None:
@@ -51,14 +41,20 @@ def test_compliant_stacks_cover_every_inspected_resource_type() -> None:
         for type_token in policy.doc.resource_types
         if type_token != "*"
     }
-    # Types no shipped stack creates (attachments, buckets, aliases) are covered in test_policies.
+    # Types no shipped stack creates (attachments, buckets, aliases) are covered by cases.
     assert inspected - present <= {
         "aws:iam/policy:Policy",
         "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+        "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive",
+        "aws:iam/policyAttachment:PolicyAttachment",
+        "aws:sqs/queuePolicy:QueuePolicy",
+        "aws:s3/bucketPolicy:BucketPolicy",
+        "aws:kms/keyPolicy:KeyPolicy",
     }
 
 
 def test_mandatory_findings_of_one_variant_do_not_leak_into_others(pack: InProcessPack) -> None:
     # A mistake in one stack must not make another compliant stack fail (no shared state).
-    pack.preview(fixtures.CORPUS[0].mutate(fixtures.STACKS[fixtures.CORPUS[0].stack]()))
+    first = policy_cases.CORPUS[0]
+    pack.preview(first.mutate(fixtures.STACKS[first.stack]()))
     assert mandatory(pack.preview(fixtures.retraining_lambda())) == []

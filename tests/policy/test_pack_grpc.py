@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import policy_cases
 import policy_fixtures as fixtures
 import pytest
 from offline_plan.policy_client import (
@@ -136,7 +137,7 @@ def test_tag_exemption_over_grpc(pack: LaunchedPolicyPack) -> None:
 
 
 def test_corpus_over_grpc_is_caught(pack: LaunchedPolicyPack) -> None:
-    for variant in fixtures.CORPUS[:12]:
+    for variant in policy_cases.CORPUS[::4]:
         resources = variant.mutate(fixtures.STACKS[variant.stack]())
         diagnostics = [d for r in resources for d in _analyze(pack, r)] + _stack(pack, resources)
         assert any(d["policyName"] == variant.policy for d in diagnostics), variant.name

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
+import policy_cases
 import policy_fixtures as fixtures
 import pytest
 from policy_fixtures import (
@@ -254,8 +255,8 @@ def test_malformed_exemption_tags(pack: InProcessPack, tag: str, value: str, exp
 
 
 def test_config_exemption_for_an_untaggable_resource_of_a_stack_policy() -> None:
-    resources = fixtures.CORPUS[
-        [v.name for v in fixtures.CORPUS].index("rule target without DLQ")
+    resources = policy_cases.CORPUS[
+        [v.name for v in policy_cases.CORPUS].index("rule target without DLQ")
     ].mutate(fixtures.retraining_lambda())
     target = next(r for r in resources if r.type == EVENT_TARGET and "schedule-target" in r.name)
     config = {
@@ -358,12 +359,13 @@ def test_enforcement_level_from_config() -> None:
     assert [(d.policy, d.level) for d in diagnostics] == [("schedule-frequency-bounds", "advisory")]
 
 
-def test_allowed_instance_types_are_configurable() -> None:
+def test_allowed_instance_types_are_configurable_per_environment() -> None:
     function = next(r for r in fixtures.retraining_lambda() if r.type == FUNCTION)
-    config = {"sagemaker-training-hardened": {"allowedInstanceTypes": ["ml.c5.*"]}}
-    found = messages(InProcessPack(config).analyze(function), "sagemaker-training-hardened")
+    config = {"cost-instance-types-allowed": {"allowedInstanceTypes": {"dev": ["ml.c5.*"]}}}
+    found = messages(InProcessPack(config).analyze(function), "cost-instance-types-allowed")
     assert any(
-        "instance type 'ml.m5.xlarge' is not allowed (allowedInstanceTypes: ml.c5.*)" in m
+        "instance type ml.m5.xlarge is not allowed by the dev limit "
+        "(allowedInstanceTypes.dev): ml.c5.*" in m
         for m in found
     )
 
@@ -458,7 +460,8 @@ def test_passrole_through_a_service_wildcard(pack: InProcessPack) -> None:
     )
     found = messages(pack.analyze(policy), "iam-passrole-scoped")
     assert any(
-        "iam:PassRole (granted through a wildcard) has no iam:PassedToService" in m for m in found
+        "iam:PassRole (granted through a wildcard) is not limited by iam:PassedToService" in m
+        for m in found
     )
 
 
@@ -498,7 +501,8 @@ def test_admin_role_escalates_and_is_denied(pack: InProcessPack) -> None:
     diagnostics = pack.analyze_stack([role])
     assert by_policy(diagnostics, "iam-managed-policy-allowlist")
     assert any(
-        "iam:CreatePolicyVersion" in m for m in messages(diagnostics, "iam-no-privilege-escalation")
+        "AttachRolePolicy (iam:AttachRolePolicy)" in m
+        for m in messages(diagnostics, "iam-no-privilege-escalation")
     )
 
 
@@ -631,5 +635,5 @@ def test_step_functions_spec_may_take_computed_ids_from_the_execution_input(
     machine = replace(
         machine, props={**machine.props, "definition": fixtures.state_machine_definition(dynamic)}
     )
-    found = messages(pack.analyze(machine), "sagemaker-training-hardened")
+    found = messages(pack.analyze(machine), "cost-instance-types-allowed")
     assert any("cannot verify the instance type" in m for m in found)

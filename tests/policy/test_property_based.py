@@ -67,6 +67,19 @@ KEYS = [
     "dimensions",
     "namespace",
     "targetKeyId",
+    "roleName",
+    "policyArns",
+    "policyNames",
+    "state",
+    "isEnabled",
+    "actionsEnabled",
+    "treatMissingData",
+    "metricName",
+    "metricQueries",
+    "functionName",
+    "destinationConfig",
+    "queueUrl",
+    "bucket",
 ]
 INTERESTING = [
     UNKNOWN_STRING_VALUE,
@@ -106,6 +119,52 @@ INTERESTING = [
     '{"Statement": "x"}',
     '{"States": []}',
     '{"source": [{"prefix": 3}]}',
+    "DISABLED",
+    "breaching",
+    "arn:aws:iam::aws:policy/job-function/SystemAdministrator",
+    "arn:aws:events:us-east-1:123456789012:event-bus/default",
+    "rate(99999999999999999999 minutes)",
+    "cron(0 6 ? * L *)",
+]
+OPERATORS = [
+    "StringEquals",
+    "StringEqualsIgnoreCase",
+    "StringLike",
+    "StringNotEquals",
+    "StringNotLike",
+    "ArnEquals",
+    "ArnLike",
+    "ArnNotLike",
+    "Null",
+    "Bool",
+    "NumericEquals",
+    "StringEqualsIfExists",
+    "ArnLikeIfExists",
+    "ForAnyValue:StringEquals",
+    "ForAllValues:StringLike",
+    "Weird:StringEquals",
+    "",
+]
+CONDITION_KEYS = [
+    "aws:SourceAccount",
+    "AWS:SOURCEACCOUNT",
+    "aws:SourceArn",
+    "aws:PrincipalOrgID",
+    "iam:PassedToService",
+    "aws:ResourceTag/team",
+    "x",
+]
+CONDITION_VALUES = [
+    "123456789012",
+    "12345",
+    "*",
+    "arn:aws:*",
+    "arn:aws:events:us-east-1:123456789012:rule/fraud-*",
+    "arn:aws:events:*:*:rule/*",
+    "sagemaker.amazonaws.com",
+    "*.amazonaws.com",
+    "o-abcdefghij",
+    "true",
 ]
 scalars = st.one_of(
     st.none(),
@@ -141,10 +200,18 @@ statement = st.fixed_dictionaries(
         "Principal": st.one_of(
             json_values, st.sampled_from(["*", {"Service": "lambda.amazonaws.com"}, {"AWS": "*"}])
         ),
-        "Condition": st.one_of(
-            json_values, st.just({"StringEquals": {"iam:PassedToService": ["*", 3]}})
-        ),
+        "Condition": st.one_of(json_values, st.deferred(lambda: conditions)),
     },
+)
+condition_values = st.one_of(st.sampled_from(CONDITION_VALUES), json_values)
+conditions = st.dictionaries(
+    st.sampled_from(OPERATORS),
+    st.dictionaries(
+        st.sampled_from(CONDITION_KEYS),
+        st.one_of(condition_values, st.lists(condition_values, max_size=3)),
+        max_size=3,
+    ),
+    max_size=3,
 )
 documents = st.one_of(
     st.builds(
@@ -253,3 +320,70 @@ def test_regression_list_valued_protocol() -> None:
     diagnostics = PACK.analyze_stack([topic, subscription])
     assert_sane(diagnostics)
     assert any("subscription protocol" in d.message for d in diagnostics)
+
+
+_POSITIVE = {"StringEquals", "StringEqualsIgnoreCase", "StringLike", "ArnEquals", "ArnLike"}
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(OPERATORS),
+    st.one_of(
+        st.sampled_from(CONDITION_VALUES), st.lists(st.sampled_from(CONDITION_VALUES), max_size=3)
+    ),
+)
+def test_a_trust_condition_counts_only_when_it_constrains(operator: str, values: Any) -> None:
+    """Oracle: only a positive operator whose values are all one concrete account constrains."""
+    trust = {
+        "Effect": "Allow",
+        "Principal": {"Service": "sagemaker.amazonaws.com"},
+        "Action": "sts:AssumeRole",
+        "Condition": {operator: {"aws:SourceAccount": values}},
+    }
+    role = FixtureResource(
+        types.IAM_ROLE,
+        "r",
+        {"assumeRolePolicy": json.dumps({"Statement": [trust]}), "tags": {"team": "fraud"}},
+    )
+    diagnostics = PACK.analyze(role)
+    assert_sane(diagnostics)
+    listed = values if isinstance(values, list) else [values]
+    constrains = (
+        operator in _POSITIVE
+        and bool(listed)
+        and all(isinstance(v, str) and v.isdigit() and len(v) == 12 for v in listed)
+    )
+    flagged = any(
+        "for any account" in d.message for d in diagnostics if d.policy == "iam-trust-policy-scoped"
+    )
+    assert flagged is not constrains
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.sampled_from(
+        [
+            types.IAM_ROLE_POLICY_ATTACHMENT,
+            types.IAM_ROLE_POLICY_ATTACHMENTS_EXCLUSIVE,
+            types.IAM_POLICY_ATTACHMENT,
+            types.IAM_ROLE_POLICIES_EXCLUSIVE,
+            types.IAM_ROLE_POLICY,
+        ]
+    ),
+    st.one_of(json_values, st.sampled_from(["fraud-dev-x", "arn:aws:iam::1:role/a/b", ""])),
+    st.one_of(json_values, st.sampled_from(INTERESTING)),
+)
+def test_attachment_types_with_odd_references_never_crash(
+    type_token: str, role: Any, policy: Any
+) -> None:
+    props = {
+        "role": role,
+        "roleName": role,
+        "roles": role,
+        "policyArn": policy,
+        "policyArns": policy,
+        "policyNames": policy,
+        "policy": policy,
+    }
+    role_resource = FixtureResource(types.IAM_ROLE, "fraud-dev-x", {"name": "fraud-dev-x"})
+    assert_sane(PACK.analyze_stack([role_resource, FixtureResource(type_token, "a", props)]))

@@ -12,8 +12,8 @@ import pytest
 from aws_croniter import AwsCroniter
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from retraining_policies import aws_schedule_grammar as grammar
-from retraining_policies.aws_schedule_grammar import (
+from retraining_policies.schedules import grammar
+from retraining_policies.schedules.grammar import (
     ScheduleExpressionError,
     minimum_interval,
     next_run_times,
@@ -152,6 +152,42 @@ def test_next_run_times_cron_rate_at() -> None:
     assert next_run_times("cron(0 0 31 2 ? *)", "rule", after=JAN_2026) == []
 
 
+# EventBridge User Guide, "Cron expressions": L in day-of-month is the last day of the month, in
+# day-of-week the last day of the week (SAT, 7) or, after a day, the last such day of the month;
+# <day>W is the weekday nearest that day within the month; <day>#<n> the n-th such day.
+@pytest.mark.parametrize(
+    ("expression", "expected_days"),
+    [
+        ("cron(0 6 ? * L *)", [(1, 3), (1, 10), (1, 17)]),  # Saturdays
+        ("cron(0 6 ? * 6L *)", [(1, 30), (2, 27), (3, 27)]),  # last Friday of the month
+        ("cron(0 6 ? * FRIL *)", [(1, 30), (2, 27), (3, 27)]),
+        ("cron(0 6 L * ? *)", [(1, 31), (2, 28), (3, 31)]),  # last day of the month
+        ("cron(0 6 15W * ? *)", [(1, 15), (2, 16), (3, 16)]),  # Feb/Mar 15 2026 are Sundays
+        ("cron(0 6 ? * 2#1 *)", [(1, 5), (2, 2), (3, 2)]),  # first Monday (2 = MON)
+        ("cron(0 6 ? * MON#2 *)", [(1, 12), (2, 9), (3, 9)]),
+    ],
+)
+def test_next_runs_of_l_w_and_hash_forms(
+    expression: str, expected_days: list[tuple[int, int]]
+) -> None:
+    runs = next_run_times(expression, "rule", 3, after=JAN_2026)
+    assert [(run.month, run.day) for run in runs] == expected_days
+    assert all(run.hour == 6 for run in runs)
+
+
+def test_w_stays_within_the_month() -> None:
+    # 2026-08-01 is a Saturday: 1W is Monday the 3rd, not Friday July 31.
+    assert next_run_times("cron(0 6 1W 8 ? 2026)", "rule", 1, after=JAN_2026)[0].day == 3
+    # 2026-05-31 is a Sunday: 31W is Friday the 29th, not Monday June 1.
+    assert next_run_times("cron(0 6 31W 5 ? 2026)", "rule", 1, after=JAN_2026)[0].day == 29
+
+
+def test_a_rate_too_large_for_the_calendar_has_no_runs() -> None:
+    assert next_run_times("rate(99999999999999999999 minutes)", "rule", after=JAN_2026) == []
+    assert minimum_interval("rate(99999999999999999999 minutes)", "rule") is None
+    assert next_run_times("rate(999999999 days)", "rule", after=JAN_2026) == []
+
+
 def test_run_time_functions_reject_invalid_input() -> None:
     with pytest.raises(ScheduleExpressionError, match="has 5 fields"):
         next_run_times("cron(0 6 * * ?)", "rule")
@@ -197,7 +233,7 @@ def test_minimum_interval_none_for_single_or_no_runs() -> None:
 def test_shared_symlink_is_this_module() -> None:
     link = Path(__file__).resolve().parents[2] / "shared/retraining_shared/schedule_grammar.py"
     assert link.is_symlink()
-    assert os.readlink(link) == "../../policy/retraining_policies/aws_schedule_grammar.py"
+    assert os.readlink(link) == "../../policy/retraining_policies/schedules/grammar.py"
     assert link.resolve() == Path(grammar.__file__).resolve()
 
 

@@ -13,11 +13,11 @@ from pydantic import ValidationError
 RETRAINING = Path(__file__).parents[2] / "stacks" / "retraining"
 sys.path.insert(0, str(RETRAINING))
 
+from retraining_shared.sagemaker_instance_types import has_local_instance_storage  # noqa: E402
 from retraining_stack import config, state_machine, training_spec  # noqa: E402
 from retraining_stack.config import (  # noqa: E402
     RetrainingSettings,
     TrainingSettings,
-    has_local_instance_storage,
     s3_prefix_problem,
 )
 from retraining_stack.orchestrator import handler  # noqa: E402
@@ -150,7 +150,7 @@ def test_the_handler_and_the_state_machine_send_the_same_request(
         kms_key_arn="arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
     )
     volume_key = training_spec.sends_volume_kms_key(settings)
-    prefix = "fraud-scoring-dev-"
+    prefix = "fraud-dev-scoring-"
     topic_arn = "arn:aws:sns:us-east-1:123456789012:fraud-dev-retraining-notifications"
     # Lambda: the provider values travel in variables the handler merges.
     variables = training_spec.lambda_environment(
@@ -166,7 +166,7 @@ def test_the_handler_and_the_state_machine_send_the_same_request(
     # Step Functions: the same values travel in the execution input the Task's paths read.
     definition = state_machine.build_definition(spec, topic_arn, prefix, volume_kms_key=volume_key)
     state = {
-        "trainingJobName": "fraud-scoring-dev-202611270600",
+        "trainingJobName": "fraud-dev-scoring-202611270600",
         "scheduledOccurrence": "2026-11-27T06:00:00Z",
         "trainingInfrastructure": state_machine.training_infrastructure(
             subnet_ids=network.subnet_ids,
@@ -221,19 +221,54 @@ def test_hyperparameters_become_strings() -> None:
         ("ml.m5.xlarge", False),
         ("ml.c5n.18xlarge", False),
         ("ml.p3.16xlarge", False),
-        ("ml.inf2.xlarge", False),
+        ("ml.c7i-flex.xlarge", False),
         ("ml.g5.2xlarge", True),
         ("ml.g4dn.xlarge", True),
         ("ml.p3dn.24xlarge", True),
         ("ml.p4d.24xlarge", True),
         ("ml.p5.48xlarge", True),
-        ("ml.m5d.large", True),
+        ("ml.r5d.large", True),
         ("ml.trn1.32xlarge", True),
     ],
 )
 def test_local_instance_storage(instance_type: str, local: bool) -> None:
     assert has_local_instance_storage(instance_type) is local
     assert training_spec.sends_volume_kms_key(training(instanceType=instance_type)) is not local
+
+
+def test_an_instance_type_sagemaker_does_not_have_is_refused_with_the_closest_real_ones() -> None:
+    [(location, message)] = errors(instanceType="ml.m5.3xlarge")
+    assert location == ("instanceType",)
+    assert "'ml.m5.3xlarge' is not a SageMaker training instance type" in message
+    assert "did you mean 'ml.m5.xlarge', 'ml.m5.4xlarge', 'ml.m5.2xlarge'?" in message
+
+
+def test_a_plausible_family_that_sagemaker_cannot_train_on_is_refused() -> None:
+    # m5d exists on EC2 but not in SageMaker's TrainingInstanceType.
+    [(location, message)] = errors(instanceType="ml.m5d.large")
+    assert location == ("instanceType",)
+    assert "not a SageMaker training instance type" in message
+
+
+@pytest.mark.parametrize(
+    ("instance_type", "volume", "valid"),
+    [
+        ("ml.g5.2xlarge", 450, True),  # 1 x 450 GB NVMe SSD
+        ("ml.g5.2xlarge", 451, False),
+        ("ml.g4dn.xlarge", 126, False),  # 1 x 125 GB
+        ("ml.p4d.24xlarge", 8000, True),  # 8 x 1000 GB
+        ("ml.m5.xlarge", 2000, True),  # EBS: up to SageMaker's 16384
+    ],
+)
+def test_the_volume_may_not_exceed_the_local_storage(
+    instance_type: str, volume: int, valid: bool
+) -> None:
+    if valid:
+        assert training(instanceType=instance_type, volumeSizeGb=volume).volume_size_gb == volume
+        return
+    [(location, message)] = errors(instanceType=instance_type, volumeSizeGb=volume)
+    assert location == ("volumeSizeGb",)
+    assert f"more than the {volume - 1} GB of local NVMe storage of {instance_type}" in message
 
 
 @pytest.mark.parametrize(
@@ -292,7 +327,7 @@ def test_the_environment_bound_covers_the_largest_network() -> None:
         training_spec.lambda_environment(
             spec,
             largest,
-            job_name_prefix="fraud-scoring-dev-",
+            job_name_prefix="fraud-dev-scoring-",
             topic_arn="arn:aws:sns:us-east-1:123456789012:fraud-dev-retraining-notifications",
             volume_kms_key=True,
         )

@@ -99,7 +99,7 @@ def test_network_iam_and_notifications_names_follow_the_contract() -> None:
 
 def test_retraining_names_follow_the_contract() -> None:
     args = ("fraud", "churn-xgb", "prod")
-    base = "fraud-churn-xgb-prod"
+    base = "fraud-prod-churn-xgb"
     assert naming.base_name(*args) == base
     assert naming.orchestrator_function_name(*args) == f"{base}-orchestrator"
     assert naming.orchestrator_log_group_name(*args) == f"/aws/lambda/{base}-orchestrator"
@@ -111,7 +111,7 @@ def test_retraining_names_follow_the_contract() -> None:
     assert naming.orchestrator_dead_letter_queue_name(*args) == f"{base}-orchestrator-dlq"
     assert naming.alarm_name(*args, "lambda-errors") == f"{base}-lambda-errors"
     assert naming.training_job_name_prefix(*args) == f"{base}-"
-    assert naming.training_job_name_prefix_pattern("fraud") == "fraud-*"
+    assert naming.training_job_name_prefix_pattern("fraud", "prod") == "fraud-prod-*"
 
 
 def test_the_longest_names_fit_every_aws_limit() -> None:
@@ -131,7 +131,7 @@ def test_job_name_is_the_utc_minute_of_the_occurrence() -> None:
     berlin_summer = timezone(timedelta(hours=2))
     occurrence = datetime(2025, 6, 1, 8, 30, 59, tzinfo=berlin_summer)
     assert naming.training_job_name("fraud", "churn", "dev", occurrence) == (
-        "fraud-churn-dev-202506010630"
+        "fraud-dev-churn-202506010630"
     )
 
 
@@ -149,7 +149,7 @@ def test_every_job_name_is_a_valid_sagemaker_name_with_the_team_prefix(
     assert len(job) <= 63
     assert SAGEMAKER_JOB_NAME.fullmatch(job)
     assert job.startswith(naming.training_job_name_prefix(team, model, environment))
-    assert fnmatchcase(job, naming.training_job_name_prefix_pattern(team))
+    assert fnmatchcase(job, naming.training_job_name_prefix_pattern(team, environment))
 
 
 @settings(max_examples=300, deadline=None)

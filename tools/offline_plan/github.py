@@ -177,13 +177,20 @@ def summary_markdown(report: Mapping[str, Any], root: Path) -> str:
                 place += f":{error['line']}:{error.get('column') or 1}"
             prefix = f"`{place}`: " if place else ""
             lines.append(f"- {prefix}{_cell(error.get('message'))}")
-    if report.get("capacity"):
+    capacity = report.get("capacity")
+    if isinstance(capacity, Mapping) and capacity:
+        lines += ["", "### Capacity", ""]
+        by_type = capacity.get("maxInstanceHoursPerMonthByInstanceType")
+        if isinstance(by_type, Mapping) and by_type:
+            lines += ["| Instance type | Max instance-hours per month |", "| --- | --- |"]
+            lines += [f"| `{_cell(kind)}` | {hours} |" for kind, hours in sorted(by_type.items())]
+            lines.append(f"| **all** | {capacity.get('maxInstanceHoursPerMonth')} |")
         lines += [
             "",
-            "<details><summary>Capacity</summary>",
+            "<details><summary>Capacity (report section)</summary>",
             "",
             "```json",
-            json.dumps(report["capacity"], indent=2, sort_keys=True),
+            json.dumps(capacity, indent=2, sort_keys=True),
             "```",
             "",
             "</details>",

@@ -35,6 +35,8 @@ from offline_plan.analysis import (
     engine_resources,
     pack_reads_stack_identity,
 )
+from offline_plan.authorization.proof import prove
+from offline_plan.capacity import attach_capacity
 from offline_plan.discovery import InputProblem, StackSelection, StackTarget, discover
 from offline_plan.mock_runtime import PlanInputError, StackRun, run_program
 from offline_plan.policy_client import (
@@ -535,5 +537,7 @@ def plan(request: PlanRequest, listener: ProgressListener | None = None) -> Plan
             report.stacks.append(_plan_stack(target, outputs_by_name, analyses, listener, report))
     finally:
         analyses.finish(report)
+    report.authorization = prove(report)
+    attach_capacity(report, request.policy_pack_config)
     report.seconds = time.perf_counter() - started
     return report

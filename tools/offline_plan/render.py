@@ -19,6 +19,7 @@ from rich.tree import Tree
 
 from offline_plan import schedule_words
 from offline_plan.analysis import Diagnostic
+from offline_plan.authorization.render import render_authorization
 from offline_plan.mock_runtime import UNKNOWN
 from offline_plan.planner import ProgressListener
 from offline_plan.report import PlannedResource, PlanReport, StackPlan
@@ -187,9 +188,20 @@ def _title(stack: StackPlan, created: int, width: int) -> tuple[Text, list[Text]
     return Text(stack.stack, style="bold"), [Text(stack.full_name, style="dim")]
 
 
-def render(
-    report: PlanReport, console: Console, *, details: bool = False, verbose: bool = False
-) -> None:
+def _capacity_lines(line: str) -> list[Text]:
+    """The capacity figure (offline_plan.capacity), when there is one."""
+    return [Text(line, style="cyan")] if line else []
+
+
+def _environment_sections(report: PlanReport, console: Console, *, verbose: bool) -> None:
+    """What the plan says about the environment as a whole: capacity, authorization."""
+    for line in _capacity_lines(report.capacity_line):
+        console.print(line)
+    render_authorization(report, console, verbose=verbose)
+
+
+def _print_heading(report: PlanReport, console: Console) -> None:
+    """The environment and the pack, and loudly where the pack ran otherwise than the CLI would."""
     pack = report.policy_pack
     heading = Text(f"Offline plan - environment {report.environment}", style="bold")
     if pack is not None and pack.name:
@@ -201,6 +213,13 @@ def render(
     console.print(heading)
     if pack is not None and pack.cli_difference:
         console.print(Text(f"policy pack interpreter: {pack.cli_difference}", style="bold yellow"))
+
+
+def render(
+    report: PlanReport, console: Console, *, details: bool = False, verbose: bool = False
+) -> None:
+    pack = report.policy_pack
+    _print_heading(report, console)
     by_stack: dict[str, list[Diagnostic]] = {}
     for diagnostic in report.diagnostics:
         by_stack.setdefault(diagnostic.stack, []).append(diagnostic)
@@ -252,6 +271,7 @@ def render(
             *([schedule] if schedule else []),
             _outputs(stack),
         ]
+        body.extend(_capacity_lines(stack.capacity_line))
         for warning in stack.warnings:
             body.append(Text(f"warning: {warning}", style="yellow"))
         if stack.role == "target" and pack is not None:
@@ -272,6 +292,8 @@ def render(
             console.print(Text("  x ", style="red") + Text(problem.render()))
     for warning in report.warnings:
         console.print(Text(f"warning: {warning}", style="yellow"))
+
+    _environment_sections(report, console, verbose=verbose)
 
     counts = report.counts()
     verdict = {0: ("OK", "bold green"), 1: ("BLOCKED", "bold red"), 2: ("ERROR", "bold red")}

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Sequence
+from typing import Annotated
 
-from pydantic import field_validator
+from pydantic import AfterValidator, field_validator
+from retraining_shared import naming
 from retraining_shared.config import (
     ConfigBool,
     ConfigModel,
@@ -22,6 +24,24 @@ from retraining_shared.config import (
     load_config,
     setting,
 )
+
+ROLE_NAME_RULE = (
+    "the name of an IAM role of this account (1-64 letters, digits and +=,.@_-), e.g. "
+    "fraud-feature-export"
+)
+
+
+def _role_name(value: str) -> str:
+    problem = naming.IAM_ROLE_NAME.problem(value)
+    if problem:
+        raise invalid(problem, ROLE_NAME_RULE)
+    return value
+
+
+RoleName = Annotated[str, AfterValidator(_role_name)]
+"""A role of the deploying account, by name: the stack builds its ARN from the account it runs in
+(the key policy's kms:CallerAccount condition names that account too)."""
+
 
 VPC_PREFIX_RANGE = (16, 22)
 SUBNET_EXTRA_BITS = 3
@@ -46,6 +66,22 @@ class TeamSettings(ConfigModel):
             "team's `<team>-*-orchestrator-dlq` queues (its on-failure destination)."
         ),
         allowed="true, false",
+    )
+    data_producers: list[RoleName] = setting(
+        [],
+        description=(
+            "Roles that upload training data: they may PutObject into the team's data bucket and "
+            "use the team key through S3 only (kms:ViaService, kms:CallerAccount)."
+        ),
+        allowed=f"a list of {ROLE_NAME_RULE}; the roles must exist (KMS rejects unknowns)",
+    )
+    model_consumers: list[RoleName] = setting(
+        [],
+        description=(
+            "Roles that read trained models: they may GetObject from the team's artifact bucket "
+            "and decrypt with the team key through S3 only."
+        ),
+        allowed=f"a list of {ROLE_NAME_RULE}; the roles must exist (KMS rejects unknowns)",
     )
 
 

@@ -10,7 +10,7 @@ preview, so the policy pack judges all of them before anything exists.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import pulumi
@@ -60,6 +60,8 @@ class TeamBaseline(pulumi.ComponentResource):
         *,
         scope: iam.TeamScope,
         orchestrator_failure_queue: bool,
+        data_producers: Sequence[str],
+        model_consumers: Sequence[str],
         kms_key_deletion_window_days: int,
         artifact_noncurrent_version_days: int,
         tags: Mapping[str, str],
@@ -90,7 +92,11 @@ class TeamBaseline(pulumi.ComponentResource):
             description=f"Training data, artifacts and volumes of team {team} ({environment})",
             enable_key_rotation=True,
             deletion_window_in_days=kms_key_deletion_window_days,
-            policy=iam.to_json(iam.team_key_policy(scope)),
+            policy=iam.to_json(
+                iam.team_key_policy(
+                    scope, data_producers=data_producers, model_consumers=model_consumers
+                )
+            ),
             tags=self._tags,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[roles["sagemaker-execution"]]),
         )
@@ -103,11 +109,17 @@ class TeamBaseline(pulumi.ComponentResource):
 
         # 3. Buckets.
         self.data_bucket = self._bucket(
-            f"{team}-data", scope.data_bucket_name, noncurrent_version_days=None
+            f"{team}-data",
+            scope.data_bucket_name,
+            policy=iam.data_bucket_policy(scope.arns, scope.data_bucket_name, data_producers),
+            noncurrent_version_days=None,
         )
         self.artifact_bucket = self._bucket(
             f"{team}-artifacts",
             scope.artifact_bucket_name,
+            policy=iam.artifact_bucket_policy(
+                scope.arns, scope.artifact_bucket_name, model_consumers
+            ),
             noncurrent_version_days=artifact_noncurrent_version_days,
         )
 
@@ -138,12 +150,19 @@ class TeamBaseline(pulumi.ComponentResource):
             "schedule_invoker_role_arn": scope.schedule_invoker_role_arn,
             "data_bucket_name": scope.data_bucket_name,
             "artifact_bucket_name": scope.artifact_bucket_name,
-            "training_job_name_prefix_pattern": naming.training_job_name_prefix_pattern(team),
+            "training_job_name_prefix_pattern": naming.training_job_name_prefix_pattern(
+                team, environment
+            ),
         }
         self.register_outputs({**self.outputs, "kms_key_arn": self.key.arn})
 
     def _bucket(
-        self, name: str, bucket_name: str, *, noncurrent_version_days: int | None
+        self,
+        name: str,
+        bucket_name: str,
+        *,
+        policy: iam.PolicyDocument,
+        noncurrent_version_days: int | None,
     ) -> aws.s3.Bucket:
         """A private, versioned, SSE-KMS (team key, bucket key), TLS-only bucket."""
         child = pulumi.ResourceOptions(parent=self)
@@ -189,7 +208,7 @@ class TeamBaseline(pulumi.ComponentResource):
         aws.s3.BucketPolicy(
             name,
             bucket=bucket.id,
-            policy=iam.to_json(iam.tls_only_bucket_policy(self.scope.arns, bucket_name)),
+            policy=iam.to_json(policy),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access_block]),
         )
         rules: list[aws.s3.BucketLifecycleConfigurationRuleArgsDict] = [

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationInfo, field_validator
 from retraining_shared import naming
+from retraining_shared import sagemaker_instance_types as instance_types
 from retraining_shared import schedule_grammar as grammar
 from retraining_shared.config import (
     ConfigModel,
@@ -65,10 +66,9 @@ MAX_S3_PREFIX = 900
 
 STACK_NAME_PATTERN = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
 STACK_NAME_RULE = "<organization>/<project>/<stack>, e.g. organization/network-iam/dev"
-INSTANCE_TYPE_PATTERN = re.compile(
-    r"ml\.[a-z][a-z0-9-]*\.(?:nano|micro|small|medium|large|xlarge|[1-9][0-9]*xlarge)"
+INSTANCE_TYPE_RULE = (
+    "a SageMaker training instance type (TrainingInstanceType), e.g. ml.m5.xlarge, ml.g5.2xlarge"
 )
-INSTANCE_TYPE_RULE = "ml.<family>.<size>, e.g. ml.m5.xlarge, ml.g5.2xlarge, ml.p4d.24xlarge"
 ECR_IMAGE_PATTERN = re.compile(
     r"(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/"
     r"(?P<repository>[a-z0-9]+(?:[._/-][a-z0-9]+)*)"
@@ -85,24 +85,6 @@ S3_PREFIX_RULE = (
 )
 CHANNEL_NAME_PATTERN = re.compile(r"[A-Za-z0-9.\-_]{1,64}")
 ENVIRONMENT_KEY_PATTERN = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
-
-# Instance families whose training volumes are local NVMe instance storage. SageMaker encrypts
-# those with the instance's hardware module and CreateTrainingJob rejects a VolumeKmsKeyId for
-# them, so the stack must not send one. Families with a `d` after the generation (m5d, g4dn,
-# p4d, p3dn, ...) all carry instance storage; the others are listed by name.
-_INSTANCE_STORAGE_FAMILY = re.compile(r"[a-z]+[0-9]+[a-z]*d[a-z]*")
-_INSTANCE_STORAGE_FAMILIES = frozenset(
-    {"g5", "g6", "g6e", "gr6", "p5", "p5e", "p5en", "p6", "trn1", "trn1n", "trn2"}
-)
-
-
-def has_local_instance_storage(instance_type: str) -> bool:
-    """True for instance types whose volume is local NVMe storage (no VolumeKmsKeyId allowed)."""
-    parts = instance_type.split(".")
-    if len(parts) != 3:
-        return False
-    family = parts[1]
-    return family in _INSTANCE_STORAGE_FAMILIES or bool(_INSTANCE_STORAGE_FAMILY.fullmatch(family))
 
 
 def s3_prefix_problem(value: str) -> str | None:
@@ -230,8 +212,23 @@ class TrainingSettings(ConfigModel):
     @field_validator("instance_type")
     @classmethod
     def _instance_type(cls, value: str) -> str:
-        if not INSTANCE_TYPE_PATTERN.fullmatch(value):
-            raise invalid("is not a SageMaker ML instance type", INSTANCE_TYPE_RULE)
+        problem = instance_types.instance_type_problem(value)
+        if problem:
+            raise invalid(problem, INSTANCE_TYPE_RULE)
+        return value
+
+    @field_validator("volume_size_gb")
+    @classmethod
+    def _volume_size(cls, value: int, info: ValidationInfo) -> int:
+        instance_type = info.data.get("instance_type")
+        problem = (
+            instance_types.volume_size_problem(instance_type, value)
+            if isinstance(instance_type, str)
+            else None
+        )
+        if problem:
+            local = instance_types.local_storage_gb(str(instance_type))
+            raise invalid(problem, f"1-{local} GB on {instance_type}")
         return value
 
     @field_validator("spot")

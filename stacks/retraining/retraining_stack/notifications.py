@@ -1,7 +1,7 @@
 """Nothing fails silently: job outcomes and every orchestrator failure reach the team's SNS topic.
 
 - The rule `<base>-job-state` forwards SageMaker "Training Job State Change" events of this
-  stack's jobs (name prefix `<team>-<model>-<env>-`) in Completed, Failed and Stopped to the
+  stack's jobs (name prefix `<team>-<env>-<model>-`) in Completed, Failed and Stopped to the
   topic, rendered by the input transformer of `notification_events`.
 - CloudWatch alarms `<base>-<purpose>` publish to the same topic when the orchestrator errs
   (Lambda `Errors`; Step Functions `ExecutionsFailed`, `ExecutionsTimedOut`, `ExecutionsAborted`),

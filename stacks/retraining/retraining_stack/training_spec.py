@@ -23,12 +23,12 @@ from typing import Any
 
 from retraining_shared import naming, tags
 from retraining_shared.arns import PARTITIONS, ArnBuilder
+from retraining_shared.sagemaker_instance_types import has_local_instance_storage
 
 from retraining_stack.config import (
     PROJECT,
     InputChannelSettings,
     TrainingSettings,
-    has_local_instance_storage,
     hyperparameter_text,
 )
 

@@ -33,6 +33,7 @@ NETWORK_IAM_EXPORTS = (
     "training_security_group_id",
     "teams",
     "team_kms_key_arns",
+    "distributed_training",
 )
 NETWORK_IAM_TEAM_KEYS = (
     "sagemaker_execution_role_arn",
@@ -108,6 +109,19 @@ def read_upstream(settings: RetrainingSettings, arns: ArnBuilder) -> Upstream:
     if not _exports_team_key(network["team_kms_key_arns"], settings.team):
         problem(
             network_key, settings.network_iam_stack, f"exports no team_kms_key_arns.{settings.team}"
+        )
+    distributed = network["distributed_training"]
+    if settings.training.instance_count > 1 and distributed is False:
+        # Multi-instance jobs exchange data between instances (NCCL, parameter servers): the
+        # training security group must admit its own members ("Give SageMaker Training Jobs
+        # Access to Resources in Your Amazon VPC": distributed training needs a rule allowing
+        # inbound connections between members of the same security group).
+        problem(
+            network_key,
+            settings.network_iam_stack,
+            f"has distributedTraining off, but {PROJECT}:training.instanceCount is "
+            f"{settings.training.instance_count}: instances of one job could not reach each other",
+            "a network-iam stack with distributedTraining: true, or instanceCount 1",
         )
     if problems or isinstance(network_team, str) or isinstance(notifications_team, str):
         raise ConfigError(problems, context="The upstream stacks cannot serve this stack")

@@ -350,7 +350,15 @@ def next_run_times(
     form, body = _split(expression)
     if form == "rate":
         step = _rate_interval(body)
-        return [(start + step * index).astimezone(zone) for index in range(1, count + 1)]
+        rate_runs: list[dt.datetime] = []
+        for index in range(1, count + 1):
+            if step is None:
+                break
+            try:
+                rate_runs.append((start + step * index).astimezone(zone))
+            except OverflowError:  # past year 9999: no further run exists in the calendar
+                break
+        return rate_runs
     if form == "at":
         when = dt.datetime.strptime(body, "%Y-%m-%dT%H:%M:%S")
         instant = _existing_instant(when, zone)
@@ -360,6 +368,40 @@ def next_run_times(
         runs.append(instant.astimezone(zone))
         if len(runs) >= count:
             break
+    return runs
+
+
+def run_times_between(
+    expression: str,
+    kind: ScheduleKind,
+    start: dt.datetime,
+    end: dt.datetime,
+    timezone: str = "UTC",
+) -> list[dt.datetime]:
+    """Every run strictly after `start` and at or before `end` (both aware), in `timezone`.
+
+    The same reading as `next_run_times`: cron and at() in `timezone` (a wall-clock time the
+    spring change skips does not run, a repeated autumn one runs once), rate() counted from
+    `start`. Raises ScheduleExpressionError for an invalid expression or time zone.
+    """
+    zone = _checked_zone(expression, kind, timezone)
+    first, last = _aware(start), _aware(end)
+    form, body = _split(expression)
+    if form == "rate":
+        step = _rate_interval(body)
+        if step is None:  # a period beyond the calendar: no run in any window
+            return []
+        count = int((last - first) // step) if last > first else 0
+        return [(first + step * index).astimezone(zone) for index in range(1, count + 1)]
+    if form == "at":
+        return [
+            run for run in next_run_times(expression, kind, 1, timezone, after=first) if run <= last
+        ]
+    runs: list[dt.datetime] = []
+    for instant in _cron_instants(_cron(body), zone, first):
+        if instant > last:
+            break
+        runs.append(instant.astimezone(zone))
     return runs
 
 
@@ -417,15 +459,26 @@ def _split(expression: str) -> tuple[str, str]:
     return match["form"], match["body"]
 
 
-def _rate_interval(body: str) -> dt.timedelta:
+def _rate_interval(body: str) -> dt.timedelta | None:
+    """The rate's period; None when it exceeds what a datetime can hold (~2.7 million years):
+    such a schedule never runs within any calendar."""
     value, unit = body.split(" ")
-    return dt.timedelta(seconds=int(value) * _RATE_UNITS[unit.rstrip("s")])
+    try:
+        return dt.timedelta(seconds=int(value) * _RATE_UNITS[unit.rstrip("s")])
+    except OverflowError:
+        return None
 
 
 @functools.lru_cache(maxsize=256)
 def _cron(body: str) -> Any:
     fields = body.split(" ")
     fields[_YEAR] = _normalise_year(fields[_YEAR]) or fields[_YEAR]
+    # EventBridge: "The L wildcard in the Day-of-month or Day-of-week fields specifies the last
+    # day of the month or week" (User Guide, "Cron expressions"); the last day of the week is
+    # SAT (7, days count from 1 = SUN). aws-croniter 2.x finds no run for a bare L in
+    # day-of-week, so it gets the day it means.
+    if fields[_DOW].upper() == "L":
+        fields[_DOW] = "7"
     return AwsCroniter(" ".join(fields))
 
 

@@ -244,3 +244,12 @@ def service_principals(principal: Any) -> tuple[list[str], list[str]]:
 
 
 PASSED_TO_SERVICE: Final = "iam:PassedToService"
+
+
+def is_public_principal(principal: Any) -> bool:
+    """Whether a Principal element is everyone: `"*"` or `{"AWS": "*"}` (alone or in a list)."""
+    if principal == "*":
+        return True
+    if isinstance(principal, dict):
+        return any(value == "*" for value in as_list(principal.get("AWS")))
+    return False

@@ -1,0 +1,1 @@
+../../policy/retraining_policies/sagemaker_instance_types.py

@@ -1,0 +1,1 @@
+../../policy/retraining_policies/training_capacity.py

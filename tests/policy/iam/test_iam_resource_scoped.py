@@ -1,0 +1,125 @@
+"""iam-resource-scoped: cases over the compliant baseline stacks (policy_fixtures)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from policy_cases import Case, compliant_tests, non_compliant_tests
+from policy_fixtures import (
+    ACCOUNT,
+    INVOKER_ROLE,
+    LAMBDA_ROLE,
+    ROLE_POLICY,
+    SAGEMAKER_ROLE,
+    TEAM,
+    allow,
+    arn,
+    doc,
+    edit,
+    lambda_policy,
+)
+
+POLICY = "iam-resource-scoped"
+
+
+def _scoped(name: str, role: str, statement: dict[str, Any]) -> Case:
+    return Case(name, "network-iam", edit(ROLE_POLICY, role, policy=doc(statement)))
+
+
+NON_COMPLIANT: list[Case] = [
+    Case(
+        "Resource * on a restrictable action",
+        "network-iam",
+        edit(
+            ROLE_POLICY,
+            LAMBDA_ROLE,
+            policy=lambda_policy(allow("Any", ["sns:Publish"], ["*"]), base=[]),
+        ),
+    ),
+    Case(
+        "every topic of the account",
+        "network-iam",
+        edit(
+            ROLE_POLICY,
+            LAMBDA_ROLE,
+            policy=lambda_policy(allow("AnyTopic", ["sns:Publish"], [arn("sns", "*")]), base=[]),
+        ),
+    ),
+    # ARNs that only look narrow
+    _scoped(
+        "every training job",
+        LAMBDA_ROLE,
+        allow("Start", ["sagemaker:CreateTrainingJob"], [arn("sagemaker", "training-job/*")]),
+    ),
+    _scoped(
+        "every function",
+        INVOKER_ROLE,
+        allow("Invoke", ["lambda:InvokeFunction"], [arn("lambda", "function:*")]),
+    ),
+    _scoped(
+        "every key of the account",
+        SAGEMAKER_ROLE,
+        allow("Use", ["kms:Decrypt"], [arn("kms", "key/*")]),
+    ),
+    _scoped(
+        "every state machine with a suffix",
+        INVOKER_ROLE,
+        allow("Start", ["states:StartExecution"], [arn("states", "stateMachine:*-orchestrator")]),
+    ),
+    _scoped(
+        "another team's training jobs",
+        LAMBDA_ROLE,
+        allow("Start", ["sagemaker:CreateTrainingJob"], [arn("sagemaker", "training-job/churn-*")]),
+    ),
+    _scoped(
+        "a prefix shorter than the team",
+        LAMBDA_ROLE,
+        allow("Start", ["sagemaker:CreateTrainingJob"], [arn("sagemaker", "training-job/fr*")]),
+    ),
+    _scoped(
+        "another team's topics",
+        LAMBDA_ROLE,
+        allow("Publish", ["sns:Publish"], [arn("sns", "churn-*")]),
+    ),
+    _scoped(
+        "every bucket of the team's name shape but not the team",
+        SAGEMAKER_ROLE,
+        allow("Read", ["s3:GetObject"], [f"arn:aws:s3:::*-{ACCOUNT}-training-data/*"]),
+    ),
+]
+COMPLIANT: list[Case] = [
+    _scoped(
+        "the team's jobs",
+        LAMBDA_ROLE,
+        allow(
+            "Start", ["sagemaker:CreateTrainingJob"], [arn("sagemaker", f"training-job/{TEAM}-*")]
+        ),
+    ),
+    _scoped(
+        "the team's jobs of one environment and model",
+        LAMBDA_ROLE,
+        allow(
+            "Start",
+            ["sagemaker:CreateTrainingJob"],
+            [arn("sagemaker", f"training-job/{TEAM}-dev-scoring-*")],
+        ),
+    ),
+    _scoped(
+        "network interfaces SageMaker names",
+        SAGEMAKER_ROLE,
+        allow("Eni", ["ec2:DeleteNetworkInterface"], [arn("ec2", "network-interface/*")]),
+    ),
+    _scoped(
+        "every key, narrowed by a tag condition",
+        SAGEMAKER_ROLE,
+        allow(
+            "Use",
+            ["kms:Decrypt"],
+            [arn("kms", "key/*")],
+            {"StringEquals": {"aws:ResourceTag/team": TEAM}},
+        ),
+    ),
+]
+
+test_non_compliant = non_compliant_tests(POLICY, NON_COMPLIANT)
+test_compliant = compliant_tests(POLICY, COMPLIANT, NON_COMPLIANT)

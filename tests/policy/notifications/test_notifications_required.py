@@ -1,0 +1,190 @@
+"""notifications-required: cases over the compliant baseline stacks (policy_fixtures)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from policy_cases import Case, compliant_tests, non_compliant_tests
+from policy_fixtures import (
+    ACCOUNT,
+    ALARM,
+    BASE,
+    EVENT_RULE,
+    EVENT_TARGET,
+    FUNCTION,
+    STATE_MACHINE,
+    TOPIC_ARN,
+    add,
+    arn,
+    chain,
+    complete_spec,
+    drop,
+    edit,
+    res,
+    state_machine_definition,
+)
+
+POLICY = "notifications-required"
+EVENT_INVOKE_CONFIG = "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"
+FUNCTION_NAME = f"{BASE}-orchestrator"
+
+
+def _lambda(name: str, *mutations: Any) -> Case:
+    return Case(name, "retraining-lambda", chain(*mutations))
+
+
+def _machine_with_catch(name: str, errors: list[str], *, nested: int = 0) -> Case:
+    definition = json.loads(state_machine_definition(complete_spec()))
+    definition["States"]["StartTrainingJob"]["Catch"][0]["ErrorEquals"] = errors
+    # Wrapped in Parallel states, built as text: deeper than Python's JSON parser recurses.
+    opening = (
+        '{"StartAt": "Wrap", "States": {"Wrap": {"Type": "Parallel", "End": true, "Branches": ['
+    )
+    text = opening * nested + json.dumps(definition) + "]}}}" * nested
+    return Case(
+        name,
+        "retraining-step-functions",
+        chain(drop(ALARM), edit(STATE_MACHINE, "orchestrator", definition=text)),
+    )
+
+
+def _metric_math_errors_alarm() -> Any:
+    return res(
+        ALARM,
+        f"{FUNCTION_NAME}-error-rate",
+        {
+            "name": f"{FUNCTION_NAME}-error-rate",
+            "evaluationPeriods": 1.0,
+            "threshold": 0.0,
+            "comparisonOperator": "GreaterThanThreshold",
+            "alarmActions": [TOPIC_ARN],
+            "metricQueries": [
+                {"id": "e", "expression": "errors / invocations", "returnData": True},
+                {
+                    "id": "errors",
+                    "metric": {
+                        "namespace": "AWS/Lambda",
+                        "metricName": "Errors",
+                        "dimensions": {"FunctionName": FUNCTION_NAME},
+                        "period": 300.0,
+                        "stat": "Sum",
+                    },
+                },
+            ],
+        },
+        "retraining",
+    )
+
+
+def _on_failure_to(destination: str) -> Any:
+    return res(
+        EVENT_INVOKE_CONFIG,
+        f"{FUNCTION_NAME}-async",
+        {
+            "functionName": FUNCTION_NAME,
+            "destinationConfig": {"onFailure": {"destination": destination}},
+        },
+        "retraining",
+    )
+
+
+NON_COMPLIANT: list[Case] = [
+    Case(
+        "no job-state rule",
+        "retraining-lambda",
+        drop(EVENT_RULE, "job-state"),
+    ),
+    Case(
+        "job-state rule misses Stopped",
+        "retraining-lambda",
+        edit(
+            EVENT_RULE,
+            "job-state",
+            eventPattern=json.dumps(
+                {
+                    "source": ["aws.sagemaker"],
+                    "detail-type": ["SageMaker Training Job State Change"],
+                    "detail": {"TrainingJobStatus": ["Completed", "Failed"]},
+                }
+            ),
+        ),
+    ),
+    Case(
+        "job-state rule targets a queue",
+        "retraining-lambda",
+        edit(EVENT_TARGET, "job-state", arn=arn("sqs", f"{BASE}-events")),
+    ),
+    Case(
+        "orchestrator failures reach nobody",
+        "retraining-lambda",
+        drop(ALARM),
+    ),
+    Case(
+        "state machine without catch or alarm",
+        "retraining-step-functions",
+        lambda rs: edit(
+            STATE_MACHINE,
+            "orchestrator",
+            definition=state_machine_definition(complete_spec(), catch_publishes=False),
+        )(drop(ALARM)(rs)),
+    ),
+    # notifications that can never fire
+    _lambda("job-state rule on a custom bus", edit(EVENT_RULE, "job-state", eventBusName="ml")),
+    _lambda("job-state rule disabled", edit(EVENT_RULE, "job-state", state="DISABLED")),
+    _lambda(
+        "job-state target is not a topic ARN",
+        edit(EVENT_TARGET, "job-state", arn="arn:aws:sns:::notifications"),
+    ),
+    _lambda(
+        "job-state target ARN with a wildcard region",
+        edit(EVENT_TARGET, "job-state", arn=f"arn:aws:sns:*:{ACCOUNT}:notifications"),
+    ),
+    _lambda("alarms with actions disabled", edit(ALARM, "", actionsEnabled=False)),
+    _lambda("alarms on a metric that is not a failure", edit(ALARM, "", metricName="Invocations")),
+    _lambda("alarms breaching on missing data", edit(ALARM, "", treatMissingData="breaching")),
+    _lambda(
+        "alarms acting on a queue",
+        edit(ALARM, "", alarmActions=[arn("sqs", f"{BASE}-alerts")]),
+    ),
+    _lambda(
+        "on-failure destination is a queue nobody watches",
+        drop(ALARM),
+        add(_on_failure_to(arn("sqs", f"{BASE}-orchestrator-dlq"))),
+    ),
+    _machine_with_catch("catch of States.Timeout only", ["States.Timeout"]),
+    _machine_with_catch("catch of named errors only", ["SageMaker.AmazonSageMakerException"]),
+    _machine_with_catch(
+        "deeply nested machine without a full catch", ["States.Timeout"], nested=400
+    ),
+]
+COMPLIANT: list[Case] = [
+    _lambda(
+        "metric-math alarm on Errors",
+        drop(ALARM),
+        add(_metric_math_errors_alarm()),
+    ),
+    _lambda("on-failure destination is the topic", drop(ALARM), add(_on_failure_to(TOPIC_ARN))),
+    _lambda(
+        "dead-letter target is the topic",
+        drop(ALARM),
+        edit(FUNCTION, "orchestrator", deadLetterConfig={"targetArn": TOPIC_ARN}),
+    ),
+    _lambda(
+        "job-state rule on the default bus by ARN",
+        edit(
+            EVENT_RULE,
+            "job-state",
+            eventBusName=arn("events", "event-bus/default"),
+            state="ENABLED",
+        ),
+    ),
+    _lambda(
+        "alarms not breaching on missing data", edit(ALARM, "", treatMissingData="notBreaching")
+    ),
+    _machine_with_catch("catch of TaskFailed and Timeout", ["States.TaskFailed", "States.Timeout"]),
+    _machine_with_catch("nested machine with a full catch", ["States.ALL"], nested=20),
+]
+
+test_non_compliant = non_compliant_tests(POLICY, NON_COMPLIANT)
+test_compliant = compliant_tests(POLICY, COMPLIANT, NON_COMPLIANT)
