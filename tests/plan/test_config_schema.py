@@ -53,7 +53,7 @@ def test_every_stack_file_names_its_schema_and_passes_it(stack_file: Path) -> No
 
 
 def _errors(schema: dict[str, Any], document: dict[str, Any]) -> list[str]:
-    validator = jsonschema.Draft202012Validator(schema)
+    validator = jsonschema.Draft7Validator(schema)
     return [error.message for error in validator.iter_errors(document)]
 
 
@@ -81,6 +81,14 @@ def test_the_schema_flags_what_an_editor_should() -> None:
 
 def test_descriptions_say_what_is_allowed() -> None:
     schema = json.loads((STACKS / "retraining" / config_schema.SCHEMA_FILE).read_text())
-    image = schema["$defs"]["TrainingSettings"]["properties"]["image"]
+    image = schema["definitions"]["TrainingSettings"]["properties"]["image"]
     assert "Allowed: an ECR image URI" in image["description"]
     assert "allowed" not in json.dumps(schema).replace("Allowed", "")
+
+
+@pytest.mark.parametrize("project", sorted(PROJECTS))
+def test_the_schema_is_draft_7_which_the_yaml_language_server_reads(project: str) -> None:
+    schema = json.loads((PROJECTS[project] / config_schema.SCHEMA_FILE).read_text())
+    assert schema["$schema"] == "http://json-schema.org/draft-07/schema#"
+    jsonschema.Draft7Validator.check_schema(schema)
+    assert "$defs" not in json.dumps(schema)

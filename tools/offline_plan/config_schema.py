@@ -37,7 +37,11 @@ SETTINGS_MODELS = {
 }
 """Project -> the model its program validates `<project>:*` with (`module:Class`, importable
 from the project folder, as the Pulumi CLI runs `__main__.py` there)."""
-JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+JSON_SCHEMA_DIALECT = "http://json-schema.org/draft-07/schema#"
+"""Draft 7: the newest the YAML language server documents support for ("Supports JSON Schema 7
+and below", redhat-developer/yaml-language-server README); definitions live under
+`definitions`, where draft 7 looks them up."""
+DEFINITIONS = "definitions"
 
 
 @contextmanager
@@ -80,7 +84,9 @@ def _editor_friendly(node: Any) -> Any:
 def stack_file_schema(project: str, model: type[BaseModel]) -> dict[str, Any]:
     """The schema of a whole `Pulumi.<stack>.yaml` of `project`."""
     generated: dict[str, Any] = _editor_friendly(
-        model.model_json_schema(by_alias=True, mode="validation")
+        model.model_json_schema(
+            by_alias=True, mode="validation", ref_template=f"#/{DEFINITIONS}/{{model}}"
+        )
     )
     definitions = generated.pop("$defs", {})
     settings: dict[str, Any] = {}
@@ -118,7 +124,7 @@ def stack_file_schema(project: str, model: type[BaseModel]) -> dict[str, Any]:
         },
     }
     if definitions:
-        schema["$defs"] = definitions
+        schema[DEFINITIONS] = definitions
     return schema
 
 
