@@ -91,6 +91,7 @@ def new_team(session: nox.Session) -> None:
     """Onboard a team: `nox -s new-team -- <team> <model> [--env dev]` adds it to network-iam
     and notifications, writes its retraining stack file and plans it (all files or none)."""
     _install(session)
+    _install_authorization_engine(session)  # the plan it runs includes the authorization proof
     session.run("python", "-m", "offline_plan.new_team", *session.posargs)
 
 
