@@ -987,7 +987,7 @@ def notifications_key_policy(
 
 def team_topic_policy(scope: TeamScope, orchestrator_role_arns: Sequence[str]) -> PolicyDocument:
     """Who may publish to the team topic: the team's job-state rules and alarms (this account,
-    names `<team>-*`) and the team's orchestrator roles."""
+    names `<team>-<env>-*`) and the team's orchestrator roles."""
     arns = scope.arns
     topic = scope.topic_arn
     orchestrators = sorted(set(orchestrator_role_arns))
