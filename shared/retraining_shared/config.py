@@ -22,7 +22,7 @@ import types
 import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 import pulumi
 from pulumi.runtime import config as runtime_config
@@ -168,7 +168,13 @@ class ProblemList:
 
 
 class ConfigModel(BaseModel):
-    """Base for stack settings: camelCase keys, unknown keys rejected, immutable."""
+    """Base for stack settings: camelCase keys, unknown keys rejected, immutable.
+
+    `removed_settings` maps a key a model no longer has to why it went: a stack config that still
+    sets it gets that reason instead of "a typo?".
+    """
+
+    removed_settings: ClassVar[Mapping[str, str]] = {}
 
     model_config = ConfigDict(
         alias_generator=to_camel,
@@ -323,6 +329,13 @@ def _walk(model: type[BaseModel], path: Sequence[str | int]) -> tuple[Any, Field
     return current, info
 
 
+def _removed_settings(model_type: Any) -> Mapping[str, str]:
+    model_type = _unwrap(model_type)
+    if isinstance(model_type, type) and issubclass(model_type, ConfigModel):
+        return model_type.removed_settings
+    return {}
+
+
 def _keys_of(model_type: Any) -> str | None:
     model_type = _unwrap(model_type)
     if isinstance(model_type, type) and issubclass(model_type, BaseModel):
@@ -397,6 +410,9 @@ def add_validation_errors(
             if item["type"] == "extra_forbidden":
                 parent_type, _ = _walk(model, location[:-1])
                 allowed = _keys_of(parent_type)
+                removed = _removed_settings(parent_type).get(str(location[-1]))
+                if removed is not None:
+                    problem = f"was removed: {removed}. Delete it"
             else:
                 _, info = _walk(model, location)
                 if info is not None:
