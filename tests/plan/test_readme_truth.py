@@ -213,16 +213,23 @@ def test_every_command_works_as_written(readme: Path) -> None:
     assert problems == []
 
 
-def test_the_walk_catches_what_it_claims_to() -> None:
+def _walk_problems(block: str) -> list[str]:
+    """What the walk reports for a block of commands, as if written in the root README."""
     walk = _Walk(REPOSITORY / "README.md")
-    for argv in _commands(
-        "nox -s plan -- --stack-config Pulumi.fraud-scoring-dev.yaml\n"
-        "nox -s deploy\n"
-        "cd stacks/retraining && pulumi up --policy-pack policy\n"
-        "cd ../network-iam && pulumi stack select prod\n"
-    ):
+    for argv in _commands(block):
         walk.run(argv)
-    text = "\n".join(walk.problems)
+    return walk.problems
+
+
+def test_the_walk_catches_what_it_claims_to() -> None:
+    text = "\n".join(
+        _walk_problems(
+            "nox -s plan -- --stack-config Pulumi.fraud-scoring-dev.yaml\n"
+            "nox -s deploy\n"
+            "cd stacks/retraining && pulumi up --policy-pack policy\n"
+            "cd ../network-iam && pulumi stack select prod\n"
+        )
+    )
     assert "--stack-config file Pulumi.fraud-scoring-dev.yaml does not exist" in text
     assert "no session 'deploy'" in text
     assert "--policy-pack folder policy does not exist" in text
@@ -231,16 +238,14 @@ def test_the_walk_catches_what_it_claims_to() -> None:
 
 
 def test_the_walk_reads_the_command_after_leading_options() -> None:
-    walk = _Walk(REPOSITORY / "README.md")
-    for argv in _commands(
+    problems = _walk_problems(
         "pulumi --cwd stacks/network-iam stack select prod\n"
         "pulumi --non-interactive -C stacks/retraining up --policy-pack ../../policy\n"
         "pulumi -v 3 --cwd stacks/nowhere preview\n"
         "nox -l\n"
         "nox --session deploy\n"
-    ):
-        walk.run(argv)
-    text = "\n".join(walk.problems)
+    )
+    text = "\n".join(problems)
     network_iam = REPOSITORY / "stacks" / "network-iam"
     assert f"stack config Pulumi.prod.yaml does not exist (from {network_iam})" in text
     # read from --cwd (the pack exists there), but run before `pulumi install`
@@ -248,7 +253,7 @@ def test_the_walk_reads_the_command_after_leading_options() -> None:
     assert "runs the pack before `pulumi install`" in text
     assert "--cwd folder stacks/nowhere does not exist" in text
     assert "no session 'deploy'" in text
-    assert len(walk.problems) == 5, walk.problems  # the last: stacks/nowhere is no project
+    assert len(problems) == 5, problems  # the last: stacks/nowhere is no project
 
 
 def test_the_review_command_names_the_upstreams_the_stack_reads() -> None:
