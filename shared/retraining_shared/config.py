@@ -24,7 +24,7 @@ import types
 import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 import pulumi
 from pulumi.runtime import config as runtime_config
@@ -214,7 +214,13 @@ class ProblemList:
 
 
 class ConfigModel(BaseModel):
-    """Base for stack settings: camelCase keys, unknown keys rejected, immutable."""
+    """Base for stack settings: camelCase keys, unknown keys rejected, immutable.
+
+    `removed_settings` maps a key a model no longer has to why it went: a stack config that still
+    sets it gets that reason instead of "a typo?".
+    """
+
+    removed_settings: ClassVar[Mapping[str, str]] = {}
 
     model_config = ConfigDict(
         alias_generator=to_camel,
@@ -369,6 +375,13 @@ def _walk(model: type[BaseModel], path: Sequence[str | int]) -> tuple[Any, Field
     return current, info
 
 
+def _removed_settings(model_type: Any) -> Mapping[str, str]:
+    model_type = _unwrap(model_type)
+    if isinstance(model_type, type) and issubclass(model_type, ConfigModel):
+        return model_type.removed_settings
+    return {}
+
+
 def _keys_of(model_type: Any) -> str | None:
     model_type = _unwrap(model_type)
     if isinstance(model_type, type) and issubclass(model_type, BaseModel):
@@ -442,7 +455,10 @@ def add_validation_errors(
         if item["type"] == "extra_forbidden":
             parent_type, _ = _walk(model, location[:-1])
             allowed = _keys_of(parent_type)
-            if allowed and location and isinstance(location[-1], str):
+            removed = _removed_settings(parent_type).get(str(location[-1])) if location else None
+            if removed is not None:
+                problem = f"was removed: {removed}. Delete it"
+            elif allowed and location and isinstance(location[-1], str):
                 problem += did_you_mean(location[-1], allowed.split(", "))
         if allowed is None:
             _, info = _walk(model, location)

@@ -479,13 +479,14 @@ def lambda_orchestrator_trust_policy(scope: TeamScope) -> PolicyDocument:
     return service_trust_policy({"lambda": None}, scope.arns.account_id)
 
 
-def lambda_orchestrator_role_policy(scope: TeamScope, *, failure_queue: bool) -> PolicyDocument:
+def lambda_orchestrator_role_policy(scope: TeamScope) -> PolicyDocument:
     """Exactly what the orchestrator handler and the Lambda service do with this role.
 
     Handler: sagemaker CreateTrainingJob (with Tags → sagemaker:AddTags, with RoleArn →
     iam:PassRole), DescribeTrainingJob, sns Publish. Service: CreateLogStream/PutLogEvents into
     the function's log group (the stack creates the group, so no CreateLogGroup), and
-    sqs:SendMessage to the on-failure destination when `failure_queue`.
+    sqs:SendMessage to the on-failure destination, which every Lambda-orchestrated stack has
+    (retraining orchestrators.py).
     The topic is KMS-encrypted; its key policy (notifications) grants the role GenerateDataKey
     via SNS, so this policy carries no KMS statement.
     """
@@ -510,17 +511,15 @@ def lambda_orchestrator_role_policy(scope: TeamScope, *, failure_queue: bool) ->
             ["logs:CreateLogStream", "logs:PutLogEvents"],
             [arns.log_stream(f"/aws/lambda/{scope.pattern}", "*")],
         ),
-    ]
-    if failure_queue:
         # Asynchronous invocations that fail land in `<base>-orchestrator-dlq`; Lambda sends
-        # them with the function's role.
-        statements.append(
-            allow(
-                "SendToOrchestratorFailureQueue",
-                ["sqs:SendMessage"],
-                [arns.sqs_queue(f"{scope.pattern}-orchestrator-dlq")],
-            )
-        )
+        # them with the function's role (Lambda Developer Guide, "Capturing records of Lambda
+        # asynchronous invocations"). Every Lambda-orchestrated stack wires that destination.
+        allow(
+            "SendToOrchestratorFailureQueue",
+            ["sqs:SendMessage"],
+            [arns.sqs_queue(f"{scope.pattern}-orchestrator-dlq")],
+        ),
+    ]
     return policy_document(statements)
 
 
@@ -987,7 +986,7 @@ def notifications_key_policy(
 
 def team_topic_policy(scope: TeamScope, orchestrator_role_arns: Sequence[str]) -> PolicyDocument:
     """Who may publish to the team topic: the team's job-state rules and alarms (this account,
-    names `<team>-*`) and the team's orchestrator roles."""
+    names `<team>-<env>-*`) and the team's orchestrator roles."""
     arns = scope.arns
     topic = scope.topic_arn
     orchestrators = sorted(set(orchestrator_role_arns))

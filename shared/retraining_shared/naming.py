@@ -341,7 +341,8 @@ def orchestrator_dead_letter_queue_name(team: str, model: str, environment: str)
 
 
 def alarm_name(team: str, model: str, environment: str, purpose: str) -> str:
-    """`<base>-<purpose>`: the notifications topic policy lets alarms named `<team>-*` publish."""
+    """`<base>-<purpose>`: the notifications topic policy lets alarms named `<team>-<env>-*`
+    publish."""
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", purpose):
         raise NamingError(f"alarm purpose {purpose!r} must be lowercase letters, digits, '-'")
     return CLOUDWATCH_ALARM_NAME.check(f"{base_name(team, model, environment)}-{purpose}")

@@ -112,13 +112,12 @@ def test_recorded_handler_actions_are_exactly_the_golden_list(
     assert every_handler_path.actions() == set(GOLDEN["handler"])
 
 
-@pytest.mark.parametrize("failure_queue", [False, True], ids=["no-dlq", "with-dlq"])
-def test_lambda_role_grants_exactly_what_the_handler_and_lambda_need(failure_queue: bool) -> None:
-    policy = iam.lambda_orchestrator_role_policy(SCOPE, failure_queue=failure_queue)
+def test_lambda_role_grants_exactly_what_the_handler_and_lambda_need() -> None:
+    policy = iam.lambda_orchestrator_role_policy(SCOPE)
 
     expected = set(GOLDEN["handler"]) | set(GOLDEN["lambda_service"])
-    if failure_queue:
-        expected.add("sqs:SendMessage")  # Lambda delivers failed async events with the role
+    # Lambda delivers failed async events to the on-failure queue (always wired) with the role.
+    expected.add("sqs:SendMessage")
     granted = policy_actions(policy)
     assert granted - expected == set(), "granted but never needed"
     assert expected - granted == set(), "needed but not granted"
@@ -127,7 +126,7 @@ def test_lambda_role_grants_exactly_what_the_handler_and_lambda_need(failure_que
 def test_lambda_role_allows_every_recorded_request_on_its_resource(
     every_handler_path: CallRecorder,
 ) -> None:
-    policy = iam.lambda_orchestrator_role_policy(SCOPE, failure_queue=False)
+    policy = iam.lambda_orchestrator_role_policy(SCOPE)
 
     requests = every_handler_path.requests() + lambda_service_requests()
     assert {r.action for r in requests} == set(GOLDEN["handler"]) | set(GOLDEN["lambda_service"])
@@ -184,7 +183,7 @@ def test_lambda_role_allows_every_recorded_request_on_its_resource(
     ],
 )
 def test_lambda_role_refuses_what_the_handler_never_needs(request_: IamRequest) -> None:
-    policy = iam.lambda_orchestrator_role_policy(SCOPE, failure_queue=True)
+    policy = iam.lambda_orchestrator_role_policy(SCOPE)
     assert allowing_statements(policy, request_) == []
 
 
@@ -193,7 +192,7 @@ def test_lambda_role_refuses_what_the_handler_never_needs(request_: IamRequest) 
 
 def orchestrator_role_policies() -> dict[str, dict[str, Any]]:
     return {
-        "lambda": dict(iam.lambda_orchestrator_role_policy(SCOPE, failure_queue=True)),
+        "lambda": dict(iam.lambda_orchestrator_role_policy(SCOPE)),
         "step-functions": dict(iam.step_functions_orchestrator_role_policy(SCOPE)),
     }
 

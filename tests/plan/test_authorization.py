@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import json
 import shutil
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -57,7 +58,20 @@ def report(stacks_with_producers: Path) -> PlanReport:
         selection=StackSelection(environment="dev"),
         policy_pack=None,
     )
-    return plan(request)
+    try:
+        return plan(request)
+    finally:
+        _forget_modules_under(stacks_with_producers)
+
+
+def _forget_modules_under(folder: Path) -> None:
+    """Drop the copy's program packages (e.g. `retraining_stack`) from sys.modules: the mock
+    runtime runs programs in this process, and a later test in the same worker would otherwise
+    import the copy instead of the repository's package."""
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if isinstance(file, str) and Path(file).is_relative_to(folder):
+            del sys.modules[name]
 
 
 @pytest.fixture(scope="module")

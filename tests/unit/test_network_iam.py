@@ -468,14 +468,29 @@ def test_every_policy_document_is_known_at_preview(preview: StackRun) -> None:
         assert not contains_unknown(document), name
 
 
-def test_failure_queue_grant_follows_team_config() -> None:
-    run = run_program(
-        STACK,
-        "dev",
-        config_overrides={"teams": {"fraud": {"orchestratorFailureQueue": False}}},
-    )
-    document = policy_of(named(run, ROLE_POLICY, "fraud-lambda-orchestrator"))
-    assert "sqs:SendMessage" not in iam.granted_actions(document)
+def test_every_lambda_orchestrator_role_may_send_to_its_failure_queues(preview: StackRun) -> None:
+    for team in TEAMS:
+        document = policy_of(named(preview, ROLE_POLICY, f"{team}-lambda-orchestrator"))
+        assert iam.resources_for(document, "sqs:SendMessage") == {
+            f"arn:aws:sqs:us-east-1:{OFFLINE_ACCOUNT_ID}:{team}-dev-*-orchestrator-dlq"
+        }
+
+
+def test_the_removed_failure_queue_setting_is_rejected_by_name_with_the_reason(
+    registered_types: list[str],
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        run_program(
+            STACK,
+            "dev",
+            config_overrides={"teams": {"fraud": {"orchestratorFailureQueue": False}}},
+        )
+    [problem] = caught.value.problems
+    assert problem.key == "network-iam:teams.fraud.orchestratorFailureQueue"
+    assert problem.problem.startswith("was removed: the retraining stack always makes")
+    assert "Delete it" in problem.problem
+    assert "orchestratorFailureQueue" in str(caught.value)
+    assert registered_types == []
 
 
 def test_every_taggable_resource_carries_the_required_tags(preview: StackRun) -> None:

@@ -28,7 +28,7 @@ CHURN = iam.TeamScope("churn", "dev", ARNS)
 def role_policies(scope: iam.TeamScope) -> dict[str, PolicyDocument]:
     return {
         "sagemaker": iam.sagemaker_execution_role_policy(scope),
-        "lambda": iam.lambda_orchestrator_role_policy(scope, failure_queue=True),
+        "lambda": iam.lambda_orchestrator_role_policy(scope),
         "sfn": iam.step_functions_orchestrator_role_policy(scope),
         "invoker": iam.schedule_invoker_role_policy(scope),
     }
@@ -204,11 +204,10 @@ def test_lambda_role_grants_exactly_what_the_handler_and_lambda_call() -> None:
         "sns:Publish",
         "logs:CreateLogStream",
         "logs:PutLogEvents",
+        "sqs:SendMessage",  # the on-failure destination every Lambda orchestrator has
     }
-    without_queue = iam.lambda_orchestrator_role_policy(FRAUD, failure_queue=False)
-    with_queue = iam.lambda_orchestrator_role_policy(FRAUD, failure_queue=True)
-    assert iam.granted_actions(without_queue) == expected
-    assert iam.granted_actions(with_queue) == expected | {"sqs:SendMessage"}
+    with_queue = iam.lambda_orchestrator_role_policy(FRAUD)
+    assert iam.granted_actions(with_queue) == expected
     assert iam.resources_for(with_queue, "sqs:SendMessage") == {
         "arn:aws:sqs:us-east-1:123456789012:fraud-dev-*-orchestrator-dlq"
     }
@@ -496,7 +495,7 @@ def test_resource_statements_refuse_an_open_allow_and_documents_refuse_duplicate
 
 
 def test_parse_policy_round_trips_and_normalizes_single_values() -> None:
-    document = iam.lambda_orchestrator_role_policy(FRAUD, failure_queue=False)
+    document = iam.lambda_orchestrator_role_policy(FRAUD)
     assert iam.parse_policy(iam.to_json(document)) == document
     single = iam.parse_policy(
         json.dumps({"Statement": {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "x"}})

@@ -170,7 +170,7 @@ def onboarding_edits(
             NETWORK_IAM,
             team,
             network_entry,
-            "added by nox -s new-team; optional: costCenter, tags, orchestratorFailureQueue",
+            "added by nox -s new-team; optional: costCenter, tags, dataProducers, modelConsumers",
         ),
         _with_team(
             notifications_file,

@@ -7,8 +7,8 @@ Pulumi.yaml defaults in, but a program run any other way (mocks, automation) mus
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Sequence
-from typing import Annotated
+from collections.abc import Mapping, Sequence
+from typing import Annotated, ClassVar
 
 from pydantic import AfterValidator, field_validator
 from retraining_shared import naming
@@ -51,6 +51,14 @@ SUBNET_EXTRA_BITS = 3
 class TeamSettings(ConfigModel):
     """One onboarded ML team."""
 
+    removed_settings: ClassVar[Mapping[str, str]] = {
+        "orchestratorFailureQueue": (
+            "the retraining stack always makes `<team>-<env>-<model>-orchestrator-dlq` the Lambda "
+            "orchestrator's on-failure destination, which Lambda writes to with the function's "
+            "role, so the role always has that grant"
+        )
+    }
+
     cost_center: TagValue | None = setting(
         None,
         description="Value of the `cost-center` tag on the team's resources.",
@@ -58,14 +66,6 @@ class TeamSettings(ConfigModel):
     )
     tags: UserTags = setting(
         {}, description="Extra tags on the team's resources (cannot override required tags)."
-    )
-    orchestrator_failure_queue: ConfigBool = setting(
-        True,
-        description=(
-            "Let the Lambda orchestrator role send failed asynchronous invocations to the "
-            "team's `<team>-*-orchestrator-dlq` queues (its on-failure destination)."
-        ),
-        allowed="true, false",
     )
     data_producers: list[RoleName] = setting(
         [],

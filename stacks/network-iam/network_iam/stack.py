@@ -66,7 +66,6 @@ def build(settings: NetworkIamSettings) -> None:
         baselines[team] = TeamBaseline(
             team,
             scope=scopes[team],
-            orchestrator_failure_queue=team_settings.orchestrator_failure_queue,
             data_producers=[context.arns.iam_role(n) for n in team_settings.data_producers],
             model_consumers=[context.arns.iam_role(n) for n in team_settings.model_consumers],
             kms_key_deletion_window_days=settings.kms_key_deletion_window_days,

@@ -59,7 +59,6 @@ class TeamBaseline(pulumi.ComponentResource):
         name: str,
         *,
         scope: iam.TeamScope,
-        orchestrator_failure_queue: bool,
         data_producers: Sequence[str],
         model_consumers: Sequence[str],
         kms_key_deletion_window_days: int,
@@ -127,9 +126,7 @@ class TeamBaseline(pulumi.ComponentResource):
         # its tag, the key through its own key policy).
         policies = {
             "sagemaker-execution": iam.to_json(iam.sagemaker_execution_role_policy(scope)),
-            "lambda-orchestrator": iam.to_json(
-                iam.lambda_orchestrator_role_policy(scope, failure_queue=orchestrator_failure_queue)
-            ),
+            "lambda-orchestrator": iam.to_json(iam.lambda_orchestrator_role_policy(scope)),
             "sfn-orchestrator": iam.to_json(iam.step_functions_orchestrator_role_policy(scope)),
             "schedule-invoker": iam.to_json(iam.schedule_invoker_role_policy(scope)),
         }

@@ -9,8 +9,8 @@
   (rules: `AWS/Events` `FailedInvocations`; Scheduler: `AWS/Scheduler` `InvocationDroppedCount`,
   which Scheduler publishes per schedule group only, hence the stack's own group).
 
-The notifications stack's topic policy admits EventBridge rules and alarms named `<team>-*` of
-this account, and its key policy lets both services use the topic's KMS key.
+The notifications stack's topic policy admits EventBridge rules and alarms named `<team>-<env>-*`
+of this account, and its key policy lets both services use the topic's KMS key.
 """
 
 from __future__ import annotations
