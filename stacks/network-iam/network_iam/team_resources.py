@@ -11,11 +11,11 @@ preview, so the policy pack judges all of them before anything exists.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 from retraining_shared import iam, naming
+from retraining_shared.team_exports import NetworkIamTeamExport
 
 ROLE_POLICY_NAME = "least-privilege"
 ABORT_INCOMPLETE_UPLOADS_AFTER_DAYS = 7
@@ -140,7 +140,7 @@ class TeamBaseline(pulumi.ComponentResource):
             )
 
         # Known at preview: deterministic names and ARNs only (the key ARN is exported apart).
-        self.outputs: dict[str, Any] = {
+        self.outputs: NetworkIamTeamExport = {
             "sagemaker_execution_role_arn": scope.sagemaker_execution_role_arn,
             "lambda_orchestrator_role_arn": scope.lambda_orchestrator_role_arn,
             "step_functions_orchestrator_role_arn": scope.step_functions_orchestrator_role_arn,

@@ -20,6 +20,7 @@ import pulumi
 from retraining_shared.arns import ArnBuilder
 from retraining_shared.config import ConfigError, ConfigProblem, render_value
 from retraining_shared.stack_outputs import is_unknown, read_stack_outputs
+from retraining_shared.team_exports import NETWORK_IAM_TEAM_KEYS, NOTIFICATIONS_TEAM_KEYS
 
 from retraining_stack.config import PROJECT, RetrainingSettings
 from retraining_stack.training_spec import TrainingTargets
@@ -35,16 +36,7 @@ NETWORK_IAM_EXPORTS = (
     "team_kms_key_arns",
     "distributed_training",
 )
-NETWORK_IAM_TEAM_KEYS = (
-    "sagemaker_execution_role_arn",
-    "lambda_orchestrator_role_arn",
-    "step_functions_orchestrator_role_arn",
-    "schedule_invoker_role_arn",
-    "data_bucket_name",
-    "artifact_bucket_name",
-)
 NOTIFICATIONS_EXPORTS = ("teams",)
-NOTIFICATIONS_TEAM_KEYS = ("topic_arn",)
 
 
 @dataclass(frozen=True)
