@@ -9,6 +9,7 @@ from fnmatch import fnmatchcase
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from hypothesis_profiles import examples
 from retraining_shared import naming
 from retraining_shared.naming import NamingError
 
@@ -140,7 +141,7 @@ def test_job_name_refuses_a_naive_datetime() -> None:
         naming.training_job_name("fraud", "churn", "dev", datetime(2025, 6, 1, 6, 30))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(team=TEAMS, model=MODELS, environment=ENVIRONMENTS, occurrence=OCCURRENCES)
 def test_every_job_name_is_a_valid_sagemaker_name_with_the_team_prefix(
     team: str, model: str, environment: str, occurrence: datetime
@@ -152,7 +153,7 @@ def test_every_job_name_is_a_valid_sagemaker_name_with_the_team_prefix(
     assert fnmatchcase(job, naming.training_job_name_prefix_pattern(team, environment))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(owner=TEAMS, other=TEAMS, model=MODELS, environment=ENVIRONMENTS)
 def test_a_team_pattern_never_matches_another_teams_names(
     owner: str, other: str, model: str, environment: str
