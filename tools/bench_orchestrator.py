@@ -110,7 +110,7 @@ def warm_samples(runs: int) -> dict[str, list[float]]:
     import pytest  # noqa: PLC0415
     from moto import mock_aws  # noqa: PLC0415
     from orchestrator_fakes import AwsLikeSageMaker  # noqa: PLC0415 - the tests' AWS-like fake
-    from retraining_stack.orchestrator import handler  # noqa: PLC0415
+    from retraining_stack.lambda_function import handler  # noqa: PLC0415
 
     spec = {
         "AlgorithmSpecification": {

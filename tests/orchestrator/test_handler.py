@@ -39,7 +39,7 @@ from orchestrator_support import (
     scheduler_invocation,
     training_spec,
 )
-from retraining_stack.orchestrator import handler as orchestrator
+from retraining_stack.lambda_function import handler as orchestrator
 
 JOB_NAME = f"{JOB_NAME_PREFIX}202611260600"
 ORCHESTRATOR_TAGS = [

@@ -55,7 +55,7 @@ from orchestrator_support import (
 )
 from retraining_shared import iam, naming
 from retraining_stack import state_machine
-from retraining_stack.orchestrator import handler as orchestrator
+from retraining_stack.lambda_function import handler as orchestrator
 
 SCOPE = iam.TeamScope(TEAM, ENVIRONMENT, ARNS)
 OTHER_SCOPE = iam.TeamScope("risk", ENVIRONMENT, ARNS)

@@ -40,7 +40,7 @@ from orchestrator_support import (
     training_spec,
 )
 from retraining_stack import state_machine
-from retraining_stack.orchestrator import handler as orchestrator
+from retraining_stack.lambda_function import handler as orchestrator
 
 JOB_NAME = f"{JOB_NAME_PREFIX}202611260600"
 STATE_MACHINE_ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/fraud-dev-sfn-orchestrator"

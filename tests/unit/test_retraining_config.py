@@ -20,7 +20,7 @@ from retraining_stack.config import (  # noqa: E402
     TrainingSettings,
     s3_prefix_problem,
 )
-from retraining_stack.orchestrator import handler  # noqa: E402
+from retraining_stack.lambda_function import handler  # noqa: E402
 from retraining_stack.training_spec import (  # noqa: E402
     TrainingNetwork,
     TrainingTargets,

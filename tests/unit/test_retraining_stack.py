@@ -26,7 +26,7 @@ RETRAINING = STACKS / "retraining"
 sys.path.insert(0, str(RETRAINING))
 
 from retraining_stack import notification_events, state_machine  # noqa: E402
-from retraining_stack.orchestrator import handler  # noqa: E402
+from retraining_stack.lambda_function import handler  # noqa: E402
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -365,7 +365,7 @@ def test_lambda_orchestrator_runs_the_repository_handler_with_the_training_spec(
     assets = function["code"]["assets"]
     assert set(assets) == {"handler.py"}
     assert Path(assets["handler.py"]["path"]) == (
-        RETRAINING / "retraining_stack" / "orchestrator" / "handler.py"
+        RETRAINING / "retraining_stack" / "lambda_function" / "handler.py"
     )
 
     log_group = resource(run, LOG_GROUP, f"/aws/lambda/{BASE}-orchestrator")
