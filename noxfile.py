@@ -1,4 +1,4 @@
-"""Every task of the monorepo, one command each: `nox -s tests|lint|plan|bench|preview|up`.
+"""Every task of the monorepo, one command each: `nox -s tests|lint|plan|new-team|bench|preview|up`.
 
 `plan` runs offline (no Pulumi CLI, no AWS account); `preview` and `up` need the real Pulumi
 CLI and credentials, and walk the stacks in dependency order: network-iam -> notifications ->
@@ -32,10 +32,25 @@ def _install(session: nox.Session) -> None:
     session.env["PYTHONDONTWRITEBYTECODE"] = ""
 
 
+AUTHORIZATION_ENGINE = "tools/offline_plan/authorization/engine"
+
+
+def _install_authorization_engine(session: nox.Session) -> None:
+    """The IAM evaluation engine of the authorization proof (Node, exact versions from the
+    lockfile). Without npm the plan itself reports what to install (exit 2), never a pass."""
+    if shutil.which("npm") is None:
+        session.warn(f"npm not found: cannot install {AUTHORIZATION_ENGINE} (needs Node.js 20+)")
+        return
+    session.run(
+        "npm", "ci", "--prefix", AUTHORIZATION_ENGINE, "--no-audit", "--no-fund", external=True
+    )
+
+
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """All pytest suites: unit (mocks), orchestrator (moto), policy (gRPC), plan (offline)."""
     _install(session)
+    _install_authorization_engine(session)
     # pytest exits 5 when it collected nothing: that is a failure here, never a pass.
     session.run("pytest", *(session.posargs or ["-n", "2", "-q"]))
 
@@ -67,7 +82,24 @@ def plan(session: nox.Session) -> None:
     Extra arguments go to the planner, e.g. `nox -s plan -- --env dev --json plan.json`.
     """
     _install(session)
+    _install_authorization_engine(session)
     session.run("python", "-m", "offline_plan", *session.posargs)
+
+
+@nox.session(name="new-team", python=PYTHON)
+def new_team(session: nox.Session) -> None:
+    """Onboard a team: `nox -s new-team -- <team> <model> [--env dev]` adds it to network-iam
+    and notifications, writes its retraining stack file and plans it (all files or none)."""
+    _install(session)
+    _install_authorization_engine(session)  # the plan it runs includes the authorization proof
+    session.run("python", "-m", "offline_plan.new_team", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def schemas(session: nox.Session) -> None:
+    """Regenerate stacks/<project>/stack-config.schema.json from the settings models."""
+    _install(session)
+    session.run("python", "-m", "offline_plan.config_schema", *session.posargs)
 
 
 @nox.session(python=PYTHON)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import hypothesis_profiles  # noqa: F401 - loads the fast or thorough Hypothesis profile
 import pytest
 from pulumi.runtime import mocks as pulumi_mocks
 

@@ -110,7 +110,7 @@ def warm_samples(runs: int) -> dict[str, list[float]]:
     import pytest  # noqa: PLC0415
     from moto import mock_aws  # noqa: PLC0415
     from orchestrator_fakes import AwsLikeSageMaker  # noqa: PLC0415 - the tests' AWS-like fake
-    from retraining_stack.orchestrator import handler  # noqa: PLC0415
+    from retraining_stack.lambda_function import handler  # noqa: PLC0415
 
     spec = {
         "AlgorithmSpecification": {
@@ -132,7 +132,7 @@ def warm_samples(runs: int) -> dict[str, list[float]]:
         {
             "AWS_DEFAULT_REGION": "us-east-1",
             handler.ENV_TRAINING_SPEC: json.dumps(spec),
-            handler.ENV_JOB_NAME_PREFIX: "fraud-scoring-dev-",
+            handler.ENV_JOB_NAME_PREFIX: "fraud-dev-scoring-",
             # The network and output key the orchestrator role requires (as the stack sets them).
             handler.ENV_SUBNET_IDS: "subnet-0123456789abcdef0,subnet-0123456789abcdef1",
             handler.ENV_SECURITY_GROUP_IDS: "sg-0123456789abcdef0",

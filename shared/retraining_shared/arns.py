@@ -81,8 +81,14 @@ class ArnBuilder:
         return self._regional("states", f"stateMachine:{state_machine_name}")
 
     def log_group(self, log_group_name: str) -> str:
-        """The log group itself (DescribeLogStreams, CreateLogGroup)."""
+        """The log group's ARN without `:*`: what the tagging APIs take ("Overview of managing
+        access permissions to your CloudWatch Logs resources", CloudWatch Logs guide)."""
         return self._regional("logs", f"log-group:{log_group_name}")
+
+    def log_group_for_policies(self, log_group_name: str) -> str:
+        """`log-group:NAME:*`: the form the same page requires in IAM policies for every other
+        action on a log group (CreateLogGroup, DescribeLogStreams, ...)."""
+        return f"{self.log_group(log_group_name)}:*"
 
     def log_stream(self, log_group_name: str, log_stream_pattern: str = "*") -> str:
         """Streams of a group (CreateLogStream, PutLogEvents act on log-stream resources)."""
@@ -109,6 +115,12 @@ class ArnBuilder:
 
     def scheduler_schedule(self, schedule_name: str, group_name: str = "default") -> str:
         return self._regional("scheduler", f"schedule/{group_name}/{schedule_name}")
+
+    def scheduler_schedule_group(self, group_name: str) -> str:
+        return self._regional("scheduler", f"schedule-group/{group_name}")
+
+    def ec2_vpc(self, vpc_id: str) -> str:
+        return self.ec2("vpc", vpc_id)
 
     def cloudwatch_alarm(self, alarm_name: str) -> str:
         return self._regional("cloudwatch", f"alarm:{alarm_name}")

@@ -17,12 +17,14 @@ by pydantic's lax mode ("true" → True, "3" → 3) and structured keys are deco
 
 from __future__ import annotations
 
+import difflib
 import json
+import re
 import types
 import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 import pulumi
 from pulumi.runtime import config as runtime_config
@@ -54,6 +56,10 @@ class _Missing:
 
 
 MISSING: Any = _Missing()
+REQUIRED_PROBLEM = "is required"
+UNKNOWN_KEY_PROBLEM = "is not a known setting"
+"""The start of the problem text of a missing and of an unknown key: the offline plan points a
+missing key at where it belongs and an unknown one at the key itself (not its value)."""
 _MAX_RENDERED_VALUE = 120
 
 
@@ -88,6 +94,46 @@ def format_key(project: str, path: Sequence[str | int]) -> str:
         else:
             text += json.dumps([part], ensure_ascii=False)
     return f"{project}:{text}"
+
+
+_KEY_PART = re.compile(
+    r'\.(?P<name>[A-Za-z0-9_-]+)|\[(?P<index>\d+)\]|\[(?P<quoted>"(?:[^"\\]|\\.)*")\]'
+)
+
+
+def parse_key(key: str) -> tuple[str, tuple[str | int, ...]]:
+    """The inverse of `format_key`: `retraining:training.spot[0]` -> ("retraining", (...)).
+
+    Lets a caller that knows where keys are written (the offline plan knows the stack file's
+    lines) find the key a problem names. A key it cannot read comes back whole, as one part.
+    """
+    project, _, text = key.partition(":")
+    head = re.match(r"[A-Za-z0-9_-]+", text)
+    if head is None:
+        return project, (text,) if text else ()
+    parts: list[str | int] = [head.group(0)]
+    position = head.end()
+    while position < len(text):
+        match = _KEY_PART.match(text, position)
+        if match is None:
+            return project, (text,)
+        if match["name"] is not None:
+            parts.append(match["name"])
+        elif match["index"] is not None:
+            parts.append(int(match["index"]))
+        else:
+            parts.append(str(json.loads(match["quoted"])))
+        position = match.end()
+    return project, tuple(parts)
+
+
+def did_you_mean(unknown: str, known: Iterable[str]) -> str:
+    """` (did you mean 'schedule'?)` for a key close to a known one (difflib), else ''."""
+    close = difflib.get_close_matches(unknown, list(known), n=1, cutoff=0.6)
+    if not close:
+        lowered = {name.lower(): name for name in known}
+        close = [lowered[unknown.lower()]] if unknown.lower() in lowered else []
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 @dataclass(frozen=True)
@@ -168,7 +214,13 @@ class ProblemList:
 
 
 class ConfigModel(BaseModel):
-    """Base for stack settings: camelCase keys, unknown keys rejected, immutable."""
+    """Base for stack settings: camelCase keys, unknown keys rejected, immutable.
+
+    `removed_settings` maps a key a model no longer has to why it went: a stack config that still
+    sets it gets that reason instead of "a typo?".
+    """
+
+    removed_settings: ClassVar[Mapping[str, str]] = {}
 
     model_config = ConfigDict(
         alias_generator=to_camel,
@@ -323,6 +375,13 @@ def _walk(model: type[BaseModel], path: Sequence[str | int]) -> tuple[Any, Field
     return current, info
 
 
+def _removed_settings(model_type: Any) -> Mapping[str, str]:
+    model_type = _unwrap(model_type)
+    if isinstance(model_type, type) and issubclass(model_type, ConfigModel):
+        return model_type.removed_settings
+    return {}
+
+
 def _keys_of(model_type: Any) -> str | None:
     model_type = _unwrap(model_type)
     if isinstance(model_type, type) and issubclass(model_type, BaseModel):
@@ -331,8 +390,8 @@ def _keys_of(model_type: Any) -> str | None:
 
 
 _PROBLEMS_BY_TYPE: dict[str, tuple[str, str | None]] = {
-    "missing": ("is required", None),
-    "extra_forbidden": ("is not a known setting (a typo?)", None),
+    "missing": (REQUIRED_PROBLEM, None),
+    "extra_forbidden": (UNKNOWN_KEY_PROBLEM, None),
     "bool_parsing": ("must be true or false", "true, false"),
     "bool_type": ("must be true or false", "true, false"),
     "int_parsing": ("must be a whole number", None),
@@ -393,15 +452,19 @@ def add_validation_errors(
         if location and location[0] in skipped:
             continue
         problem, allowed = _describe(item)
+        if item["type"] == "extra_forbidden":
+            parent_type, _ = _walk(model, location[:-1])
+            allowed = _keys_of(parent_type)
+            removed = _removed_settings(parent_type).get(str(location[-1])) if location else None
+            if removed is not None:
+                problem = f"was removed: {removed}. Delete it"
+            elif allowed and location and isinstance(location[-1], str):
+                problem += did_you_mean(location[-1], allowed.split(", "))
         if allowed is None:
-            if item["type"] == "extra_forbidden":
-                parent_type, _ = _walk(model, location[:-1])
-                allowed = _keys_of(parent_type)
-            else:
-                _, info = _walk(model, location)
-                if info is not None:
-                    field_allowed = _extra(info).get("allowed")
-                    allowed = str(field_allowed) if field_allowed is not None else None
+            _, info = _walk(model, location)
+            if info is not None:
+                field_allowed = _extra(info).get("allowed")
+                allowed = str(field_allowed) if field_allowed is not None else None
         value = MISSING if item["type"] == "missing" else item.get("input", MISSING)
         problems.add(location, problem, value, allowed)
 
@@ -453,7 +516,8 @@ def load_config(
     for unknown in sorted(present_keys - set(known_keys)):
         problems.add(
             unknown,
-            "is not a setting of this stack (a typo?)",
+            f"{UNKNOWN_KEY_PROBLEM} of this stack"
+            + (did_you_mean(unknown, known_keys) or " (a typo?)"),
             runtime_config.get_config(f"{project_name}:{unknown}"),
             ", ".join(sorted(known_keys)),
         )

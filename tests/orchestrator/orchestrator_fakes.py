@@ -203,7 +203,7 @@ def _parameter(params: Mapping[str, Any], section: str, key: str) -> tuple[bool,
 CREATE_TRAINING_JOB_CONDITION_KEYS = {
     "sagemaker:VpcSubnets": ("VpcConfig", "Subnets"),
     "sagemaker:VpcSecurityGroupIds": ("VpcConfig", "SecurityGroupIds"),
-    "sagemaker:OutputKmsKey": ("OutputDataConfig", "KmsKeyId"),
+    "sagemaker:OutputKmsKeyArn": ("OutputDataConfig", "KmsKeyId"),
 }
 
 

@@ -34,7 +34,7 @@ from orchestrator_fakes import (  # noqa: E402 - needs the sys.path entry above 
     REGION,
     CallRecorder,
 )
-from retraining_stack.orchestrator import handler as orchestrator  # noqa: E402
+from retraining_stack.lambda_function import handler as orchestrator  # noqa: E402
 
 TEAM, MODEL, ENVIRONMENT = "fraud", "scoring", "dev"
 ARNS = ArnBuilder(PARTITION, REGION, ACCOUNT_ID)

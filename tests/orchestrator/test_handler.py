@@ -39,7 +39,7 @@ from orchestrator_support import (
     scheduler_invocation,
     training_spec,
 )
-from retraining_stack.orchestrator import handler as orchestrator
+from retraining_stack.lambda_function import handler as orchestrator
 
 JOB_NAME = f"{JOB_NAME_PREFIX}202611260600"
 ORCHESTRATOR_TAGS = [
@@ -546,7 +546,7 @@ MALFORMED_CONFIGURATIONS = [
         id="spec-tags-a-map",
     ),
     pytest.param(
-        {"TRAINING_JOB_NAME_PREFIX": "fraud-scoring-dev"},
+        {"TRAINING_JOB_NAME_PREFIX": "fraud-dev-scoring"},
         ["TRAINING_JOB_NAME_PREFIX"],
         "ending with '-'",
         id="prefix-without-trailing-hyphen",
@@ -614,7 +614,7 @@ MALFORMED_CONFIGURATIONS = [
             "TRAINING_KMS_KEY_ARN": None,
         },
         ["TRAINING_SUBNET_IDS/TRAINING_SECURITY_GROUP_IDS", "TRAINING_KMS_KEY_ARN"],
-        "sagemaker:OutputKmsKey must be present",
+        "sagemaker:OutputKmsKeyArn must be present",
         id="neither-network-nor-output-key",
     ),
     pytest.param(

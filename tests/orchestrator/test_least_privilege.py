@@ -55,7 +55,7 @@ from orchestrator_support import (
 )
 from retraining_shared import iam, naming
 from retraining_stack import state_machine
-from retraining_stack.orchestrator import handler as orchestrator
+from retraining_stack.lambda_function import handler as orchestrator
 
 SCOPE = iam.TeamScope(TEAM, ENVIRONMENT, ARNS)
 OTHER_SCOPE = iam.TeamScope("risk", ENVIRONMENT, ARNS)
@@ -66,7 +66,7 @@ PASS_TO_SAGEMAKER = (("iam:PassedToService", "sagemaker.amazonaws.com"),)
 GUARDED_JOB_CONTEXT = (
     ("sagemaker:VpcSubnets", tuple(SUBNET_IDS)),
     ("sagemaker:VpcSecurityGroupIds", tuple(SECURITY_GROUP_IDS)),
-    ("sagemaker:OutputKmsKey", KMS_KEY_ARN),
+    ("sagemaker:OutputKmsKeyArn", KMS_KEY_ARN),
 )
 
 
@@ -112,13 +112,12 @@ def test_recorded_handler_actions_are_exactly_the_golden_list(
     assert every_handler_path.actions() == set(GOLDEN["handler"])
 
 
-@pytest.mark.parametrize("failure_queue", [False, True], ids=["no-dlq", "with-dlq"])
-def test_lambda_role_grants_exactly_what_the_handler_and_lambda_need(failure_queue: bool) -> None:
-    policy = iam.lambda_orchestrator_role_policy(SCOPE, failure_queue=failure_queue)
+def test_lambda_role_grants_exactly_what_the_handler_and_lambda_need() -> None:
+    policy = iam.lambda_orchestrator_role_policy(SCOPE)
 
     expected = set(GOLDEN["handler"]) | set(GOLDEN["lambda_service"])
-    if failure_queue:
-        expected.add("sqs:SendMessage")  # Lambda delivers failed async events with the role
+    # Lambda delivers failed async events to the on-failure queue (always wired) with the role.
+    expected.add("sqs:SendMessage")
     granted = policy_actions(policy)
     assert granted - expected == set(), "granted but never needed"
     assert expected - granted == set(), "needed but not granted"
@@ -127,7 +126,7 @@ def test_lambda_role_grants_exactly_what_the_handler_and_lambda_need(failure_que
 def test_lambda_role_allows_every_recorded_request_on_its_resource(
     every_handler_path: CallRecorder,
 ) -> None:
-    policy = iam.lambda_orchestrator_role_policy(SCOPE, failure_queue=False)
+    policy = iam.lambda_orchestrator_role_policy(SCOPE)
 
     requests = every_handler_path.requests() + lambda_service_requests()
     assert {r.action for r in requests} == set(GOLDEN["handler"]) | set(GOLDEN["lambda_service"])
@@ -152,13 +151,13 @@ def test_lambda_role_allows_every_recorded_request_on_its_resource(
     [
         IamRequest(
             "sagemaker:CreateTrainingJob",
-            training_job_arn("risk-scoring-dev-202611260600"),
+            training_job_arn("risk-dev-scoring-202611260600"),
             GUARDED_JOB_CONTEXT,  # refused for the resource alone, not for the conditions
         ),
         IamRequest(
             "sagemaker:DescribeTrainingJob", training_job_arn("risk-churn-dev-202611260600")
         ),
-        IamRequest("sagemaker:AddTags", training_job_arn("risk-scoring-dev-202611260600")),
+        IamRequest("sagemaker:AddTags", training_job_arn("risk-dev-scoring-202611260600")),
         IamRequest("iam:PassRole", OTHER_SCOPE.sagemaker_execution_role_arn, PASS_TO_SAGEMAKER),
         IamRequest(
             "iam:PassRole", SAGEMAKER_ROLE_ARN, (("iam:PassedToService", "ec2.amazonaws.com"),)
@@ -184,7 +183,7 @@ def test_lambda_role_allows_every_recorded_request_on_its_resource(
     ],
 )
 def test_lambda_role_refuses_what_the_handler_never_needs(request_: IamRequest) -> None:
-    policy = iam.lambda_orchestrator_role_policy(SCOPE, failure_queue=True)
+    policy = iam.lambda_orchestrator_role_policy(SCOPE)
     assert allowing_statements(policy, request_) == []
 
 
@@ -193,7 +192,7 @@ def test_lambda_role_refuses_what_the_handler_never_needs(request_: IamRequest) 
 
 def orchestrator_role_policies() -> dict[str, dict[str, Any]]:
     return {
-        "lambda": dict(iam.lambda_orchestrator_role_policy(SCOPE, failure_queue=True)),
+        "lambda": dict(iam.lambda_orchestrator_role_policy(SCOPE)),
         "step-functions": dict(iam.step_functions_orchestrator_role_policy(SCOPE)),
     }
 
@@ -234,7 +233,7 @@ def test_both_roles_allow_a_job_in_the_training_network_with_an_output_key(role:
         ({"VpcConfig": ""}, {"sagemaker:VpcSubnets", "sagemaker:VpcSecurityGroupIds"}),
         ({"VpcConfig": "Subnets"}, {"sagemaker:VpcSubnets"}),
         ({"VpcConfig": "SecurityGroupIds"}, {"sagemaker:VpcSecurityGroupIds"}),
-        ({"OutputDataConfig": "KmsKeyId"}, {"sagemaker:OutputKmsKey"}),
+        ({"OutputDataConfig": "KmsKeyId"}, {"sagemaker:OutputKmsKeyArn"}),
     ],
     ids=["no-vpc-config", "no-subnets", "no-security-groups", "no-output-key"],
 )
@@ -256,7 +255,7 @@ def test_null_conditions_are_evaluated_as_iam_does() -> None:
                 "Effect": "Allow",
                 "Action": ["sagemaker:CreateTrainingJob"],
                 "Resource": [SCOPE.training_jobs_arn],
-                "Condition": {"Null": {"sagemaker:OutputKmsKey": "true"}},
+                "Condition": {"Null": {"sagemaker:OutputKmsKeyArn": "true"}},
             }
         ],
     }
@@ -268,7 +267,7 @@ def test_null_conditions_are_evaluated_as_iam_does() -> None:
     from_path = create_training_job_context(
         {"OutputDataConfig": {"KmsKeyId.$": "$.trainingInfrastructure.kmsKeyArn"}}
     )
-    assert dict(from_path) == {"sagemaker:OutputKmsKey": "<$.trainingInfrastructure.kmsKeyArn>"}
+    assert dict(from_path) == {"sagemaker:OutputKmsKeyArn": "<$.trainingInfrastructure.kmsKeyArn>"}
 
 
 # --- Step Functions orchestrator role ------------------------------------------------------------
@@ -341,7 +340,7 @@ def test_step_functions_role_allows_each_integration_on_its_resource() -> None:
     assert set(dict(create.context)) == set(dict(GUARDED_JOB_CONTEXT))
     for request in requests:
         assert allowing_statements(policy, request), f"not allowed: {request}"
-    for request in definition_requests(deployed_definition(), "risk-scoring-dev-202611260600"):
+    for request in definition_requests(deployed_definition(), "risk-dev-scoring-202611260600"):
         if request.action.startswith("sagemaker:"):
             assert allowing_statements(policy, request) == [], f"another team's job: {request}"
 

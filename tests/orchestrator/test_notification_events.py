@@ -117,11 +117,11 @@ def test_transitions_do_not_match(status: str) -> None:
 @pytest.mark.parametrize(
     "job_name",
     [
-        "risk-scoring-dev-202611260600",  # another team
-        "fraud-churn-dev-202611260600",  # another model of the team
+        "risk-dev-scoring-202611260600",  # another team
+        "fraud-dev-churn-202611260600",  # another model of the team
         "fraud-scoring-prod-202611260600",  # another environment
         "fraud-scoring-dev2-202611260600",  # a longer environment name sharing the characters
-        "Fraud-scoring-dev-202611260600",  # prefix matching is case-sensitive, as in EventBridge
+        "Fraud-dev-scoring-202611260600",  # prefix matching is case-sensitive, as in EventBridge
     ],
 )
 def test_other_jobs_do_not_match(job_name: str) -> None:

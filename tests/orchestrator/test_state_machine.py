@@ -40,7 +40,7 @@ from orchestrator_support import (
     training_spec,
 )
 from retraining_stack import state_machine
-from retraining_stack.orchestrator import handler as orchestrator
+from retraining_stack.lambda_function import handler as orchestrator
 
 JOB_NAME = f"{JOB_NAME_PREFIX}202611260600"
 STATE_MACHINE_ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/fraud-dev-sfn-orchestrator"
@@ -53,7 +53,7 @@ def execute(definition: dict[str, Any], execution_input: Any) -> dict[str, Any]:
     """Create the state machine, run one execution to its end, return DescribeExecution."""
     sfn = boto3.client("stepfunctions", region_name=REGION)
     arn = sfn.create_state_machine(
-        name="fraud-scoring-dev-orchestrator",
+        name="fraud-dev-scoring-orchestrator",
         definition=json.dumps(definition),
         roleArn=STATE_MACHINE_ROLE_ARN,
     )["stateMachineArn"]

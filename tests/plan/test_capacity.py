@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
+from offline_plan import planner
 from offline_plan.capacity import attach_capacity, stack_capacity
 from offline_plan.mock_runtime import UNKNOWN
 from offline_plan.report import PlannedResource, PlanReport, StackPlan
@@ -38,7 +40,14 @@ def priced(tmp_path_factory: pytest.TempPathFactory) -> PlanOutcome:
         )
     )
     base = ["--stacks-dir", str(STACKS), "--policy-pack", str(PACK)]
-    return run_cli([*base, "--env", "dev", "--policy-pack-config", str(config)], folder / "r.json")
+    # The window starts at START (a Sunday), not at the wall clock, so run counts are exact.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(planner, "attach_capacity", partial(attach_capacity, start=START))
+        outcome = run_cli(
+            [*base, "--env", "dev", "--policy-pack-config", str(config)], folder / "r.json"
+        )
+    assert outcome.report["capacity"]["windowStart"] == "2026-03-15T00:00:00Z", "start not fixed"
+    return outcome
 
 
 @pytest.fixture(scope="module")
@@ -74,9 +83,10 @@ def test_each_shipped_retraining_stack_reports_its_capacity(priced: PlanOutcome)
         "priceSource": PRICE_SOURCE,
     }
     churn = priced.stack("churn-forecast-dev")["capacity"]
-    # Mondays 05:30 Europe/Berlin: 4 or 5 in 30 days; 2 x ml.g5.2xlarge x 21600 s; no price.
-    assert churn["runsPerMonth"] in (4, 5)
-    assert churn["maxInstanceHoursPerMonth"] == churn["runsPerMonth"] * 2 * 6
+    # Mondays 05:30 Europe/Berlin from Sunday 2026-03-15: 16, 23, 30 March, 6 and 13 April;
+    # 2 x ml.g5.2xlarge x 21600 s; no price.
+    assert churn["runsPerMonth"] == 5
+    assert churn["maxInstanceHoursPerMonth"] == 5 * 2 * 6
     assert churn["maxMonthlyCostUsd"] is None
     assert churn["priceSource"] is None
     assert priced.stack("dev", "network-iam")["capacity"] is None

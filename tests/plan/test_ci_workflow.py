@@ -284,3 +284,33 @@ def test_the_lint_catches_a_pull_request_value_expanded_into_a_script(tmp_path: 
 def test_the_offline_plan_in_ci_uses_the_same_organisation() -> None:
     ci_run = (REPOSITORY / ".ci" / "run").read_text()
     assert '--organization "${PULUMI_ORG:-organization}"' in ci_run
+
+
+def test_the_offline_plan_in_ci_shows_itself_and_plans_what_a_pull_request_changed(
+    tmp_path: Path,
+) -> None:
+    """.ci/run's plan options, as bash computes them on a pull request's runner."""
+    ci_run = (REPOSITORY / ".ci" / "run").read_text()
+    start = ci_run.index("plan_options=(")
+    end = ci_run.index('nox -s plan -- "${plan_options[@]}"')
+    script = ci_run[start:end] + 'printf "%s\\n" "${plan_options[@]}"\n'
+    environment = {"PATH": os.environ["PATH"], "GITHUB_ACTIONS": "true", "GITHUB_BASE_REF": "main"}
+    result = subprocess.run(  # noqa: S603
+        ["bash", "-c", script],  # noqa: S607
+        capture_output=True,
+        text=True,
+        check=True,
+        env=environment,
+    )
+    options = result.stdout.splitlines()
+    assert "--github" in options
+    assert options[options.index("--changed-since") + 1] == "origin/main"
+    outside = subprocess.run(  # noqa: S603
+        ["bash", "-c", script],  # noqa: S607
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PATH": os.environ["PATH"]},
+    ).stdout.splitlines()
+    assert "--github" not in outside
+    assert "--changed-since" not in outside

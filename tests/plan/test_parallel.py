@@ -8,13 +8,15 @@ One thing is not the same from run to run, with or without workers: the order in
 program registers its resources. The SDK registers them from asyncio tasks as their inputs
 resolve (pulumi/runtime/resource.py, `register_resource` runs `do_register` as a task), so two
 runs of the same program in one process may list a stack's resources (and the diagnostics on
-them) in a different order. The comparison therefore puts each stack's resources and the
-diagnostics in URN order, and compares the printed plan line by line as a multiset; everything
-else (stack order, errors, outputs, summary, exit code) is compared as it is.
+them, and the authorization edges drawn from them) in a different order. The comparison
+therefore puts each stack's resources, the diagnostics and the authorization edges in order,
+and compares the printed plan line by line as a multiset; everything else (stack order,
+errors, outputs, summary, exit code) is compared as it is.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from pathlib import Path
@@ -65,6 +67,13 @@ def _comparable(report: dict[str, Any]) -> dict[str, Any]:
         )
         stacks.append(stack)
     report["stacks"] = stacks
+    if report.get("authorization"):
+        # Edges are listed in the order of the resources they come from (registration order).
+        authorization = dict(report["authorization"])
+        authorization["edges"] = sorted(
+            authorization.get("edges") or [], key=lambda e: json.dumps(e, sort_keys=True)
+        )
+        report["authorization"] = authorization
     report["diagnostics"] = sorted(
         report["diagnostics"], key=lambda d: (d["stack"], d["urn"] or "", d["policy"], d["message"])
     )

@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 import yaml
+from offline_plan import new_team
 from offline_plan.cli import build_parser
 from offline_plan.discovery import StackSelection, discover
 from plan_harness import run_cli
@@ -58,14 +59,23 @@ def _commands(block: str) -> list[list[str]]:
     return commands
 
 
+def _session_name(node: ast.FunctionDef) -> str | None:
+    """The session a function declares: its `name=` if the decorator gives one, else its own."""
+    for decorator in node.decorator_list:
+        if "nox.session" not in ast.unparse(decorator):
+            continue
+        keywords = decorator.keywords if isinstance(decorator, ast.Call) else []
+        named = [k.value for k in keywords if k.arg == "name"]
+        if named and isinstance(named[0], ast.Constant):
+            return str(named[0].value)
+        return node.name
+    return None
+
+
 def _nox_sessions() -> set[str]:
     tree = ast.parse((REPOSITORY / "noxfile.py").read_text())
-    return {
-        node.name
-        for node in tree.body
-        if isinstance(node, ast.FunctionDef)
-        and any("nox.session" in ast.unparse(d) for d in node.decorator_list)
-    }
+    names = (_session_name(n) for n in tree.body if isinstance(n, ast.FunctionDef))
+    return {name for name in names if name is not None}
 
 
 def _option(argv: list[str], name: str) -> str | None:
@@ -75,6 +85,23 @@ def _option(argv: list[str], name: str) -> str | None:
         if word.startswith(name + "="):
             return word.split("=", 1)[1]
     return None
+
+
+# Options of the pulumi root command that take a value (pulumi/pulumi pkg/cmd/pulumi/pulumi.go,
+# NewPulumiCmd: `--cwd`/`-C`, `--tracing`, `--tracing-header`, `--profiling`, `--verbose`/`-v`,
+# `--color`, `--memprofilerate`); its other global options are booleans.
+_PULUMI_VALUE_OPTIONS = frozenset(
+    {"--cwd", "-C", "--tracing", "--tracing-header", "--profiling", "--verbose", "-v", "--color"}
+    | {"--memprofilerate"}
+)
+
+
+def _pulumi_words(argv: list[str]) -> list[str]:
+    """The command and its arguments: argv after `pulumi` and its leading global options."""
+    index = 1
+    while index < len(argv) and argv[index].startswith("-"):
+        index += 2 if argv[index] in _PULUMI_VALUE_OPTIONS else 1
+    return argv[index:]
 
 
 @dataclass
@@ -108,9 +135,13 @@ class _Walk:
         self.cwd = self.exists(argv, argv[1], "folder")
 
     def nox(self, argv: list[str]) -> None:
-        session = argv[argv.index("-s") + 1]
+        session = _option(argv, "-s") or _option(argv, "--session")
+        if session is None:
+            return  # `nox -l`, `nox` (the default sessions): nothing to look up
         if session not in _nox_sessions():
             self.problem(argv, f"the noxfile has no session {session!r}")
+        if session == "new-team" and "--" in argv:
+            new_team.build_parser().parse_args(argv[argv.index("--") + 1 :])
         if session != "plan" or "--" not in argv:
             return
         arguments = argv[argv.index("--") + 1 :]
@@ -138,10 +169,22 @@ class _Walk:
                     self.problem(argv, f"no selected stack reads {name} (its --organization?)")
 
     def pulumi(self, argv: list[str]) -> None:
-        command = argv[1]
-        folder = self.cwd
-        if (cwd := _option(argv, "--cwd")) is not None:
-            folder = self.exists(argv, cwd, "--cwd folder")
+        words = _pulumi_words(argv)
+        if not words:
+            self.problem(argv, "no pulumi command")
+            return
+        # `--cwd X` is a chdir before the command runs (NewPulumiCmd's PersistentPreRun), so
+        # every relative path of the command is read from X.
+        outer = self.cwd
+        if (cwd := _option(argv, "--cwd") or _option(argv, "-C")) is not None:
+            self.cwd = self.exists(argv, cwd, "--cwd folder")
+        try:
+            self._pulumi_command(argv, words)
+        finally:
+            self.cwd = outer
+
+    def _pulumi_command(self, argv: list[str], words: list[str]) -> None:
+        command, folder = words[0], self.cwd
         is_project = (folder / "Pulumi.yaml").is_file()
         is_pack = (folder / "PulumiPolicy.yaml").is_file()
         if command == "install":
@@ -149,13 +192,13 @@ class _Walk:
                 self.problem(argv, f"{folder} is neither a Pulumi project nor a policy pack")
             self.pack_installed |= is_pack
             return
-        if command == "stack" and argv[2] == "output":
+        if command == "stack" and words[1:2] == ["output"]:
             return  # reads a deployed stack: any folder
         if not is_project:
             self.problem(argv, f"{folder} is not a Pulumi project (no Pulumi.yaml)")
             return
-        if command == "stack" and argv[2] == "select" and "--create" not in argv:
-            stack = next(w for w in argv[3:] if not w.startswith("-"))
+        if command == "stack" and words[1:2] == ["select"] and "--create" not in argv:
+            stack = next(w for w in words[2:] if not w.startswith("-"))
             self.exists(argv, f"Pulumi.{stack}.yaml", "stack config")
         if (pack := _option(argv, "--policy-pack")) is not None:
             pack_dir = self.exists(argv, pack, "--policy-pack folder")
@@ -182,21 +225,47 @@ def test_every_command_works_as_written(readme: Path) -> None:
     assert problems == []
 
 
-def test_the_walk_catches_what_it_claims_to() -> None:
+def _walk_problems(block: str) -> list[str]:
+    """What the walk reports for a block of commands, as if written in the root README."""
     walk = _Walk(REPOSITORY / "README.md")
-    for argv in _commands(
-        "nox -s plan -- --stack-config Pulumi.fraud-scoring-dev.yaml\n"
-        "nox -s deploy\n"
-        "cd stacks/retraining && pulumi up --policy-pack policy\n"
-        "cd ../network-iam && pulumi stack select prod\n"
-    ):
+    for argv in _commands(block):
         walk.run(argv)
-    text = "\n".join(walk.problems)
+    return walk.problems
+
+
+def test_the_walk_catches_what_it_claims_to() -> None:
+    text = "\n".join(
+        _walk_problems(
+            "nox -s plan -- --stack-config Pulumi.fraud-scoring-dev.yaml\n"
+            "nox -s deploy\n"
+            "cd stacks/retraining && pulumi up --policy-pack policy\n"
+            "cd ../network-iam && pulumi stack select prod\n"
+        )
+    )
     assert "--stack-config file Pulumi.fraud-scoring-dev.yaml does not exist" in text
     assert "no session 'deploy'" in text
     assert "--policy-pack folder policy does not exist" in text
     assert "runs the pack before `pulumi install`" in text
     assert "stack config Pulumi.prod.yaml does not exist" in text
+
+
+def test_the_walk_reads_the_command_after_leading_options() -> None:
+    problems = _walk_problems(
+        "pulumi --cwd stacks/network-iam stack select prod\n"
+        "pulumi --non-interactive -C stacks/retraining up --policy-pack ../../policy\n"
+        "pulumi -v 3 --cwd stacks/nowhere preview\n"
+        "nox -l\n"
+        "nox --session deploy\n"
+    )
+    text = "\n".join(problems)
+    network_iam = REPOSITORY / "stacks" / "network-iam"
+    assert f"stack config Pulumi.prod.yaml does not exist (from {network_iam})" in text
+    # read from --cwd (the pack exists there), but run before `pulumi install`
+    assert "--policy-pack folder" not in text
+    assert "runs the pack before `pulumi install`" in text
+    assert "--cwd folder stacks/nowhere does not exist" in text
+    assert "no session 'deploy'" in text
+    assert len(problems) == 5, problems  # the last: stacks/nowhere is no project
 
 
 def test_the_review_command_names_the_upstreams_the_stack_reads() -> None:

@@ -19,7 +19,7 @@ from policy_harness import UNKNOWN, FixtureResource
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 TEAM, MODEL, ENV = "fraud", "churn", "dev"
-BASE = f"{TEAM}-{MODEL}-{ENV}"
+BASE = f"{TEAM}-{ENV}-{MODEL}"
 PREFIX = f"{BASE}-"
 ARN = f"arn:aws:{{}}:{REGION}:{ACCOUNT}:{{}}"
 
@@ -63,7 +63,7 @@ TOPIC_NAME = f"{TEAM}-{ENV}-retraining-notifications"
 TOPIC_ARN = arn("sns", TOPIC_NAME)
 DATA_BUCKET = f"{TEAM}-{ENV}-{ACCOUNT}-training-data"
 ARTIFACT_BUCKET = f"{TEAM}-{ENV}-{ACCOUNT}-model-artifacts"
-TRAINING_JOBS = arn("sagemaker", f"training-job/{TEAM}-*")
+TRAINING_JOBS = arn("sagemaker", f"training-job/{TEAM}-{ENV}-*")
 TAGS = {"team": TEAM, "environment": ENV, "project": "retraining", "managed-by": "pulumi"}
 
 
@@ -145,7 +145,7 @@ def network_iam() -> list[FixtureResource]:
         allow(
             "WriteTeamTrainingLogs",
             ["logs:CreateLogStream", "logs:PutLogEvents"],
-            [arn("logs", f"log-group:/aws/sagemaker/TrainingJobs:log-stream:{TEAM}-*")],
+            [arn("logs", f"log-group:/aws/sagemaker/TrainingJobs:log-stream:{TEAM}-{ENV}-*")],
         ),
         allow(
             "PublishTrainingMetrics",
@@ -183,7 +183,7 @@ def network_iam() -> list[FixtureResource]:
         allow(
             "WriteOrchestratorLogs",
             ["logs:CreateLogStream", "logs:PutLogEvents"],
-            [arn("logs", f"log-group:/aws/lambda/{TEAM}-*:log-stream:*")],
+            [arn("logs", f"log-group:/aws/lambda/{TEAM}-{ENV}-*:log-stream:*")],
         ),
     )
     sfn_policy = doc(
@@ -233,23 +233,23 @@ def network_iam() -> list[FixtureResource]:
         allow(
             "InvokeTeamOrchestratorFunctions",
             ["lambda:InvokeFunction"],
-            [arn("lambda", f"function:{TEAM}-*")],
+            [arn("lambda", f"function:{TEAM}-{ENV}-*")],
         ),
         allow(
             "StartTeamStateMachines",
             ["states:StartExecution"],
-            [arn("states", f"stateMachine:{TEAM}-*")],
+            [arn("states", f"stateMachine:{TEAM}-{ENV}-*")],
         ),
         allow(
             "SendToScheduleDeadLetterQueues",
             ["sqs:SendMessage"],
-            [arn("sqs", f"{TEAM}-*-schedule-dlq")],
+            [arn("sqs", f"{TEAM}-{ENV}-*-schedule-dlq")],
         ),
     )
     roles = [
         (SAGEMAKER_ROLE, trust("sagemaker"), sagemaker_policy),
         (LAMBDA_ROLE, trust("lambda"), lambda_policy),
-        (SFN_ROLE, trust("states", arn("states", f"stateMachine:{TEAM}-*")), sfn_policy),
+        (SFN_ROLE, trust("states", arn("states", f"stateMachine:{TEAM}-{ENV}-*")), sfn_policy),
         (
             INVOKER_ROLE,
             doc(
@@ -260,7 +260,7 @@ def network_iam() -> list[FixtureResource]:
                     "Action": "sts:AssumeRole",
                     "Condition": {
                         "StringEquals": {"aws:SourceAccount": ACCOUNT},
-                        "ArnLike": {"aws:SourceArn": arn("events", f"rule/{TEAM}-*")},
+                        "ArnLike": {"aws:SourceArn": arn("events", f"rule/{TEAM}-{ENV}-*")},
                     },
                 },
                 {
@@ -362,7 +362,7 @@ def notifications() -> list[FixtureResource]:
             "Resource": TOPIC_ARN,
             "Condition": {
                 "StringEquals": {"aws:SourceAccount": ACCOUNT},
-                "ArnLike": {"aws:SourceArn": arn("events", f"rule/{TEAM}-*")},
+                "ArnLike": {"aws:SourceArn": arn("events", f"rule/{TEAM}-{ENV}-*")},
             },
         },
         {

@@ -21,6 +21,9 @@ from offline_plan.analysis import engine_resources
 from offline_plan.discovery import StackSelection, discover
 from offline_plan.mock_runtime import run_program
 from policy_harness import UNKNOWN, FixtureResource, InProcessPack, by_policy, mandatory
+from retraining_policies import naming as pack_naming
+from retraining_policies.framework import Resource
+from retraining_shared import naming as shared_naming
 
 STACKS_DIR = Path(__file__).resolve().parents[2] / "stacks"
 LAMBDA_STACK = "retraining/fraud-scoring-dev"
@@ -92,6 +95,34 @@ def test_shipped_stacks_have_no_mandatory_violation(
     assert unexpected == []
 
 
+def test_the_pack_reads_shipped_names_as_shared_naming_builds_them(
+    captured: dict[str, list[FixtureResource]],
+) -> None:
+    """The pack may not import shared/ (it publishes from policy/ alone), so its one prefix
+    function is checked here against shared's builders, on every role the stacks create: from
+    the role's tags, and from its name alone (a RolePolicy carries no tags, only the role name)."""
+    roles = [r for resources in captured.values() for r in resources if r.type == fx.ROLE]
+    assert roles
+    for role in roles:
+        team, environment = role.props["tags"]["team"], role.props["tags"]["environment"]
+        assert role.props["name"] in {
+            shared_naming.sagemaker_execution_role_name(team, environment),
+            shared_naming.lambda_orchestrator_role_name(team, environment),
+            shared_naming.step_functions_orchestrator_role_name(team, environment),
+            shared_naming.schedule_invoker_role_name(team, environment),
+        }
+        environment_prefix = shared_naming.team_environment_pattern(team, environment)
+        images_prefix = shared_naming.team_resource_pattern(team)
+        name = role.props["name"]
+        # the role with its tags; the role's name alone; a RolePolicy naming the role
+        for props, role_reference in ((role.props, None), ({"name": name}, None), ({}, name)):
+            resource = Resource(role.type, "", role.name, props)
+            scope = pack_naming.name_scope(resource, role_reference)
+            assert scope is not None, props
+            assert f"{scope.prefix_for('sagemaker', 'training-job')}*" == environment_prefix
+            assert f"{scope.prefix_for('ecr', 'repository')}*" == images_prefix
+
+
 def test_the_state_machine_definition_is_known_at_preview(
     captured: dict[str, list[FixtureResource]],
 ) -> None:
@@ -155,19 +186,19 @@ CAPTURED_CORPUS: list[tuple[str, str, str, Mutation]] = [
         "five-field cron",
         LAMBDA_STACK,
         "schedule-expression-valid",
-        fx.edit(fx.EVENT_RULE, "dev-schedule", scheduleExpression="cron(0 6 * * ?)"),
+        fx.edit(fx.EVENT_RULE, "-schedule", scheduleExpression="cron(0 6 * * ?)"),
     ),
     (
         "Scheduler zone not IANA",
         STEP_FUNCTIONS_STACK,
         "schedule-expression-valid",
-        fx.edit(fx.SCHEDULE, "dev-schedule", scheduleExpressionTimezone="CET+1"),
+        fx.edit(fx.SCHEDULE, "-schedule", scheduleExpressionTimezone="CET+1"),
     ),
     (
         "every minute",
         LAMBDA_STACK,
         "schedule-frequency-bounds",
-        fx.edit(fx.EVENT_RULE, "dev-schedule", scheduleExpression="rate(1 minute)"),
+        fx.edit(fx.EVENT_RULE, "-schedule", scheduleExpression="rate(1 minute)"),
     ),
     (
         "schedule target without DLQ",
@@ -209,6 +240,39 @@ CAPTURED_CORPUS: list[tuple[str, str, str, Mutation]] = [
             fx.ROLE_POLICY,
             "fraud-sfn-orchestrator",
             policy=fx.doc(fx.allow("Pass", ["iam:PassRole"], [fx.role_arn(fx.SAGEMAKER_ROLE)])),
+        ),
+    ),
+    (
+        "a dev orchestrator that may start the same team's prod training jobs",
+        "network-iam/dev",
+        "iam-resource-scoped",
+        fx.edit(
+            fx.ROLE_POLICY,
+            "fraud-lambda-orchestrator",
+            policy=fx.doc(
+                fx.allow(
+                    "Start",
+                    ["sagemaker:CreateTrainingJob"],
+                    [fx.arn("sagemaker", "training-job/fraud-prod-*")],
+                )
+            ),
+        ),
+    ),
+    (
+        "a dev orchestrator that may pass the same team's prod execution role",
+        "network-iam/dev",
+        "iam-passrole-scoped",
+        fx.edit(
+            fx.ROLE_POLICY,
+            "fraud-lambda-orchestrator",
+            policy=fx.doc(
+                fx.allow(
+                    "Pass",
+                    ["iam:PassRole"],
+                    [fx.role_arn("fraud-prod-sagemaker-execution")],
+                    {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+                )
+            ),
         ),
     ),
     (
@@ -397,7 +461,7 @@ CAPTURED_CORPUS: list[tuple[str, str, str, Mutation]] = [
         "hourly Scheduler schedule in dev",
         STEP_FUNCTIONS_STACK,
         "cost-instance-hours-budget",
-        fx.edit(fx.SCHEDULE, "dev-schedule", scheduleExpression="cron(0 * * * ? *)"),
+        fx.edit(fx.SCHEDULE, "-schedule", scheduleExpression="cron(0 * * * ? *)"),
     ),
     (
         "state machine without tracing",
@@ -487,7 +551,7 @@ def test_an_hourly_schedule_on_eight_large_gpu_instances_in_dev_is_refused_with_
 ) -> None:
     # The issue's example: ml.g5 is allowed in dev, so only the capacity shows the problem.
     resources = _edit_spec(
-        fx.edit(fx.EVENT_RULE, "dev-schedule", scheduleExpression="cron(0 * * * ? *)")(
+        fx.edit(fx.EVENT_RULE, "-schedule", scheduleExpression="cron(0 * * * ? *)")(
             captured[LAMBDA_STACK]
         ),
         ResourceConfig={"InstanceType": "ml.g5.48xlarge", "InstanceCount": 8, "VolumeSizeInGB": 50},

@@ -11,6 +11,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from hypothesis_profiles import examples
 from policy_harness import FixtureResource, InProcessPack
 from pulumi_policy.proxy import (
     UNKNOWN_ARRAY_VALUE,
@@ -278,7 +279,7 @@ def assert_sane(diagnostics: list[Any]) -> None:
         assert "can't run policy" not in diagnostic.message, diagnostic.message
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(400), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(TYPES), properties())
 def test_every_resource_policy_survives_odd_properties(
     type_token: str, props: dict[str, Any]
@@ -305,7 +306,7 @@ def stacks(draw: st.DrawFn) -> list[FixtureResource]:
     return linked
 
 
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(250), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(stacks())
 def test_every_stack_policy_survives_odd_stacks(resources: list[FixtureResource]) -> None:
     assert_sane(PACK.analyze_stack(resources))
@@ -325,7 +326,7 @@ def test_regression_list_valued_protocol() -> None:
 _POSITIVE = {"StringEquals", "StringEqualsIgnoreCase", "StringLike", "ArnEquals", "ArnLike"}
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(
     st.sampled_from(OPERATORS),
     st.one_of(
@@ -359,7 +360,7 @@ def test_a_trust_condition_counts_only_when_it_constrains(operator: str, values:
     assert flagged is not constrains
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.sampled_from(
         [

@@ -12,6 +12,7 @@ import pytest
 from aws_croniter import AwsCroniter
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from hypothesis_profiles import examples
 from retraining_policies.schedules import grammar
 from retraining_policies.schedules.grammar import (
     ScheduleExpressionError,
@@ -274,7 +275,7 @@ def _valid_cron_fields(draw: st.DrawFn) -> str:
     return f"{minute} {hour} {dom} {month} {dow} *"
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(_valid_cron_fields())
 def test_valid_cron_agrees_with_aws_croniter(fields: str) -> None:
     assert validate_schedule_expression(f"cron({fields})", "rule") == []
@@ -285,7 +286,7 @@ def test_valid_cron_agrees_with_aws_croniter(fields: str) -> None:
 _FIELD_TEXT = st.text(alphabet="0123456789*?,-/LW#JANMONSUT ", min_size=0, max_size=12)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.lists(_FIELD_TEXT, min_size=1, max_size=8).map(" ".join))
 def test_arbitrary_cron_never_crashes_and_agrees_on_acceptance(fields: str) -> None:
     problems = validate_schedule_expression(f"cron({fields})", "rule")
@@ -297,14 +298,14 @@ def test_arbitrary_cron_never_crashes_and_agrees_on_acceptance(fields: str) -> N
             AwsCroniter(fields)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.text(max_size=40), st.sampled_from(["rule", "scheduler"]))
 def test_arbitrary_text_never_crashes(expression: str, kind: str) -> None:
     problems = validate_schedule_expression(expression, kind)
     assert isinstance(problems, list)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(st.integers(1, 10_000), st.sampled_from(["minute", "hour", "day"]))
 def test_rate_unit_agreement(value: int, unit: str) -> None:
     right = unit if value == 1 else unit + "s"
@@ -317,7 +318,7 @@ def test_rate_unit_agreement(value: int, unit: str) -> None:
     )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(_valid_cron_fields(), st.sampled_from(["UTC", "Europe/Berlin", "America/New_York"]))
 def test_minimum_interval_never_exceeds_an_observed_gap(fields: str, timezone: str) -> None:
     expression = f"cron({fields})"

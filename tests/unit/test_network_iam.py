@@ -43,6 +43,7 @@ INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 KEY = "aws:kms/key:Key"
+BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
 BUCKET = "aws:s3/bucket:Bucket"
 
 
@@ -91,7 +92,10 @@ def test_exports_are_exactly_the_contract(preview: StackRun) -> None:
         "training_security_group_id",
         "teams",
         "team_kms_key_arns",
+        "distributed_training",
     }
+    # The example config turns it on: churn's forecast model trains on 2 instances.
+    assert outputs["distributed_training"] is True
     assert (outputs["account_id"], outputs["region"], outputs["partition"]) == (
         OFFLINE_ACCOUNT_ID,
         "us-east-1",
@@ -109,7 +113,7 @@ def test_exports_are_exactly_the_contract(preview: StackRun) -> None:
             "artifact_bucket_name",
             "training_job_name_prefix_pattern",
         }
-        assert exports["training_job_name_prefix_pattern"] == f"{team}-*"
+        assert exports["training_job_name_prefix_pattern"] == f"{team}-dev-*"
         assert exports["lambda_orchestrator_role_arn"] == (
             f"arn:aws:iam::{OFFLINE_ACCOUNT_ID}:role/{team}-dev-lambda-orchestrator"
         )
@@ -187,7 +191,8 @@ def test_s3_gateway_endpoint_serves_every_route_table_and_only_team_buckets(
     assert buckets == expected
 
 
-def test_training_group_has_no_ingress_and_only_https_egress(preview: StackRun) -> None:
+def test_training_group_has_no_ingress_and_only_https_egress() -> None:
+    preview = run_program(STACK, "dev", config_overrides={"distributedTraining": False})
     training = named(preview, SECURITY_GROUP, "training-training")
     endpoints = named(preview, SECURITY_GROUP, "training-endpoints")
     assert not training.inputs.get("ingress")
@@ -228,7 +233,9 @@ def test_interface_endpoints_for_training_services(preview: StackRun) -> None:
 
 
 def test_interface_endpoints_switch_off() -> None:
-    run = run_program(STACK, "dev", config_overrides={"interfaceEndpoints": False})
+    run = run_program(
+        STACK, "dev", config_overrides={"interfaceEndpoints": False, "distributedTraining": False}
+    )
     assert all(r.inputs["vpcEndpointType"] == "Gateway" for r in of_type(run, ENDPOINT))
     assert [r.name for r in of_type(run, SECURITY_GROUP)] == ["training-training"]
     assert len(of_type(run, EGRESS)) == 1
@@ -261,13 +268,17 @@ def test_team_key_rotates_and_is_created_after_the_role_it_names(
     users = {
         json.dumps(s["Principal"], sort_keys=True)
         for s in policy_of(key)["Statement"]
-        if "kms:Decrypt" in s["Action"]
+        if "kms:Decrypt" in s["Action"] and "Condition" not in s
     }
     assert users == {
         json.dumps(
             {"AWS": f"arn:aws:iam::{OFFLINE_ACCOUNT_ID}:role/{team}-dev-sagemaker-execution"}
         )
     }
+    # The example config names no data producers or model consumers.
+    assert not [
+        s for s in policy_of(key)["Statement"] if "Condition" in s and "kms:Decrypt" in s["Action"]
+    ]
     (alias,) = [
         a
         for a in of_type(preview, "aws:kms/alias:Alias")
@@ -309,9 +320,13 @@ def test_buckets_are_private_encrypted_versioned_and_tls_only(
     versioning = one("aws:s3/bucketVersioning:BucketVersioning")
     assert versioning.inputs["versioningConfiguration"]["status"] == "Enabled"
     bucket_policy = one("aws:s3/bucketPolicy:BucketPolicy")
-    (deny,) = policy_of(bucket_policy)["Statement"]
+    statements = {s["Sid"]: s for s in policy_of(bucket_policy)["Statement"]}
+    deny = statements["DenyInsecureTransport"]
     assert deny["Effect"] == "Deny"
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    # The data bucket also refuses uploads that choose their own encryption (the bucket
+    # default, the team key, applies to every object).
+    assert ("DenyUploadsChoosingTheirEncryptionKms" in statements) is (kind == "data")
     assert block.urn in bucket_policy.dependencies
     lifecycle = one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
     rule_ids = {r["id"] for r in lifecycle.inputs["rules"]}
@@ -397,7 +412,7 @@ def test_orchestrators_create_jobs_only_in_the_training_network_with_an_output_k
             "Null": {
                 "sagemaker:VpcSubnets": "false",
                 "sagemaker:VpcSecurityGroupIds": "false",
-                "sagemaker:OutputKmsKey": "false",
+                "sagemaker:OutputKmsKeyArn": "false",
             }
         }
 
@@ -446,19 +461,36 @@ def test_every_policy_document_is_known_at_preview(preview: StackRun) -> None:
         for key in ("policy", "assumeRolePolicy")
         if key in resource.inputs
     ]
-    assert len(documents) == len(TEAMS) * (4 + 4 + 1 + 2) + 1
+    # Per team: 4 trust + 4 role policies, the key, 2 buckets; the S3 gateway endpoint and one
+    # policy per interface endpoint (each keeps traffic to this account).
+    assert len(documents) == len(TEAMS) * (4 + 4 + 1 + 2) + 1 + len(iam.INTERFACE_ENDPOINT_ACTIONS)
     for name, document in documents:
         assert not contains_unknown(document), name
 
 
-def test_failure_queue_grant_follows_team_config() -> None:
-    run = run_program(
-        STACK,
-        "dev",
-        config_overrides={"teams": {"fraud": {"orchestratorFailureQueue": False}}},
-    )
-    document = policy_of(named(run, ROLE_POLICY, "fraud-lambda-orchestrator"))
-    assert "sqs:SendMessage" not in iam.granted_actions(document)
+def test_every_lambda_orchestrator_role_may_send_to_its_failure_queues(preview: StackRun) -> None:
+    for team in TEAMS:
+        document = policy_of(named(preview, ROLE_POLICY, f"{team}-lambda-orchestrator"))
+        assert iam.resources_for(document, "sqs:SendMessage") == {
+            f"arn:aws:sqs:us-east-1:{OFFLINE_ACCOUNT_ID}:{team}-dev-*-orchestrator-dlq"
+        }
+
+
+def test_the_removed_failure_queue_setting_is_rejected_by_name_with_the_reason(
+    registered_types: list[str],
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        run_program(
+            STACK,
+            "dev",
+            config_overrides={"teams": {"fraud": {"orchestratorFailureQueue": False}}},
+        )
+    [problem] = caught.value.problems
+    assert problem.key == "network-iam:teams.fraud.orchestratorFailureQueue"
+    assert problem.problem.startswith("was removed: the retraining stack always makes")
+    assert "Delete it" in problem.problem
+    assert "orchestratorFailureQueue" in str(caught.value)
+    assert registered_types == []
 
 
 def test_every_taggable_resource_carries_the_required_tags(preview: StackRun) -> None:
@@ -592,6 +624,69 @@ def _stack_package_importable() -> Iterable[None]:
 
 def test_exported_prefix_pattern_matches_only_the_teams_job_names(deployed: StackRun) -> None:
     teams = deployed.plain_outputs()["teams"]
-    job = "fraud-churn-xgb-dev-202501010600"
+    job = "fraud-dev-churn-xgb-202501010600"
     assert fnmatchcase(job, teams["fraud"]["training_job_name_prefix_pattern"])
     assert not fnmatchcase(job, teams["churn"]["training_job_name_prefix_pattern"])
+
+
+def test_interface_endpoints_keep_traffic_to_this_account(preview: StackRun) -> None:
+    """ "Control access to VPC endpoints using endpoint policies": principals and resources of
+    this account only, and only the actions a training job makes."""
+    interface = [
+        r for r in of_type(preview, ENDPOINT) if r.inputs["vpcEndpointType"] == "Interface"
+    ]
+    assert len(interface) == len(iam.INTERFACE_ENDPOINT_ACTIONS)
+    for endpoint in interface:
+        service = endpoint.inputs["serviceName"].removeprefix("com.amazonaws.us-east-1.")
+        statements = policy_of(endpoint)["Statement"]
+        actions = {a for s in statements for a in s["Action"]}
+        assert actions == set(iam.INTERFACE_ENDPOINT_ACTIONS[service])
+        for statement in statements:
+            assert statement["Condition"]["StringEquals"]["aws:PrincipalAccount"] == (
+                OFFLINE_ACCOUNT_ID
+            )
+            assert "*" not in "".join(statement["Action"])
+
+
+def test_producers_and_consumers_get_the_bucket_and_the_key_through_s3_only() -> None:
+    run = run_program(
+        STACK,
+        "dev",
+        config_overrides={
+            "teams": {
+                "fraud": {
+                    "dataProducers": ["fraud-feature-export"],
+                    "modelConsumers": ["fraud-scoring-service"],
+                },
+                "churn": {},
+            }
+        },
+    )
+    producer = f"arn:aws:iam::{OFFLINE_ACCOUNT_ID}:role/fraud-feature-export"
+    consumer = f"arn:aws:iam::{OFFLINE_ACCOUNT_ID}:role/fraud-scoring-service"
+    key = {s["Sid"]: s for s in policy_of(named(run, KEY, "fraud-key"))["Statement"]}
+    assert key["UseKeyToUploadTrainingDataThroughS3"]["Principal"] == {"AWS": [producer]}
+    assert key["UseKeyToReadModelsThroughS3"]["Principal"] == {"AWS": [consumer]}
+    for sid in ("UseKeyToUploadTrainingDataThroughS3", "UseKeyToReadModelsThroughS3"):
+        assert key[sid]["Condition"] == {
+            "StringEquals": {
+                "kms:ViaService": "s3.us-east-1.amazonaws.com",
+                "kms:CallerAccount": OFFLINE_ACCOUNT_ID,
+            }
+        }
+    data = {s["Sid"]: s for s in policy_of(named(run, BUCKET_POLICY, "fraud-data"))["Statement"]}
+    assert data["ProducersUploadTrainingData"]["Principal"] == {"AWS": [producer]}
+    artifacts = policy_of(named(run, BUCKET_POLICY, "fraud-artifacts"))["Statement"]
+    assert {"Sid": "ConsumersReadModels"}.items() <= artifacts[-1].items()
+    churn_key = policy_of(named(run, KEY, "churn-key"))["Statement"]
+    assert producer not in json.dumps(churn_key)
+
+
+def test_a_producer_that_is_not_a_role_name_is_refused() -> None:
+    with pytest.raises(ConfigError) as caught:
+        run_program(
+            STACK,
+            "dev",
+            config_overrides={"teams": {"fraud": {"dataProducers": ["arn:aws:iam::1:role/x"]}}},
+        )
+    assert "network-iam:teams.fraud.dataProducers[0]" in str(caught.value)

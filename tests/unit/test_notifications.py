@@ -154,12 +154,19 @@ def test_one_rotating_key_usable_by_eventbridge_and_cloudwatch(preview: StackRun
     (key,) = preview.of_type(KEY)
     assert key.inputs["enableKeyRotation"] is True
     statements = {s["Sid"]: s for s in policy_of(key)["Statement"]}
-    publishers = statements["UseKeyForServicePublishers"]
-    assert publishers["Principal"] == {
-        "Service": ["events.amazonaws.com", "cloudwatch.amazonaws.com"]
-    }
-    assert set(publishers["Action"]) == {"kms:GenerateDataKey", "kms:Decrypt"}
-    assert publishers["Condition"] == {"StringEquals": {"aws:SourceAccount": OFFLINE_ACCOUNT_ID}}
+    # "Key management" (SNS guide): EventBridge → encrypted topic fails with aws:Source* in
+    # the key policy; CloudWatch alarms send them, so their statement keeps them.
+    events = statements["UseKeyForEventBridgeRules"]
+    assert events["Principal"] == {"Service": "events.amazonaws.com"}
+    assert set(events["Action"]) == {"kms:GenerateDataKey", "kms:Decrypt"}
+    assert "Condition" not in events
+    alarms = statements["UseKeyForTeamAlarms"]
+    assert alarms["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert alarms["Condition"]["StringEquals"] == {"aws:SourceAccount": OFFLINE_ACCOUNT_ID}
+    assert sorted(alarms["Condition"]["ArnLike"]["aws:SourceArn"]) == [
+        f"arn:aws:cloudwatch:us-east-1:{OFFLINE_ACCOUNT_ID}:alarm:{team}-dev-*"
+        for team in sorted(TEAMS)
+    ]
     (alias,) = preview.of_type("aws:kms/alias:Alias")
     assert alias.inputs["name"] == "alias/retraining-notifications-dev"
 
@@ -180,7 +187,7 @@ def test_topic_is_encrypted_and_open_only_to_its_team(preview: StackRun, team: s
         if "Service" in principal:
             condition = statement["Condition"]
             assert condition["StringEquals"] == {"aws:SourceAccount": OFFLINE_ACCOUNT_ID}
-            assert str(condition["ArnLike"]["aws:SourceArn"]).endswith(f"{team}-*")
+            assert str(condition["ArnLike"]["aws:SourceArn"]).endswith(f"{team}-dev-*")
     other = next(t for t in TEAMS if t != team)
     assert other not in json.dumps(document)
 

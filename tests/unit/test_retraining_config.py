@@ -20,7 +20,7 @@ from retraining_stack.config import (  # noqa: E402
     TrainingSettings,
     s3_prefix_problem,
 )
-from retraining_stack.orchestrator import handler  # noqa: E402
+from retraining_stack.lambda_function import handler  # noqa: E402
 from retraining_stack.training_spec import (  # noqa: E402
     TrainingNetwork,
     TrainingTargets,
@@ -150,7 +150,7 @@ def test_the_handler_and_the_state_machine_send_the_same_request(
         kms_key_arn="arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
     )
     volume_key = training_spec.sends_volume_kms_key(settings)
-    prefix = "fraud-scoring-dev-"
+    prefix = "fraud-dev-scoring-"
     topic_arn = "arn:aws:sns:us-east-1:123456789012:fraud-dev-retraining-notifications"
     # Lambda: the provider values travel in variables the handler merges.
     variables = training_spec.lambda_environment(
@@ -166,7 +166,7 @@ def test_the_handler_and_the_state_machine_send_the_same_request(
     # Step Functions: the same values travel in the execution input the Task's paths read.
     definition = state_machine.build_definition(spec, topic_arn, prefix, volume_kms_key=volume_key)
     state = {
-        "trainingJobName": "fraud-scoring-dev-202611270600",
+        "trainingJobName": "fraud-dev-scoring-202611270600",
         "scheduledOccurrence": "2026-11-27T06:00:00Z",
         "trainingInfrastructure": state_machine.training_infrastructure(
             subnet_ids=network.subnet_ids,
@@ -327,7 +327,7 @@ def test_the_environment_bound_covers_the_largest_network() -> None:
         training_spec.lambda_environment(
             spec,
             largest,
-            job_name_prefix="fraud-scoring-dev-",
+            job_name_prefix="fraud-dev-scoring-",
             topic_arn="arn:aws:sns:us-east-1:123456789012:fraud-dev-retraining-notifications",
             volume_kms_key=True,
         )

@@ -26,7 +26,7 @@ RETRAINING = STACKS / "retraining"
 sys.path.insert(0, str(RETRAINING))
 
 from retraining_stack import notification_events, state_machine  # noqa: E402
-from retraining_stack.orchestrator import handler  # noqa: E402
+from retraining_stack.lambda_function import handler  # noqa: E402
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -141,7 +141,7 @@ def arn(service: str, resource_path: str) -> str:
     return f"arn:aws:{service}:{REGION}:{ACCOUNT}:{resource_path}"
 
 
-BASE = "fraud-scoring-dev"
+BASE = "fraud-dev-scoring"
 PREFIX = f"{BASE}-"
 SCHEDULE_DLQ_ARN = arn("sqs", f"{BASE}-schedule-dlq")
 ORCHESTRATOR_DLQ_ARN = arn("sqs", f"{BASE}-orchestrator-dlq")
@@ -345,8 +345,8 @@ def test_job_state_pattern_matches_this_stacks_outcomes_only(deployed: Upstream)
         assert pattern.matches_event(event(f"{PREFIX}202611260600", status))
     assert not pattern.matches_event(event(f"{PREFIX}202611260600", "InProgress"))
     # Another model of the same team, and another team's job with a look-alike name.
-    assert not pattern.matches_event(event("fraud-scoring2-dev-202611260600", "Failed"))
-    assert not pattern.matches_event(event("fraudx-scoring-dev-202611260600", "Failed"))
+    assert not pattern.matches_event(event("fraud-dev-scoring2-202611260600", "Failed"))
+    assert not pattern.matches_event(event("fraudx-dev-scoring-202611260600", "Failed"))
 
 
 def test_lambda_orchestrator_runs_the_repository_handler_with_the_training_spec(
@@ -365,7 +365,7 @@ def test_lambda_orchestrator_runs_the_repository_handler_with_the_training_spec(
     assets = function["code"]["assets"]
     assert set(assets) == {"handler.py"}
     assert Path(assets["handler.py"]["path"]) == (
-        RETRAINING / "retraining_stack" / "orchestrator" / "handler.py"
+        RETRAINING / "retraining_stack" / "lambda_function" / "handler.py"
     )
 
     log_group = resource(run, LOG_GROUP, f"/aws/lambda/{BASE}-orchestrator")
@@ -487,10 +487,10 @@ def test_step_functions_orchestrator_logs_traces_and_takes_the_ids_from_the_exec
 ) -> None:
     run = run_retraining(deployed, CHURN, preview=False)
     team = deployed.team("churn")
-    machine = one(run, STATE_MACHINE, "churn-forecast-dev-orchestrator")
+    machine = one(run, STATE_MACHINE, "churn-dev-forecast-orchestrator")
     assert machine["roleArn"] == team["step_functions_orchestrator_role_arn"]
     assert machine["type"] == "STANDARD"
-    log_group_name = "/aws/vendedlogs/states/churn-forecast-dev-orchestrator"
+    log_group_name = "/aws/vendedlogs/states/churn-dev-forecast-orchestrator"
     assert machine["loggingConfiguration"] == {
         "level": "ALL",
         "includeExecutionData": True,
@@ -910,3 +910,21 @@ def test_a_network_iam_without_the_teams_key_is_refused(
         run_program(RETRAINING, FRAUD, preview=True, stack_references=references)
     assert "exports no team_kms_key_arns.fraud" in str(caught.value)
     assert registered_types == []
+
+
+def test_a_multi_instance_job_needs_a_network_that_lets_its_instances_talk(
+    previewed: Upstream, registered_types: list[str]
+) -> None:
+    """churn's forecast model trains on 2 instances: without the security group's self
+    reference (network-iam distributedTraining) its instances could not reach each other."""
+    network_outputs = dict(previewed.network.outputs)
+    network_outputs["distributed_training"] = False
+    references = dict(previewed.references)
+    references[previewed.network.full_name] = network_outputs
+    with pytest.raises(ConfigError) as caught:
+        run_program(RETRAINING, CHURN, preview=True, stack_references=references)
+    assert "has distributedTraining off" in str(caught.value)
+    assert "retraining:training.instanceCount is 2" in str(caught.value)
+    assert registered_types == []
+    # A single-instance job needs no such network.
+    run_program(RETRAINING, FRAUD, preview=True, stack_references=references)

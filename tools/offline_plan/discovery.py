@@ -24,7 +24,13 @@ from typing import Any
 
 from retraining_shared.stack_outputs import UPSTREAM_STACK_PROJECTS, upstream_stack_name
 
-from offline_plan.mock_runtime import PlanInputError, ProjectConfig, load_project_config, load_yaml
+from offline_plan.mock_runtime import (
+    PlanInputError,
+    ProjectConfig,
+    StackConfigError,
+    load_project_config,
+    load_yaml,
+)
 
 PROJECT_ORDER = ("network-iam", "notifications", "retraining")
 """Tie-break for stacks that do not depend on each other: the platform's layering."""
@@ -44,8 +50,15 @@ class InputProblem:
     stack: str | None = None
     keys: tuple[str, ...] = ()
     """Every key at fault when the error names several (`key` is the first)."""
+    line: int | None = None
+    """1-based line in `file` of the key or value at fault (stack_file_positions)."""
+    column: int | None = None
 
     def render(self) -> str:
+        if self.file and self.line is not None:
+            if self.message.startswith(f"{self.file}:{self.line}:"):
+                return self.message  # a YAML syntax error names its place itself
+            return f"{self.file}:{self.line}:{self.column}: {self.message}"
         if not self.file or Path(self.file).name in self.message:
             return self.message  # the message already names its file
         return f"{self.file}: {self.message}"
@@ -68,6 +81,8 @@ class StackTarget:
     """`target`: planned and judged; `upstream`: planned only for the exports a target reads."""
     problems: list[InputProblem] = field(default_factory=list)
     """Why this stack cannot be planned (config that does not load, an unknown upstream)."""
+    config_error: StackConfigError | None = None
+    """Keys the CLI's config checks refuse (`config` then holds what did load)."""
 
     @property
     def full_name(self) -> str:
@@ -395,9 +410,19 @@ def _expand(
             target.config = load_project_config(
                 target.project_dir, target.stack, target.overrides, target.extra_config_file
             )
+        except StackConfigError as error:
+            # Keys the CLI would refuse: the planner reports them with every other problem of
+            # the stack, from the config that did load (config_diagnostics).
+            target.config, target.config_error = error.partial, error
         except PlanInputError as error:
             target.problems.append(
-                InputProblem(str(error), file=str(target.config_file), stack=target.full_name)
+                InputProblem(
+                    str(error),
+                    file=error.file or str(target.config_file),
+                    stack=target.full_name,
+                    line=error.line,
+                    column=error.column,
+                )
             )
             continue
         target.upstreams = _upstreams(target)

@@ -24,7 +24,7 @@ import json
 import os
 import runpy
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +53,44 @@ OFFLINE_ACCOUNT_ID = "123456789012"
 
 class PlanInputError(Exception):
     """The program could not be planned because of its input: YAML, config, upstream stacks."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.file = file
+        self.line = line
+        """1-based, when the input's fault has a place (a YAML syntax error)."""
+        self.column = column
+
+
+@dataclass(frozen=True)
+class DeclarationProblem:
+    """One key the CLI would refuse before the program runs (missing, wrong type, plaintext
+    secret, undecryptable), in the file that sets it (or should)."""
+
+    key: str
+    message: str
+    """Without the file: `problem.file` names it."""
+    file: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.message}"
+
+
+class StackConfigError(PlanInputError):
+    """Keys the CLI's config checks refuse; `partial` is the config that did load, so the
+    offline plan can still ask the program for every other problem in the same run."""
+
+    def __init__(self, problems: Sequence[DeclarationProblem], partial: ProjectConfig) -> None:
+        super().__init__("; ".join(map(str, problems)))
+        self.problems = tuple(problems)
+        self.partial = partial
 
 
 @dataclass(frozen=True)
@@ -167,12 +205,41 @@ def load_yaml(path: Path) -> Any:
     except OSError as error:
         raise PlanInputError(f"{path}: cannot read: {error}") from error
     except yaml.YAMLError as error:
-        raise PlanInputError(f"{path}: not valid YAML: {error}") from error
+        raise _syntax_error(path, error) from error
     _yaml_cache[key] = document
     return document
 
 
 _load_yaml = load_yaml
+
+
+def _started_at(error: yaml.YAMLError, line: int, lines: list[str]) -> str:
+    """` started on line N: <text>` when the construct at fault began on another line."""
+    start = getattr(getattr(error, "context_mark", None), "line", None)
+    if not isinstance(start, int) or start == line or start >= len(lines):
+        return ""
+    return f" started on line {start + 1}: {lines[start].strip()!r}"
+
+
+def _syntax_error(path: Path, error: yaml.YAMLError) -> PlanInputError:
+    """A YAML syntax error at its line and column, with the line itself and a caret."""
+    # libyaml's marks (CSafeLoader) are not yaml.Mark instances but carry the same fields.
+    mark: Any = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+    if not isinstance(getattr(mark, "line", None), int) or not isinstance(
+        getattr(mark, "column", None), int
+    ):
+        return PlanInputError(f"{path}: not valid YAML: {error}", file=str(path))
+    problem = getattr(error, "problem", None) or str(error)
+    context = getattr(error, "context", None)
+    line, column = int(mark.line), int(mark.column)
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    shown = lines[line] if line < len(lines) else ""
+    message = (
+        f"{path}:{line + 1}:{column + 1}: not valid YAML: "
+        + (f"{context}{_started_at(error, line, lines)}, " if context else "")
+        + f"{problem}\n    {shown}\n    {' ' * column}^"
+    )
+    return PlanInputError(message, file=str(path), line=line + 1, column=column + 1)
 
 
 def _config_string(value: Any) -> str:
@@ -240,7 +307,7 @@ def load_project_config(
             qualified = qualify(key)
             origin[qualified] = str(path)
             if isinstance(value, dict) and set(value) == {"secure"}:
-                undecryptable[qualified] = f"{path.name}: {qualified}"
+                undecryptable[qualified] = str(path)
                 secret_keys.add(qualified)
                 values.pop(qualified, None)
                 continue
@@ -254,9 +321,13 @@ def load_project_config(
         undecryptable.pop(qualified, None)
 
     problems = [
-        f"{entry} (secure values cannot be decrypted without the Pulumi CLI and the stack's "
-        "secrets provider; pass a plaintext stand-in with --config KEY=VALUE)"
-        for entry in undecryptable.values()
+        DeclarationProblem(
+            key,
+            f"{key} (secure values cannot be decrypted without the Pulumi CLI and the stack's "
+            "secrets provider; pass a plaintext stand-in with --config KEY=VALUE)",
+            file,
+        )
+        for key, file in undecryptable.items()
     ]
     stack_file = files[-1] if files else project_file
     problems += _apply_declarations(
@@ -268,13 +339,14 @@ def load_project_config(
         stack=stack,
         stack_file=stack_file,
     )
-    if problems:
-        raise PlanInputError("; ".join(problems))
-    return ProjectConfig(
+    loaded = ProjectConfig(
         project=project,
         values={k: _config_string(v) for k, v in values.items() if v is not None},
         secret_keys=sorted(secret_keys),
     )
+    if problems:
+        raise StackConfigError(problems, loaded)
+    return loaded
 
 
 PULUMI_PROJECT_SCHEMA_VERSION = "v3.259.0"
@@ -358,9 +430,9 @@ def _apply_declarations(
     origin: Mapping[str, str],
     stack: str,
     stack_file: Path,
-) -> list[str]:
+) -> list[DeclarationProblem]:
     """Fill declared defaults/values and check declared types, as the CLI does before a run."""
-    problems: list[str] = []
+    problems: list[DeclarationProblem] = []
     for key, declaration in declarations.items():
         qualified = qualify(str(key))
         if not isinstance(declaration, dict):
@@ -374,14 +446,22 @@ def _apply_declarations(
             # The CLI checks `secret: true` only on typed declarations (IsExplicitlyTyped).
             if declared_type is not None and declaration.get("secret") is True and plaintext:
                 problems.append(
-                    f"{origin.get(qualified, stack_file)}: {qualified} must be encrypted as it's "
-                    "secret (declared `secret: true` in Pulumi.yaml): set it with `pulumi config "
-                    "set --secret`; the CLI refuses a plaintext value"
+                    DeclarationProblem(
+                        qualified,
+                        f"{qualified} must be encrypted as it's secret (declared `secret: true` "
+                        "in Pulumi.yaml): set it with `pulumi config set --secret`; the CLI "
+                        "refuses a plaintext value",
+                        origin.get(qualified, str(stack_file)),
+                    )
                 )
             if check is not None and qualified in values and not check(value):
                 problems.append(
-                    f"{origin.get(qualified, stack_file)}: {qualified} = {value!r} must be of "
-                    f"type {declared_type} (declared in Pulumi.yaml)"
+                    DeclarationProblem(
+                        qualified,
+                        f"{qualified} = {value!r} must be of type {declared_type} (declared in "
+                        "Pulumi.yaml)",
+                        origin.get(qualified, str(stack_file)),
+                    )
                 )
             continue
         # As the CLI's mergeConfig: a `default` wins over a `value` when both are declared.
@@ -391,8 +471,12 @@ def _apply_declarations(
             values[qualified] = declaration["value"]
         else:
             problems.append(
-                f"{stack_file}: stack {stack!r} is missing the configuration value {qualified} "
-                "(declared without a default in Pulumi.yaml)"
+                DeclarationProblem(
+                    qualified,
+                    f"stack {stack!r} is missing the configuration value {qualified} (declared "
+                    "without a default in Pulumi.yaml)",
+                    str(stack_file),
+                )
             )
     return problems
 

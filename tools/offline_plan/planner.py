@@ -28,12 +28,14 @@ from typing import Any
 
 import pulumi
 
+from offline_plan import config_diagnostics, onboarding
 from offline_plan.analysis import (
     PolicyAnalysis,
     StackAnalysis,
     engine_resources,
     pack_reads_stack_identity,
 )
+from offline_plan.authorization.proof import prove
 from offline_plan.capacity import attach_capacity
 from offline_plan.discovery import InputProblem, StackSelection, StackTarget, discover
 from offline_plan.mock_runtime import PlanInputError, StackRun, run_program
@@ -80,8 +82,8 @@ class PlanRequest:
 class ProgressListener:
     """What the planner tells a progress display; the default says nothing."""
 
-    def planning(self, total: int) -> None:
-        """The plan will run `total` stacks."""
+    def planning(self, total: int, judged: int = 0) -> None:
+        """The plan will run `total` stacks, and the pack will judge `judged` of them."""
 
     def stack_started(self, name: str) -> None:
         """A program starts."""
@@ -180,6 +182,39 @@ def _program_problem(target: StackTarget, error: BaseException) -> InputProblem:
         stack=target.full_name,
         keys=tuple(keys),
     )
+
+
+def _every_config_problem(
+    target: StackTarget, outputs_by_name: dict[str, dict[str, Any]]
+) -> list[InputProblem]:
+    """A stack that cannot run (the CLI refuses keys, a team is not onboarded): its program is
+    still asked, with the config that did load, for every other config problem, so one run
+    reports them all. Anything but a ConfigError from that run is ignored: the stack fails
+    for the problems already known."""
+    declared = (
+        config_diagnostics.declaration_problems(target, target.config_error)
+        if target.config_error is not None
+        else []
+    )
+    found: list[InputProblem] = []
+    readable = target.config is not None and all(
+        u in outputs_by_name for u in target.upstreams.values()
+    )
+    if readable and target.config is not None:
+        _evict_foreign_modules(target.project_dir)
+        try:
+            with _captured_program_output():
+                run_program(
+                    target.project_dir,
+                    target.stack,
+                    config=target.config.values,
+                    stack_references=outputs_by_name,
+                    preview=True,
+                    organization=target.organization,
+                )
+        except Exception as error:  # only a ConfigError adds to what is known
+            found = config_diagnostics.program_problems(target, error) or []
+    return config_diagnostics.merged(target.problems, found, declared)
 
 
 def _secret_provider_keys(target: StackTarget) -> set[str]:
@@ -353,8 +388,8 @@ class ProgramOutcome:
     """What running one stack's program gave (plain data: it may come from a worker process)."""
 
     run: StackRun | None = None
-    problem: InputProblem | None = None
-    """The program raised: the problem names the stack file and, if it can, the key."""
+    problems: list[InputProblem] = field(default_factory=list)
+    """The program raised: each problem names the stack file and, if it can, the key."""
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     """What the program logged at error level (the engine fails such a preview)."""
@@ -381,7 +416,9 @@ def run_stack_program(
             )
         outcome.warnings, outcome.errors = program_log.warnings, program_log.errors
     except Exception as error:  # any failure of the program is a problem of the stack's input
-        outcome.problem = _program_problem(target, error)
+        outcome.problems = config_diagnostics.program_problems(target, error) or [
+            _program_problem(target, error)
+        ]
     outcome.seconds = time.perf_counter() - program_started
     return outcome
 
@@ -410,9 +447,9 @@ def _plan_stack(
         config_file=str(target.config_file),
         role=target.role,
     )
-    if target.problems:
+    if target.problems or target.config_error is not None:
         entry.status = "failed"
-        report.errors.extend(target.problems)
+        report.errors.extend(_every_config_problem(target, outputs_by_name))
         return entry
     missing = _missing_upstreams(target, outputs_by_name)
     if missing:
@@ -435,10 +472,9 @@ def _plan_stack(
     finally:
         listener.stack_finished(target.full_name)
     entry.program_seconds = outcome.seconds
-    if outcome.problem is not None or outcome.run is None:
+    if outcome.problems or outcome.run is None:
         entry.status = "failed"
-        if outcome.problem is not None:
-            report.errors.append(outcome.problem)
+        report.errors.extend(outcome.problems)
         analyses.discard(target)
         return entry
     if outcome.errors:
@@ -521,8 +557,12 @@ def plan(request: PlanRequest, listener: ProgressListener | None = None) -> Plan
         {name: stack.source for name, stack in deployed.items()},
     )
     report.errors.extend(discovery.problems)
+    planned = {t.full_name: t for t in discovery.targets}
+    for target in discovery.targets:
+        target.problems += onboarding.onboarding_problems(target, planned)
     _record_deployed(report, deployed, discovery.readers, request.selection.organization)
-    listener.planning(len(discovery.targets))
+    judged = sum(1 for t in discovery.targets if t.role == "target" and not t.problems)
+    listener.planning(len(discovery.targets), judged if request.policy_pack is not None else 0)
 
     analyses = _Analyses(request, report)
     first_judged = next(
@@ -539,8 +579,12 @@ def plan(request: PlanRequest, listener: ProgressListener | None = None) -> Plan
 
             def start(index: int) -> Future[ProgramOutcome] | Deferred | None:
                 target = targets[index]
-                if target.problems or _missing_upstreams(target, outputs_by_name):
-                    return None
+                if (
+                    target.problems
+                    or target.config_error is not None
+                    or _missing_upstreams(target, outputs_by_name)
+                ):
+                    return None  # recorded as failed or skipped, without running the program
                 return pool.submit(run_stack_program, target, dict(outputs_by_name))
 
             def finish(index: int, program: Future[ProgramOutcome] | Deferred | None) -> None:
@@ -553,6 +597,7 @@ def plan(request: PlanRequest, listener: ProgressListener | None = None) -> Plan
             in_order(targets, start, finish)
     finally:
         analyses.finish(report)
+    report.authorization = prove(report)
     attach_capacity(report, request.policy_pack_config)
     report.seconds = time.perf_counter() - started
     return report

@@ -17,7 +17,9 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from rich.text import Text
 from rich.tree import Tree
 
+from offline_plan import schedule_words
 from offline_plan.analysis import Diagnostic
+from offline_plan.authorization.render import render_authorization
 from offline_plan.mock_runtime import UNKNOWN
 from offline_plan.planner import ProgressListener
 from offline_plan.report import PlannedResource, PlanReport, StackPlan
@@ -113,6 +115,20 @@ def _outputs(stack: StackPlan) -> Group | Text:
     return Group(*lines)
 
 
+def _schedule(stack: StackPlan) -> Text | None:
+    """`Schedule: At 05:30, only on Monday (Europe/Berlin)  cron(...)` and its next runs."""
+    found = schedule_words.summary(stack.outputs)
+    if found is None:
+        return None
+    line = Text("Schedule: ", style="bold")
+    line.append(found.words or found.expression)
+    if found.words:
+        line.append(f"  {found.expression}", style="dim")
+    if found.next_runs:
+        line.append("\n  next: " + ", ".join(found.next_runs), style="dim")
+    return line
+
+
 def _diagnostic_message(diagnostic: Diagnostic) -> str:
     """The pack's own message without the description pulumi-policy prefixes to it."""
     message = diagnostic.message
@@ -162,9 +178,26 @@ def _diagnostics(diagnostics: list[Diagnostic], verbose: bool) -> Group | Text:
     return Group(*parts)
 
 
+def _title(stack: StackPlan, created: int, width: int) -> tuple[Text, list[Text]]:
+    """The panel title, and the body's first lines. A panel cuts a title wider than itself, so
+    a long one keeps the stack name and the full name opens the body instead."""
+    title = Text(f"{stack.project} / {stack.stack}", style="bold")
+    title.append(f"  {stack.full_name}", style="dim")
+    if title.cell_len + len(f"  {created} to create") + 6 <= width:
+        return title, []
+    return Text(stack.stack, style="bold"), [Text(stack.full_name, style="dim")]
+
+
 def _capacity_lines(line: str) -> list[Text]:
     """The capacity figure (offline_plan.capacity), when there is one."""
     return [Text(line, style="cyan")] if line else []
+
+
+def _environment_sections(report: PlanReport, console: Console, *, verbose: bool) -> None:
+    """What the plan says about the environment as a whole: capacity, authorization."""
+    for line in _capacity_lines(report.capacity_line):
+        console.print(line)
+    render_authorization(report, console, verbose=verbose)
 
 
 def _print_heading(report: PlanReport, console: Console) -> None:
@@ -211,12 +244,11 @@ def render(
 
     for stack in report.stacks:
         created = sum(1 for r in stack.resources if r.operation == "create")
-        title = Text(f"{stack.project} / {stack.stack}", style="bold")
-        title.append(f"  {stack.full_name}", style="dim")
+        title, full_name_line = _title(stack, created, console.width)
         if stack.status != "planned":
             console.print(
                 Panel(
-                    Text(f"{stack.status}: see errors below", style="red"),
+                    Group(*full_name_line, Text(f"{stack.status}: see errors below", style="red")),
                     title=title,
                     title_align="left",
                     border_style="red",
@@ -232,7 +264,13 @@ def render(
                 )
             )
             continue
-        body: list[Any] = [_resource_tree(stack, details), _outputs(stack)]
+        schedule = _schedule(stack)
+        body: list[Any] = [
+            *full_name_line,
+            _resource_tree(stack, details),
+            *([schedule] if schedule else []),
+            _outputs(stack),
+        ]
         body.extend(_capacity_lines(stack.capacity_line))
         for warning in stack.warnings:
             body.append(Text(f"warning: {warning}", style="yellow"))
@@ -255,8 +293,8 @@ def render(
     for warning in report.warnings:
         console.print(Text(f"warning: {warning}", style="yellow"))
 
-    for line in _capacity_lines(report.capacity_line):
-        console.print(line)
+    _environment_sections(report, console, verbose=verbose)
+
     counts = report.counts()
     verdict = {0: ("OK", "bold green"), 1: ("BLOCKED", "bold red"), 2: ("ERROR", "bold red")}
     word, style = verdict.get(report.exit_code, ("ERROR", "bold red"))
@@ -295,9 +333,10 @@ class RichProgress(ProgressListener):
     def __exit__(self, *_: object) -> None:
         self.progress.stop()
 
-    def planning(self, total: int) -> None:
+    def planning(self, total: int, judged: int = 0) -> None:
         self.programs = self.progress.add_task("programs", total=total)
-        self.analyses = self.progress.add_task("policy analysis", total=None)
+        if judged:
+            self.analyses = self.progress.add_task("policy analysis", total=judged)
 
     def stack_started(self, name: str) -> None:
         if self.programs is not None:

@@ -9,11 +9,14 @@ string (also given at the top of the report as `unknown_value`), a secret is `"[
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from offline_plan.analysis import Diagnostic
 from offline_plan.discovery import InputProblem
 from offline_plan.mock_runtime import RESOURCE_SIG, SECRET_SIG, SECRET_SIG_KEY, UNKNOWN
+
+if TYPE_CHECKING:
+    from offline_plan.authorization.proof import AuthorizationProof
 
 SECRET_MASK = "[secret]"  # noqa: S105 - the display mask, not a credential
 REPORT_VERSION = 1
@@ -161,6 +164,8 @@ class PlanReport:
     errors: list[InputProblem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     policy_pack: PolicyPackSummary | None = None
+    authorization: AuthorizationProof | None = None
+    """The authorization proof (offline_plan.authorization); None when nothing to prove."""
     seconds: float = 0.0
     capacity: dict[str, Any] | None = None
     """The capacity window, the prices used and the total (offline_plan.capacity)."""
@@ -172,9 +177,10 @@ class PlanReport:
 
     @property
     def exit_code(self) -> int:
-        if self.errors:
+        proof = self.authorization
+        if self.errors or (proof is not None and proof.error):
             return EXIT_INPUT
-        if self.mandatory:
+        if self.mandatory or (proof is not None and proof.failed):
             return EXIT_MANDATORY
         return EXIT_OK
 
@@ -255,10 +261,13 @@ class PlanReport:
                     "key": e.key,
                     "keys": list(e.keys or ((e.key,) if e.key else ())),
                     "stack": e.stack,
+                    "line": e.line,
+                    "column": e.column,
                 }
                 for e in self.errors
             ],
             "warnings": self.warnings,
             "capacity": self.capacity,
+            "authorization": None if self.authorization is None else self.authorization.to_json(),
             "seconds": round(self.seconds, 4),
         }

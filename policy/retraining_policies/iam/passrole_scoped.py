@@ -7,6 +7,7 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, Severity
 
+from retraining_policies import naming
 from retraining_policies import resource_types as types
 from retraining_policies.framework import (
     PolicyDoc,
@@ -27,6 +28,7 @@ def check_passrole_scoped(resource: Resource, config: Mapping[str, Any]) -> Iter
         if isinstance(document, str):
             yield document
             continue
+        scope = naming.name_scope(resource, resource.get("role"))
         for statement in document.allow_statements():
             if not statement.grants("iam:PassRole"):
                 continue
@@ -36,11 +38,13 @@ def check_passrole_scoped(resource: Resource, config: Mapping[str, Any]) -> Iter
             ):
                 via = " (granted through a wildcard)"
             where = f"{label} {statement.label}: iam:PassRole{via}"
-            yield from _passrole_resource_problems(where, statement)
+            yield from _passrole_resource_problems(where, statement, scope)
             yield from _passed_to_service_problems(where, statement, allowed_services)
 
 
-def _passrole_resource_problems(where: str, statement: docs.Statement) -> Iterator[str]:
+def _passrole_resource_problems(
+    where: str, statement: docs.Statement, scope: naming.NameScope | None
+) -> Iterator[str]:
     if statement.not_resources is not None or not statement.resources:
         yield f"{where} is not limited to named roles; list the role ARNs it may pass"
         return
@@ -49,6 +53,13 @@ def _passrole_resource_problems(where: str, statement: docs.Statement) -> Iterat
             yield (
                 f"{where} on {arn!r}: name the exact role ARN it may pass "
                 "(arn:aws:iam::<account>:role/<name>, no wildcards)"
+            )
+        elif scope is not None and not arn.rsplit("/", 1)[-1].startswith(scope.prefix):
+            # A dev role that may pass a prod role starts jobs with prod's data and keys: the
+            # passed role must be of the same team and environment as the role that passes it.
+            yield (
+                f"{where} on {arn!r}: the passed role is not of the same team and environment; "
+                f"pass only roles named {scope.prefix}…"
             )
 
 
@@ -79,11 +90,12 @@ PASSROLE_SCOPED = PolicyDoc(
     why=(
         "PassRole on '*' (or without PassedToService) lets a role hand any other role - "
         "including admin roles - to a service it can drive, the classic escalation path. No "
-        "generic scanner checks the role and the service together."
+        "generic scanner checks the role and the service together. Passing another "
+        "environment's role (dev → prod) crosses the environment boundary the names draw."
     ),
     remediation=(
-        "Allow iam:PassRole only on the SageMaker execution role ARN "
-        "(`<team>-<env>-sagemaker-execution`) with Condition StringEquals "
+        "Allow iam:PassRole only on the SageMaker execution role ARN of the same team and "
+        "environment (`<team>-<env>-sagemaker-execution`) with Condition StringEquals "
         "iam:PassedToService = sagemaker.amazonaws.com."
     ),
     enforcement_level=EnforcementLevel.MANDATORY,

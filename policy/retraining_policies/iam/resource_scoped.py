@@ -29,14 +29,14 @@ def check_resource_scoped(resource: Resource, config: Mapping[str, Any]) -> Iter
         if isinstance(document, str):
             yield document
             continue
-        prefix = naming.team_prefix(resource, resource.get("role"))
+        scope = naming.name_scope(resource, resource.get("role"))
         for statement in document.allow_statements():
             where = f"{label} {statement.label}"
-            yield from _statement_scope_problems(where, statement, allowed, prefix)
+            yield from _statement_scope_problems(where, statement, allowed, scope)
 
 
 def _statement_scope_problems(
-    where: str, statement: docs.Statement, allowed: set[str], team_prefix: str | None
+    where: str, statement: docs.Statement, allowed: set[str], scope: naming.NameScope | None
 ) -> Iterator[str]:
     if statement.not_resources is not None:
         yield (
@@ -56,7 +56,7 @@ def _statement_scope_problems(
     )
     for arn in statement.resources:
         problem = docs.wildcard_resource_problem(arn) or (
-            None if narrowed else scoping.breadth_problem(arn, team_prefix)
+            None if narrowed else scoping.breadth_problem(arn, scope)
         )
         if problem:
             yield f"{where}: {problem}; name the resources the code uses"
@@ -101,13 +101,17 @@ RESOURCE_SCOPED = PolicyDoc(
     family=FAMILY,
     description='No Resource "*" (or every-resource ARN) for actions that accept resource ARNs.',
     why=(
-        'Resource "*" lets the role act on every team\'s training jobs, topics and buckets. '
-        'Only actions that AWS authorizes on "*" alone (policy_sentry knows which) may use it.'
+        'Resource "*" lets the role act on every team\'s training jobs, topics and buckets, and '
+        "a `<team>-*` scope lets a dev role act on the same team's prod resources in a shared "
+        'account. Only actions that AWS authorizes on "*" alone (policy_sentry knows which) '
+        'may use "*".'
     ),
     remediation=(
         "Scope each statement to the ARNs built from the deterministic names "
-        '(`training-job/<team>-*`, the team topic, the team buckets); keep "*" only for '
-        "actions like ecr:GetAuthorizationToken, xray:PutTraceSegments or logs:CreateLogDelivery."
+        "(`training-job/<team>-<env>-*`, the team topic, the team buckets; only ECR "
+        "repositories are `repository/<team>-*`, shared by the team's environments so an image "
+        'is promoted dev to prod); keep "*" only for actions like ecr:GetAuthorizationToken, '
+        "xray:PutTraceSegments or logs:CreateLogDelivery."
     ),
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.HIGH,

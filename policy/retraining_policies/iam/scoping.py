@@ -1,9 +1,12 @@
-"""Resource ARNs that only look narrow: every resource of a type, or other teams' resources.
+"""Resource ARNs that only look narrow: every resource of a type, or other teams' or other
+environments' resources.
 
 `training-job/*`, `function:*`, `key/*` name every training job, function or key of the account
-although they are not `"*"`. For resource types whose names carry the team prefix (the naming
-contract in docs/architecture.md), a wildcard ARN must also start with `<team>-` after the type,
-or the role can act on other teams' jobs, functions and topics.
+although they are not `"*"`. For resource types whose names carry the team and environment prefix
+(the naming contract in docs/architecture.md), a wildcard ARN must also start with `<team>-<env>-`
+after the type, or the role can act on other teams' jobs, functions and topics, or on its own
+team's prod resources from dev. ECR repositories are the documented exception (`<team>-`, see
+retraining_policies.naming.CROSS_ENVIRONMENT).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 from typing import Final
 
 from retraining_policies.iam import documents as docs
+from retraining_policies.naming import NameScope
 
 # (service, resource type) whose resource names start with the team prefix. Types are as in the
 # Service Authorization Reference ARN formats; "" is a service whose resource part is the name.
@@ -53,8 +57,9 @@ def split_resource(arn: str) -> tuple[str, str, str] | None:
     return service, "", resource
 
 
-def breadth_problem(arn: str, team_prefix: str | None) -> str | None:  # noqa: PLR0911 - one per rule
-    """Why `arn` covers more than the team's resources (None: it does not, or cannot tell)."""
+def breadth_problem(arn: str, scope: NameScope | None) -> str | None:  # noqa: PLR0911 - one per rule
+    """Why `arn` covers more than the team's resources in its environment (None: it does not,
+    or cannot tell)."""
     split = split_resource(arn)
     if split is None:
         return None
@@ -65,15 +70,16 @@ def breadth_problem(arn: str, team_prefix: str | None) -> str | None:  # noqa: P
         return f"resource {arn!r} is every {service} {kind} of the account"
     if kind and name[:1] in ("*", "?"):
         return f"resource {arn!r} matches {service} {kind}s of any name"
-    if team_prefix is None or (service, kind) not in TEAM_NAMED or not docs.is_wildcard(name):
+    if scope is None or (service, kind) not in TEAM_NAMED or not docs.is_wildcard(name):
         return None
     if service == "sagemaker" and kind == "model-package":
         name = name.split("/", 1)[0]
     literal = name.split("*", 1)[0].split("?", 1)[0]
-    if literal.startswith(team_prefix):
+    prefix = scope.prefix_for(service, kind)
+    if literal.startswith(prefix):
         return None
     what = f"{service} {kind}s" if kind else f"{service} resources"
+    others = "other teams" if prefix == scope.team_prefix else "other teams or environments"
     return (
-        f"resource {arn!r} matches {what} of other teams: scope it to names starting "
-        f"with {team_prefix!r}"
+        f"resource {arn!r} matches {what} of {others}: scope it to names starting with {prefix!r}"
     )

@@ -7,9 +7,11 @@ Pulumi.yaml defaults in, but a program run any other way (mocks, automation) mus
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Annotated, ClassVar
 
-from pydantic import field_validator
+from pydantic import AfterValidator, field_validator
+from retraining_shared import naming
 from retraining_shared.config import (
     ConfigBool,
     ConfigModel,
@@ -23,6 +25,24 @@ from retraining_shared.config import (
     setting,
 )
 
+ROLE_NAME_RULE = (
+    "the name of an IAM role of this account (1-64 letters, digits and +=,.@_-), e.g. "
+    "fraud-feature-export"
+)
+
+
+def _role_name(value: str) -> str:
+    problem = naming.IAM_ROLE_NAME.problem(value)
+    if problem:
+        raise invalid(problem, ROLE_NAME_RULE)
+    return value
+
+
+RoleName = Annotated[str, AfterValidator(_role_name)]
+"""A role of the deploying account, by name: the stack builds its ARN from the account it runs in
+(the key policy's kms:CallerAccount condition names that account too)."""
+
+
 VPC_PREFIX_RANGE = (16, 22)
 SUBNET_EXTRA_BITS = 3
 """Each private subnet is 1/8 of the VPC (room for up to 8 zones): /16 → /19, /22 → /25."""
@@ -30,6 +50,14 @@ SUBNET_EXTRA_BITS = 3
 
 class TeamSettings(ConfigModel):
     """One onboarded ML team."""
+
+    removed_settings: ClassVar[Mapping[str, str]] = {
+        "orchestratorFailureQueue": (
+            "the retraining stack always makes `<team>-<env>-<model>-orchestrator-dlq` the Lambda "
+            "orchestrator's on-failure destination, which Lambda writes to with the function's "
+            "role, so the role always has that grant"
+        )
+    }
 
     cost_center: TagValue | None = setting(
         None,
@@ -39,13 +67,21 @@ class TeamSettings(ConfigModel):
     tags: UserTags = setting(
         {}, description="Extra tags on the team's resources (cannot override required tags)."
     )
-    orchestrator_failure_queue: ConfigBool = setting(
-        True,
+    data_producers: list[RoleName] = setting(
+        [],
         description=(
-            "Let the Lambda orchestrator role send failed asynchronous invocations to the "
-            "team's `<team>-*-orchestrator-dlq` queues (its on-failure destination)."
+            "Roles that upload training data: they may PutObject into the team's data bucket and "
+            "use the team key through S3 only (kms:ViaService, kms:CallerAccount)."
         ),
-        allowed="true, false",
+        allowed=f"a list of {ROLE_NAME_RULE}; the roles must exist (KMS rejects unknowns)",
+    )
+    model_consumers: list[RoleName] = setting(
+        [],
+        description=(
+            "Roles that read trained models: they may GetObject from the team's artifact bucket "
+            "and decrypt with the team key through S3 only."
+        ),
+        allowed=f"a list of {ROLE_NAME_RULE}; the roles must exist (KMS rejects unknowns)",
     )
 
 

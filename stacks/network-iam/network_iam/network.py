@@ -15,7 +15,7 @@ import pulumi_aws as aws
 from retraining_shared import iam
 from retraining_shared.aws_context import AwsContext
 
-INTERFACE_ENDPOINT_SERVICES = ("sagemaker.api", "ecr.api", "ecr.dkr", "logs", "sts")
+INTERFACE_ENDPOINT_SERVICES = tuple(iam.INTERFACE_ENDPOINT_ACTIONS)
 """What a training job in a private subnet calls besides S3: SageMaker's API (job metadata),
 ECR (image pull), CloudWatch Logs (job logs), STS (credentials)."""
 
@@ -221,6 +221,7 @@ class TrainingNetwork(pulumi.ComponentResource):
                 private_dns_enabled=True,
                 subnet_ids=[subnet.id for subnet in self.subnets],
                 security_group_ids=[endpoints_group.id],
+                policy=iam.to_json(iam.interface_endpoint_policy(context.arns, service)),
                 tags=tagged(f"{label}-{service}"),
                 opts=child,
             )

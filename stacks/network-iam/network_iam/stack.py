@@ -66,25 +66,29 @@ def build(settings: NetworkIamSettings) -> None:
         baselines[team] = TeamBaseline(
             team,
             scope=scopes[team],
-            orchestrator_failure_queue=team_settings.orchestrator_failure_queue,
+            data_producers=[context.arns.iam_role(n) for n in team_settings.data_producers],
+            model_consumers=[context.arns.iam_role(n) for n in team_settings.model_consumers],
             kms_key_deletion_window_days=settings.kms_key_deletion_window_days,
             artifact_noncurrent_version_days=settings.artifact_noncurrent_version_days,
             tags=team_tags,
         )
 
-    export_outputs(context, settings.environment, network, baselines)
+    export_outputs(context, settings, network, baselines)
 
 
 def export_outputs(
     context: AwsContext,
-    environment: str,
+    settings: NetworkIamSettings,
     network: TrainingNetwork,
     baselines: Mapping[str, TeamBaseline],
 ) -> None:
     pulumi.export("account_id", context.account_id)
     pulumi.export("region", context.region)
     pulumi.export("partition", context.partition)
-    pulumi.export("environment", environment)
+    pulumi.export("environment", settings.environment)
+    # Whether the training security group lets instances of one job talk to each other: a
+    # retraining stack with instanceCount > 1 refuses a network without it.
+    pulumi.export("distributed_training", settings.distributed_training)
     pulumi.export("vpc_id", network.vpc.id)
     pulumi.export("private_subnet_ids", [subnet.id for subnet in network.subnets])
     pulumi.export("training_security_group_id", network.training_security_group.id)

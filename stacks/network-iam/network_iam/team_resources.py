@@ -10,12 +10,12 @@ preview, so the policy pack judges all of them before anything exists.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
 
 import pulumi
 import pulumi_aws as aws
 from retraining_shared import iam, naming
+from retraining_shared.team_exports import NetworkIamTeamExport
 
 ROLE_POLICY_NAME = "least-privilege"
 ABORT_INCOMPLETE_UPLOADS_AFTER_DAYS = 7
@@ -59,7 +59,8 @@ class TeamBaseline(pulumi.ComponentResource):
         name: str,
         *,
         scope: iam.TeamScope,
-        orchestrator_failure_queue: bool,
+        data_producers: Sequence[str],
+        model_consumers: Sequence[str],
         kms_key_deletion_window_days: int,
         artifact_noncurrent_version_days: int,
         tags: Mapping[str, str],
@@ -90,7 +91,11 @@ class TeamBaseline(pulumi.ComponentResource):
             description=f"Training data, artifacts and volumes of team {team} ({environment})",
             enable_key_rotation=True,
             deletion_window_in_days=kms_key_deletion_window_days,
-            policy=iam.to_json(iam.team_key_policy(scope)),
+            policy=iam.to_json(
+                iam.team_key_policy(
+                    scope, data_producers=data_producers, model_consumers=model_consumers
+                )
+            ),
             tags=self._tags,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[roles["sagemaker-execution"]]),
         )
@@ -103,11 +108,17 @@ class TeamBaseline(pulumi.ComponentResource):
 
         # 3. Buckets.
         self.data_bucket = self._bucket(
-            f"{team}-data", scope.data_bucket_name, noncurrent_version_days=None
+            f"{team}-data",
+            scope.data_bucket_name,
+            policy=iam.data_bucket_policy(scope.arns, scope.data_bucket_name, data_producers),
+            noncurrent_version_days=None,
         )
         self.artifact_bucket = self._bucket(
             f"{team}-artifacts",
             scope.artifact_bucket_name,
+            policy=iam.artifact_bucket_policy(
+                scope.arns, scope.artifact_bucket_name, model_consumers
+            ),
             noncurrent_version_days=artifact_noncurrent_version_days,
         )
 
@@ -115,9 +126,7 @@ class TeamBaseline(pulumi.ComponentResource):
         # its tag, the key through its own key policy).
         policies = {
             "sagemaker-execution": iam.to_json(iam.sagemaker_execution_role_policy(scope)),
-            "lambda-orchestrator": iam.to_json(
-                iam.lambda_orchestrator_role_policy(scope, failure_queue=orchestrator_failure_queue)
-            ),
+            "lambda-orchestrator": iam.to_json(iam.lambda_orchestrator_role_policy(scope)),
             "sfn-orchestrator": iam.to_json(iam.step_functions_orchestrator_role_policy(scope)),
             "schedule-invoker": iam.to_json(iam.schedule_invoker_role_policy(scope)),
         }
@@ -131,19 +140,26 @@ class TeamBaseline(pulumi.ComponentResource):
             )
 
         # Known at preview: deterministic names and ARNs only (the key ARN is exported apart).
-        self.outputs: dict[str, Any] = {
+        self.outputs: NetworkIamTeamExport = {
             "sagemaker_execution_role_arn": scope.sagemaker_execution_role_arn,
             "lambda_orchestrator_role_arn": scope.lambda_orchestrator_role_arn,
             "step_functions_orchestrator_role_arn": scope.step_functions_orchestrator_role_arn,
             "schedule_invoker_role_arn": scope.schedule_invoker_role_arn,
             "data_bucket_name": scope.data_bucket_name,
             "artifact_bucket_name": scope.artifact_bucket_name,
-            "training_job_name_prefix_pattern": naming.training_job_name_prefix_pattern(team),
+            "training_job_name_prefix_pattern": naming.training_job_name_prefix_pattern(
+                team, environment
+            ),
         }
         self.register_outputs({**self.outputs, "kms_key_arn": self.key.arn})
 
     def _bucket(
-        self, name: str, bucket_name: str, *, noncurrent_version_days: int | None
+        self,
+        name: str,
+        bucket_name: str,
+        *,
+        policy: iam.PolicyDocument,
+        noncurrent_version_days: int | None,
     ) -> aws.s3.Bucket:
         """A private, versioned, SSE-KMS (team key, bucket key), TLS-only bucket."""
         child = pulumi.ResourceOptions(parent=self)
@@ -189,7 +205,7 @@ class TeamBaseline(pulumi.ComponentResource):
         aws.s3.BucketPolicy(
             name,
             bucket=bucket.id,
-            policy=iam.to_json(iam.tls_only_bucket_policy(self.scope.arns, bucket_name)),
+            policy=iam.to_json(policy),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access_block]),
         )
         rules: list[aws.s3.BucketLifecycleConfigurationRuleArgsDict] = [

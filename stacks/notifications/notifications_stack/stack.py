@@ -48,7 +48,12 @@ def build(settings: NotificationsSettings) -> None:
         deletion_window_in_days=settings.kms_key_deletion_window_days,
         policy=iam.to_json(
             iam.notifications_key_policy(
-                context.arns, [arn for roles in orchestrator_roles.values() for arn in roles]
+                context.arns,
+                [arn for roles in orchestrator_roles.values() for arn in roles],
+                alarm_arn_patterns=[
+                    iam.TeamScope(team, settings.environment, context.arns).alarms_arn
+                    for team in settings.teams
+                ],
             )
         ),
         tags=platform_tags,

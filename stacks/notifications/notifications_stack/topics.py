@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 import pulumi
 import pulumi_aws as aws
 from retraining_shared import iam, naming
+from retraining_shared.team_exports import NotificationsTeamExport
 
 from notifications_stack.config import LAMBDA_ARN_PATTERN, SubscriptionSettings
 
@@ -103,7 +104,10 @@ class TeamNotifications(pulumi.ComponentResource):
             if subscription.protocol == "lambda":
                 self._allow_topic_to_invoke(logical, subscription.endpoint, scope, child)
 
-        self.outputs = {"topic_arn": self.topic_arn, "topic_name": self.topic_name}
+        self.outputs: NotificationsTeamExport = {
+            "topic_arn": self.topic_arn,
+            "topic_name": self.topic_name,
+        }
         self.register_outputs(self.outputs)
 
     @staticmethod

@@ -9,7 +9,7 @@ The Pulumi program (`__main__.py` → `stack.build`), in the order it runs:
 - `queues`, `orchestrators`, `schedule`, `notifications`: the resources.
 
 These modules import without Pulumi so they can be unit-tested and reused by tools:
-- `orchestrator/handler.py`: the Lambda orchestrator (zipped alone as the function code);
+- `lambda_function/handler.py`: the Lambda orchestrator (zipped alone as the function code);
 - `state_machine`: the Step Functions orchestrator's Amazon States Language definition;
 - `notification_events`: the job-state EventBridge pattern and the SNS input transformer.
 """

@@ -1,7 +1,7 @@
 """Nothing fails silently: job outcomes and every orchestrator failure reach the team's SNS topic.
 
 - The rule `<base>-job-state` forwards SageMaker "Training Job State Change" events of this
-  stack's jobs (name prefix `<team>-<model>-<env>-`) in Completed, Failed and Stopped to the
+  stack's jobs (name prefix `<team>-<env>-<model>-`) in Completed, Failed and Stopped to the
   topic, rendered by the input transformer of `notification_events`.
 - CloudWatch alarms `<base>-<purpose>` publish to the same topic when the orchestrator errs
   (Lambda `Errors`; Step Functions `ExecutionsFailed`, `ExecutionsTimedOut`, `ExecutionsAborted`),
@@ -9,8 +9,8 @@
   (rules: `AWS/Events` `FailedInvocations`; Scheduler: `AWS/Scheduler` `InvocationDroppedCount`,
   which Scheduler publishes per schedule group only, hence the stack's own group).
 
-The notifications stack's topic policy admits EventBridge rules and alarms named `<team>-*` of
-this account, and its key policy lets both services use the topic's KMS key.
+The notifications stack's topic policy admits EventBridge rules and alarms named `<team>-<env>-*`
+of this account, and its key policy lets both services use the topic's KMS key.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The orchestrator: what a scheduled occurrence invokes to start the training job.
 
 - Lambda (`orchestrator: lambda`): the function `<base>-orchestrator` runs
-  `orchestrator/handler.py` on a pinned runtime (`LAMBDA_RUNTIME`), zipped alone from this
+  `lambda_function/handler.py` on a pinned runtime (`LAMBDA_RUNTIME`), zipped alone from this
   repository. Reserved concurrency `lambdaReservedConcurrency` (default -1, none: see
   `config.DEFAULT_LAMBDA_RESERVED_CONCURRENCY`). Its log group is
   created first with a retention (so the role needs no logs:CreateLogGroup and logs do not pile up
@@ -27,13 +27,13 @@ import pulumi_aws as aws
 
 from retraining_stack import queues, state_machine, training_spec
 from retraining_stack.context import StackContext
-from retraining_stack.names import StackNames
-from retraining_stack.orchestrator import (
+from retraining_stack.lambda_function import (
     HANDLER_ARCHIVE_PATH,
     HANDLER_ENTRYPOINT,
     HANDLER_SOURCE,
     RECOMMENDED_TIMEOUT_SECONDS,
 )
+from retraining_stack.names import StackNames
 from retraining_stack.upstream import Upstream
 
 LOG_RETENTION_DAYS = 90

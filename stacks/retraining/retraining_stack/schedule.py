@@ -30,7 +30,7 @@ import pulumi_aws as aws
 from retraining_shared import schedule_grammar as grammar
 from retraining_shared.arns import ArnBuilder, service_principal
 
-from retraining_stack import orchestrator as lambda_handler
+from retraining_stack import lambda_function as lambda_handler
 from retraining_stack import state_machine
 from retraining_stack.config import RetrainingSettings
 from retraining_stack.context import StackContext

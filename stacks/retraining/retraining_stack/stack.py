@@ -8,8 +8,7 @@ account and region), and only then is the first resource registered.
 from __future__ import annotations
 
 import pulumi
-import pulumi_aws as aws
-from retraining_shared.arns import ArnBuilder
+from retraining_shared.aws_context import current_aws_context
 
 from retraining_stack import notifications, orchestrators, queues, schedule, training_spec
 from retraining_stack.config import RetrainingSettings
@@ -18,18 +17,9 @@ from retraining_stack.names import StackNames
 from retraining_stack.upstream import read_upstream
 
 
-def current_account() -> ArnBuilder:
-    """Partition, region and account of the deployment (invokes: known at preview)."""
-    return ArnBuilder(
-        partition=aws.get_partition().partition,
-        region=aws.get_region().region,
-        account_id=aws.get_caller_identity().account_id,
-    )
-
-
 def build(settings: RetrainingSettings) -> None:
     names = StackNames(settings.team, settings.model, settings.environment)
-    arns = current_account()
+    arns = current_aws_context().arns
     upstream = read_upstream(settings, arns)
     resource_tags = training_spec.training_tags(
         team=settings.team, model=settings.model, environment=settings.environment

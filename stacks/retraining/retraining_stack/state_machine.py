@@ -62,7 +62,7 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Final
 
-from retraining_stack.orchestrator.handler import (
+from retraining_stack.lambda_function.handler import (
     TAG_JOB_NAME_PREFIX,
     TAG_SCHEDULED_OCCURRENCE,
     TOPIC_ARN_PATTERN,

@@ -20,6 +20,7 @@ import pulumi
 from retraining_shared.arns import ArnBuilder
 from retraining_shared.config import ConfigError, ConfigProblem, render_value
 from retraining_shared.stack_outputs import is_unknown, read_stack_outputs
+from retraining_shared.team_exports import NETWORK_IAM_TEAM_KEYS, NOTIFICATIONS_TEAM_KEYS
 
 from retraining_stack.config import PROJECT, RetrainingSettings
 from retraining_stack.training_spec import TrainingTargets
@@ -33,17 +34,9 @@ NETWORK_IAM_EXPORTS = (
     "training_security_group_id",
     "teams",
     "team_kms_key_arns",
-)
-NETWORK_IAM_TEAM_KEYS = (
-    "sagemaker_execution_role_arn",
-    "lambda_orchestrator_role_arn",
-    "step_functions_orchestrator_role_arn",
-    "schedule_invoker_role_arn",
-    "data_bucket_name",
-    "artifact_bucket_name",
+    "distributed_training",
 )
 NOTIFICATIONS_EXPORTS = ("teams",)
-NOTIFICATIONS_TEAM_KEYS = ("topic_arn",)
 
 
 @dataclass(frozen=True)
@@ -108,6 +101,19 @@ def read_upstream(settings: RetrainingSettings, arns: ArnBuilder) -> Upstream:
     if not _exports_team_key(network["team_kms_key_arns"], settings.team):
         problem(
             network_key, settings.network_iam_stack, f"exports no team_kms_key_arns.{settings.team}"
+        )
+    distributed = network["distributed_training"]
+    if settings.training.instance_count > 1 and distributed is False:
+        # Multi-instance jobs exchange data between instances (NCCL, parameter servers): the
+        # training security group must admit its own members ("Give SageMaker Training Jobs
+        # Access to Resources in Your Amazon VPC": distributed training needs a rule allowing
+        # inbound connections between members of the same security group).
+        problem(
+            network_key,
+            settings.network_iam_stack,
+            f"has distributedTraining off, but {PROJECT}:training.instanceCount is "
+            f"{settings.training.instance_count}: instances of one job could not reach each other",
+            "a network-iam stack with distributedTraining: true, or instanceCount 1",
         )
     if problems or isinstance(network_team, str) or isinstance(notifications_team, str):
         raise ConfigError(problems, context="The upstream stacks cannot serve this stack")

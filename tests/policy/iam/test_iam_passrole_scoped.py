@@ -9,6 +9,7 @@ from policy_fixtures import (
     LAMBDA_ROLE,
     ROLE_POLICY,
     SAGEMAKER_ROLE,
+    TEAM,
     allow,
     edit,
     lambda_policy,
@@ -16,10 +17,13 @@ from policy_fixtures import (
 )
 
 POLICY = "iam-passrole-scoped"
+SAGEMAKER_SERVICE = {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
 
 
-def _passrole(name: str, condition: dict[str, Any] | None) -> Case:
-    statement = allow("Pass", ["iam:PassRole"], [role_arn(SAGEMAKER_ROLE)], condition)
+def _passrole(
+    name: str, condition: dict[str, Any] | None, passed_role: str = SAGEMAKER_ROLE
+) -> Case:
+    statement = allow("Pass", ["iam:PassRole"], [role_arn(passed_role)], condition)
     return Case(
         name,
         "network-iam",
@@ -78,8 +82,18 @@ NON_COMPLIANT: list[Case] = [
         "PassedToService not a string",
         {"StringEquals": {"iam:PassedToService": {"service": "sagemaker"}}},
     ),
+    # Same team, other environment: a dev orchestrator starting jobs as the prod role.
+    _passrole(
+        "the same team's prod role from a dev role",
+        SAGEMAKER_SERVICE,
+        passed_role=f"{TEAM}-prod-sagemaker-execution",
+    ),
+    _passrole(
+        "another team's role", SAGEMAKER_SERVICE, passed_role="churn-dev-sagemaker-execution"
+    ),
 ]
 COMPLIANT: list[Case] = [
+    _passrole("the same team and environment's role", SAGEMAKER_SERVICE),
     _passrole(
         "PassedToService with StringLike and no wildcard",
         {"StringLike": {"iam:PassedToService": "sagemaker.amazonaws.com"}},

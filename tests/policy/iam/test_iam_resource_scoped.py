@@ -7,6 +7,7 @@ from typing import Any
 from policy_cases import Case, compliant_tests, non_compliant_tests
 from policy_fixtures import (
     ACCOUNT,
+    ENV,
     INVOKER_ROLE,
     LAMBDA_ROLE,
     ROLE_POLICY,
@@ -86,13 +87,51 @@ NON_COMPLIANT: list[Case] = [
         SAGEMAKER_ROLE,
         allow("Read", ["s3:GetObject"], [f"arn:aws:s3:::*-{ACCOUNT}-training-data/*"]),
     ),
-]
-COMPLIANT: list[Case] = [
+    # Same team, other environment: `<team>-*` reaches prod from dev in a shared account.
     _scoped(
-        "the team's jobs",
+        "same team, every environment's training jobs",
         LAMBDA_ROLE,
         allow(
             "Start", ["sagemaker:CreateTrainingJob"], [arn("sagemaker", f"training-job/{TEAM}-*")]
+        ),
+    ),
+    _scoped(
+        "same team, another environment's training jobs",
+        LAMBDA_ROLE,
+        allow(
+            "Start",
+            ["sagemaker:CreateTrainingJob"],
+            [arn("sagemaker", f"training-job/{TEAM}-prod-*")],
+        ),
+    ),
+    _scoped(
+        "same team, another environment's functions",
+        INVOKER_ROLE,
+        allow("Invoke", ["lambda:InvokeFunction"], [arn("lambda", f"function:{TEAM}-prod-*")]),
+    ),
+]
+COMPLIANT: list[Case] = [
+    _scoped(
+        "the team's jobs of its environment",
+        LAMBDA_ROLE,
+        allow(
+            "Start",
+            ["sagemaker:CreateTrainingJob"],
+            [arn("sagemaker", f"training-job/{TEAM}-{ENV}-*")],
+        ),
+    ),
+    # The near miss: the environment's jobs next to the team's images of every environment
+    # (ECR repositories are `<team>-*` on purpose: an image is promoted dev to prod unchanged).
+    _scoped(
+        "the environment's jobs and the team's images",
+        SAGEMAKER_ROLE,
+        allow(
+            "Train",
+            ["sagemaker:DescribeTrainingJob", "ecr:BatchGetImage"],
+            [
+                arn("sagemaker", f"training-job/{TEAM}-{ENV}-*"),
+                arn("ecr", f"repository/{TEAM}-*"),
+            ],
         ),
     ),
     _scoped(
@@ -101,7 +140,7 @@ COMPLIANT: list[Case] = [
         allow(
             "Start",
             ["sagemaker:CreateTrainingJob"],
-            [arn("sagemaker", f"training-job/{TEAM}-dev-scoring-*")],
+            [arn("sagemaker", f"training-job/{TEAM}-{ENV}-scoring-*")],
         ),
     ),
     _scoped(

@@ -15,6 +15,7 @@ from policy_fixtures import (
     FUNCTION,
     STATE_MACHINE,
     TOPIC_ARN,
+    UNKNOWN,
     add,
     arn,
     chain,
@@ -24,6 +25,7 @@ from policy_fixtures import (
     res,
     state_machine_definition,
 )
+from policy_harness import InProcessPack, by_policy
 
 POLICY = "notifications-required"
 EVENT_INVOKE_CONFIG = "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"
@@ -72,6 +74,25 @@ def _metric_math_errors_alarm() -> Any:
                     },
                 },
             ],
+        },
+        "retraining",
+    )
+
+
+def _alarm_on_unknown_metric() -> Any:
+    """An alarm on the function whose metric name is computed (unknown at preview)."""
+    return res(
+        ALARM,
+        f"{FUNCTION_NAME}-computed",
+        {
+            "name": f"{FUNCTION_NAME}-computed",
+            "namespace": "AWS/Lambda",
+            "metricName": UNKNOWN,
+            "dimensions": {"FunctionName": FUNCTION_NAME},
+            "evaluationPeriods": 1.0,
+            "threshold": 0.0,
+            "comparisonOperator": "GreaterThanThreshold",
+            "alarmActions": [TOPIC_ARN],
         },
         "retraining",
     )
@@ -143,6 +164,10 @@ NON_COMPLIANT: list[Case] = [
     _lambda("alarms with actions disabled", edit(ALARM, "", actionsEnabled=False)),
     _lambda("alarms on a metric that is not a failure", edit(ALARM, "", metricName="Invocations")),
     _lambda("alarms breaching on missing data", edit(ALARM, "", treatMissingData="breaching")),
+    # Unknown at preview is "cannot verify", never a live route.
+    _lambda("alarms on a metric name unknown at preview", edit(ALARM, "", metricName=UNKNOWN)),
+    _lambda("alarms in a namespace unknown at preview", edit(ALARM, "", namespace=UNKNOWN)),
+    _lambda("the only alarm's metric is unknown", drop(ALARM), add(_alarm_on_unknown_metric())),
     _lambda(
         "alarms acting on a queue",
         edit(ALARM, "", alarmActions=[arn("sqs", f"{BASE}-alerts")]),
@@ -165,6 +190,7 @@ COMPLIANT: list[Case] = [
         add(_metric_math_errors_alarm()),
     ),
     _lambda("on-failure destination is the topic", drop(ALARM), add(_on_failure_to(TOPIC_ARN))),
+    _lambda("an unknown-metric alarm beside a live Errors alarm", add(_alarm_on_unknown_metric())),
     _lambda(
         "dead-letter target is the topic",
         drop(ALARM),
@@ -188,3 +214,11 @@ COMPLIANT: list[Case] = [
 
 test_non_compliant = non_compliant_tests(POLICY, NON_COMPLIANT)
 test_compliant = compliant_tests(POLICY, COMPLIANT, NON_COMPLIANT)
+
+
+def test_an_unknown_metric_is_reported_as_cannot_verify() -> None:
+    case = next(c for c in NON_COMPLIANT if c.name == "the only alarm's metric is unknown")
+    messages = [d.message for d in by_policy(InProcessPack().preview(case.resources()), POLICY)]
+    assert any(
+        "cannot verify that alarm" in m and "watches a failure metric" in m for m in messages
+    )

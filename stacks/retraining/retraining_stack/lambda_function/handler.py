@@ -25,7 +25,7 @@ Invocations accepted
 Configuration (environment variables)
 -------------------------------------
 - `TRAINING_SPEC`: the CreateTrainingJob request as JSON, without TrainingJobName.
-- `TRAINING_JOB_NAME_PREFIX`: `<team>-<model>-<env>-`.
+- `TRAINING_JOB_NAME_PREFIX`: `<team>-<env>-<model>-`.
 - `NOTIFICATION_TOPIC_ARN`: the team topic (standard, not FIFO).
 - Values the provider computes and a preview cannot know (kept out of TRAINING_SPEC so the policy
   pack can read the spec at preview), merged into the request here:
@@ -122,7 +122,7 @@ OCCURRENCE_NAME_FORMAT: Final = "%Y%m%d%H%M"
 OCCURRENCE_NAME_LENGTH: Final = 12
 MAX_JOB_NAME_PREFIX_LENGTH: Final = MAX_JOB_NAME_LENGTH - OCCURRENCE_NAME_LENGTH
 
-# The prefix is `<team>-<model>-<env>-`: it must end with "-" so that IAM scoping on
+# The prefix is `<team>-<env>-<model>-`: it must end with "-" so that IAM scoping on
 # `training-job/<prefix>*` can never match another model's jobs.
 JOB_NAME_PREFIX_PATTERN: Final = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9-]*-$")
 ROLE_ARN_PATTERN: Final = re.compile(
@@ -286,7 +286,7 @@ def validate_job_name_prefix(prefix: object, field: str = ENV_JOB_NAME_PREFIX) -
                 field,
                 prefix,
                 "letters, digits and hyphens, starting with a letter or digit and ending with '-' "
-                "(e.g. 'fraud-scoring-dev-')",
+                "(e.g. 'fraud-dev-scoring-')",
             )
         ]
     if len(prefix) > MAX_JOB_NAME_PREFIX_LENGTH:
@@ -472,7 +472,7 @@ NEEDS_TRAINING_NETWORK: Final = (
 NEEDS_OUTPUT_KMS_KEY: Final = (
     "a KMS key ARN, key id, alias ARN or alias name (or OutputDataConfig.KmsKeyId in "
     "TRAINING_SPEC): the orchestrator role allows CreateTrainingJob only with encrypted output "
-    "(IAM condition sagemaker:OutputKmsKey must be present)"
+    "(IAM condition sagemaker:OutputKmsKeyArn must be present)"
 )
 
 

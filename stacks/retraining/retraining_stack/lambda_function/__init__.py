@@ -10,7 +10,7 @@ handler to `HANDLER_ENTRYPOINT`, the environment variables named by `ENV_*`, a t
 from pathlib import Path
 from typing import Final
 
-from retraining_stack.orchestrator.handler import (
+from retraining_stack.lambda_function.handler import (
     ENV_JOB_NAME_PREFIX,
     ENV_OUTPUT_KMS_KEY,
     ENV_SECURITY_GROUP_IDS,
