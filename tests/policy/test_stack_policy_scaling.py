@@ -3,9 +3,10 @@
 A generated stack of 2,000 resources (copies of the baseline retraining stacks, each copy with
 its own names, URNs and property dependencies) goes through each stack policy's check alone, and
 through the whole `AnalyzeStack` of the servicer the pack serves, in process. The cost of N and
-2N resources is
-compared in CPU time, so the machine's load matters little: a linear pack costs about twice as
-much for twice the resources, a quadratic one four times. No absolute timing is asserted (the
+4N resources is compared in CPU time: a linear pack costs about four times as much for four times
+the resources, a quadratic one sixteen times. The bound sits between the two on a log scale (8),
+so a loaded CI machine (another test worker on the other core) cannot fail a linear policy, as
+it could with a 2N/N ratio bounded at 3. No absolute timing is asserted (the
 per-resource figures live in `nox -s bench` and tools/profile_pack.py).
 """
 
@@ -23,8 +24,8 @@ from retraining_policies.catalogue import POLICIES
 from retraining_policies.framework import Resource, RetrainingStackPolicy, Stack, plain
 
 BASELINES = ("retraining-lambda", "retraining-step-functions")
-LINEAR_BOUND = 3.0
-"""cost(2N) / cost(N): 2 when linear, 4 when quadratic; 3 leaves room for noise."""
+LINEAR_BOUND = 8.0
+"""cost(4N) / cost(N): 4 when linear, 16 when quadratic; 8 is their geometric mean."""
 SAMPLE_SECONDS = 0.1
 
 
@@ -94,18 +95,18 @@ def _as_stack(resources: list[FixtureResource]) -> Stack:
 
 
 STACK_POLICIES = [p for p in POLICIES if isinstance(p, RetrainingStackPolicy)]
-HALF, FULL = generated_stack(1000), generated_stack(2000)
+SMALL, FULL = generated_stack(500), generated_stack(2000)
 
 
 def _ratio(
     measure: Callable[[list[FixtureResource]], Callable[[], object]], rounds: int = 5
 ) -> float:
-    """cost(FULL) / cost(HALF) in CPU time (the machine's load matters little): the least of
+    """cost(FULL) / cost(SMALL) in CPU time (the machine's load matters little): the least of
     several samples of each, taken alternately so both see the same machine."""
-    half, full = measure(HALF), measure(FULL)
+    small, full = measure(SMALL), measure(FULL)
     # A check of a few milliseconds is sampled over several calls, so that the clock's
     # resolution stays small against it (calibration, not a bound).
-    first = _sample(half, 1)  # also: lazy imports and process-wide caches are not the cost
+    first = _sample(small, 1)  # also: lazy imports and process-wide caches are not the cost
     calls = max(1, min(50, int(SAMPLE_SECONDS / max(first, 1e-4))))
     # The cyclic garbage collector's passes cost in proportion to every live object of the
     # process (both generated stacks included), at moments that depend on allocation counts:
@@ -113,13 +114,13 @@ def _ratio(
     gc.collect()
     gc.disable()
     try:
-        halves, fulls = [], []
+        smalls, fulls = [], []
         for _ in range(rounds):
-            halves.append(_sample(half, calls))
+            smalls.append(_sample(small, calls))
             fulls.append(_sample(full, calls))
     finally:
         gc.enable()
-    return min(fulls) / min(halves)
+    return min(fulls) / min(smalls)
 
 
 def test_the_generated_stacks_are_distinct_retraining_stacks() -> None:
@@ -136,7 +137,7 @@ def test_each_stack_policy_scales_linearly_up_to_two_thousand_resources(policy: 
         return lambda: policy.evaluate(stack, None)
 
     ratio = _ratio(measure)
-    assert ratio < LINEAR_BOUND, f"2N resources cost {ratio:.1f}x N: {policy.name} is super-linear"
+    assert ratio < LINEAR_BOUND, f"4N resources cost {ratio:.1f}x N: {policy.name} is super-linear"
 
 
 def test_analyze_stack_with_every_policy_scales_linearly() -> None:
@@ -148,4 +149,4 @@ def test_analyze_stack_with_every_policy_scales_linearly() -> None:
         return lambda: pack.servicer.AnalyzeStack(request, None)
 
     ratio = _ratio(measure, rounds=3)
-    assert ratio < LINEAR_BOUND, f"2N resources cost {ratio:.1f}x N in AnalyzeStack"
+    assert ratio < LINEAR_BOUND, f"4N resources cost {ratio:.1f}x N in AnalyzeStack"
