@@ -8,7 +8,6 @@ identity in the environment; the port comes from the first stdout line. The clie
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,7 +34,6 @@ EXAMPLE_CONFIG = PACK_DIR / "policy-config.example.json"
 
 @pytest.fixture(scope="module")
 def pack() -> Iterator[LaunchedPolicyPack]:
-    started = time.perf_counter()
     launched = LaunchedPolicyPack.start(
         PACK_DIR,
         project="retraining",
@@ -44,7 +42,6 @@ def pack() -> Iterator[LaunchedPolicyPack]:
     )
     try:
         launched.wait_ready()
-        launched.startup_seconds = time.perf_counter() - started  # type: ignore[attr-defined]
         launched.handshake()  # False when unimplemented: the CLI tolerates that
         launched.configure_stack(organization="organization", project="retraining", stack="dev")
         launched.get_plugin_info()
@@ -79,7 +76,6 @@ def _stack(
 
 def test_the_pack_starts_like_the_cli_runs_it(pack: LaunchedPolicyPack) -> None:
     assert pack.process.poll() is None
-    assert pack.startup_seconds < 30  # type: ignore[attr-defined]
     assert pack.process.args[1:4] == ["-u", "-m", "pulumi.policy"]
 
 
@@ -141,18 +137,3 @@ def test_corpus_over_grpc_is_caught(pack: LaunchedPolicyPack) -> None:
         resources = variant.mutate(fixtures.STACKS[variant.stack]())
         diagnostics = [d for r in resources for d in _analyze(pack, r)] + _stack(pack, resources)
         assert any(d["policyName"] == variant.policy for d in diagnostics), variant.name
-
-
-def test_analyze_is_fast_over_grpc(pack: LaunchedPolicyPack) -> None:
-    resources = [r for build in fixtures.STACKS.values() for r in build()]
-    for resource in resources:  # warm caches (policy_sentry, jsonschema, schedule grammar)
-        _analyze(pack, resource)
-    started = time.perf_counter()
-    rounds = 5
-    for _ in range(rounds):
-        for resource in resources:
-            _analyze(pack, resource)
-    per_resource_ms = (time.perf_counter() - started) / (rounds * len(resources)) * 1000
-    # The budget is 1 ms per resource on a quiet machine; CI machines are shared, so only a
-    # gross regression (a policy doing real work per call) fails here.
-    assert per_resource_ms < 25, per_resource_ms
