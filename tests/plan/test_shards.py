@@ -15,9 +15,10 @@ import re
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 from offline_plan.cli import main
-from plan_harness import PlanOutcome, comparable_report, generated_dev_stacks, run_cli
+from plan_harness import SCHEMA, PlanOutcome, comparable_report, generated_dev_stacks, run_cli
 
 _SECONDS = re.compile(r"in \d+\.\d\d s")
 
@@ -84,6 +85,9 @@ def test_merged_shards_give_the_unsharded_report(
     assert code == unsharded.exit_code == 2
     assert merged["summary"]["mandatory"] == unsharded.report["summary"]["mandatory"] > 0
     assert "shard" not in merged
+    validator = jsonschema.Draft202012Validator(json.loads(SCHEMA.read_text()))
+    for report in (merged, *(o.report for o in outcomes)):
+        validator.validate(report)
     assert merged["policy_pack"]["processes_started"] == count
     assert _without_pack_processes(merged) == _without_pack_processes(unsharded.report)
     # The plan's console wraps its last line; the summary is the same but for the seconds.
