@@ -16,17 +16,15 @@ errors, outputs, summary, exit code) is compared as it is.
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
-from bench_plan import generate_stacks
 from offline_plan.discovery import StackTarget
 from offline_plan.parallel import Deferred, in_order
-from plan_harness import PlanOutcome, run_cli
+from plan_harness import PlanOutcome, comparable_report, generated_dev_stacks, run_cli
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 _TIMING = re.compile(r"\d+(\.\d+)? ?(s|ms)\b")
@@ -36,15 +34,7 @@ _GLYPHS = re.compile("[\u2500-\u257f]")
 
 @pytest.fixture(scope="module")
 def stacks_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    destination = tmp_path_factory.mktemp("parallel") / "stacks"
-    generate_stacks(REPOSITORY / "stacks", destination, "dev", 5)
-    broken = sorted((destination / "retraining").glob("Pulumi.*-dev.yaml"))[2]
-    text = broken.read_text()
-    assert "retraining:schedule:" in text
-    broken.write_text(
-        re.sub(r"retraining:schedule: .*", "retraining:schedule: cron(0 25 * * ? *)", text)
-    )
-    return destination
+    return generated_dev_stacks(tmp_path_factory.mktemp("parallel") / "stacks")
 
 
 def _plan(stacks_dir: Path, tmp_path: Path, jobs: str) -> PlanOutcome:
@@ -52,32 +42,6 @@ def _plan(stacks_dir: Path, tmp_path: Path, jobs: str) -> PlanOutcome:
         ["--env", "dev", "--stacks-dir", str(stacks_dir), "--jobs", jobs],
         tmp_path / f"report-{jobs}.json",
     )
-
-
-def _comparable(report: dict[str, Any]) -> dict[str, Any]:
-    report = dict(report)
-    report.pop("seconds")
-    report["capacity"] = {k: v for k, v in report["capacity"].items() if k != "windowStart"}
-    stacks = []
-    for planned in report["stacks"]:
-        stack = {key: value for key, value in planned.items() if key != "timings"}
-        stack["resources"] = sorted(
-            ({**r, "dependencies": sorted(r["dependencies"])} for r in stack["resources"]),
-            key=lambda r: r["urn"],
-        )
-        stacks.append(stack)
-    report["stacks"] = stacks
-    if report.get("authorization"):
-        # Edges are listed in the order of the resources they come from (registration order).
-        authorization = dict(report["authorization"])
-        authorization["edges"] = sorted(
-            authorization.get("edges") or [], key=lambda e: json.dumps(e, sort_keys=True)
-        )
-        report["authorization"] = authorization
-    report["diagnostics"] = sorted(
-        report["diagnostics"], key=lambda d: (d["stack"], d["urn"] or "", d["policy"], d["message"])
-    )
-    return report
 
 
 def _lines(text: str) -> Counter[str]:
@@ -100,7 +64,7 @@ def test_workers_give_the_same_report_and_output_as_one_process(
     assert len(one.report["stacks"]) == 2 + 5
     assert [s["status"] for s in one.report["stacks"]].count("failed") == 1
     assert one.report["errors"] == two.report["errors"] != []
-    assert _comparable(one.report) == _comparable(two.report)
+    assert comparable_report(one.report) == comparable_report(two.report)
     assert _lines(one.text) == _lines(two.text)
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from offline_plan import changed_stacks, github
+from offline_plan import changed_stacks, github, shards
 from offline_plan.discovery import StackSelection
 from offline_plan.parallel import AUTO_MIN_STACKS
 from offline_plan.planner import PACK_PROCESS_MODES, PlanRequest, ProgressListener, plan
@@ -173,7 +173,35 @@ def build_parser() -> argparse.ArgumentParser:
         f"planned; auto: one per CPU from {AUTO_MIN_STACKS} stacks on, else 1 (default: "
         "%(default)s); the output is the same for every N",
     )
+    parser.add_argument(
+        "--shard",
+        default=None,
+        type=_shard,
+        metavar="I/N",
+        help="judge only shard I of N: every N-th selected target stack from the I-th, in plan "
+        "order, with the stacks they read planned as upstream stacks; join the shards' --json "
+        "reports with `python -m offline_plan merge`",
+    )
     return parser
+
+
+def _shard(value: str) -> shards.Shard:
+    try:
+        return shards.Shard.parse(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from error
+
+
+def _merge(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m offline_plan merge",
+        description="Join the --json reports of `--shard 1/N` ... `--shard N/N` into the report "
+        "the unsharded plan writes; print its summary line and exit with its exit code.",
+    )
+    parser.add_argument("reports", nargs="+", type=Path, metavar="REPORT.json")
+    parser.add_argument("--json", type=Path, default=None, metavar="PATH", help="write it here")
+    arguments = parser.parse_args(argv)
+    return shards.merge_files(arguments.reports, arguments.json)
 
 
 def _jobs(value: str) -> str:
@@ -196,6 +224,9 @@ def _changed_stacks(arguments: argparse.Namespace, environment: str) -> tuple[st
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["merge"]:
+        return _merge(argv[1:])
     arguments = build_parser().parse_args(argv)
     environment = arguments.env or arguments.environment or "dev"
     stacks = tuple(arguments.stack)
@@ -230,6 +261,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         upstream_outputs=tuple(arguments.upstream_outputs),
         cli_parity=arguments.cli_parity,
         jobs=arguments.jobs,
+        shard=arguments.shard,
     )
     json_to_stdout = arguments.json is not None and str(arguments.json) == "-"
     console = Console(stderr=json_to_stdout, highlight=False)

@@ -28,7 +28,7 @@ from typing import Any
 
 import pulumi
 
-from offline_plan import config_diagnostics, onboarding
+from offline_plan import config_diagnostics, onboarding, shards
 from offline_plan.analysis import (
     PolicyAnalysis,
     StackAnalysis,
@@ -77,6 +77,8 @@ class PlanRequest:
     """Start the pack only as the CLI would (its declared virtualenv), or fail (exit 2)."""
     jobs: str = "1"
     """`--jobs`: worker processes for the stacks' programs, or `auto` (offline_plan/parallel.py)."""
+    shard: shards.Shard | None = None
+    """`--shard I/N`: judge only this shard's targets (offline_plan/shards.py)."""
 
 
 class ProgressListener:
@@ -561,18 +563,19 @@ def plan(request: PlanRequest, listener: ProgressListener | None = None) -> Plan
     for target in discovery.targets:
         target.problems += onboarding.onboarding_problems(target, planned)
     _record_deployed(report, deployed, discovery.readers, request.selection.organization)
-    judged = sum(1 for t in discovery.targets if t.role == "target" and not t.problems)
-    listener.planning(len(discovery.targets), judged if request.policy_pack is not None else 0)
+    targets = discovery.targets
+    if request.shard is not None:
+        targets, owned = shards.select(discovery.targets, request.shard)
+        report.shard = shards.describe(request.shard, planned, owned)
+    judged = sum(1 for t in targets if t.role == "target" and not t.problems)
+    listener.planning(len(targets), judged if request.policy_pack is not None else 0)
 
     analyses = _Analyses(request, report)
-    first_judged = next(
-        (t for t in discovery.targets if t.role == "target" and not t.problems), None
-    )
+    first_judged = next((t for t in targets if t.role == "target" and not t.problems), None)
     if first_judged is not None:
         analyses.prepare(first_judged)  # the pack boots while the first programs run
 
     outputs_by_name = _deployed_references(deployed, request.selection.organization)
-    targets = discovery.targets
     workers = job_count(request.jobs, targets)
     try:
         with ProgramPool(workers) as pool:

@@ -170,6 +170,8 @@ class PlanReport:
     capacity: dict[str, Any] | None = None
     """The capacity window, the prices used and the total (offline_plan.capacity)."""
     capacity_line: str = ""
+    shard: dict[str, Any] | None = None
+    """`--shard I/N`: which stacks this shard owns, in the unsharded order (offline_plan.shards)."""
 
     @property
     def mandatory(self) -> list[Diagnostic]:
@@ -212,6 +214,12 @@ class PlanReport:
 
     def to_json(self) -> dict[str, Any]:
         pack = self.policy_pack
+        document = self._to_json(pack)
+        if self.shard is not None:
+            document["shard"] = self.shard
+        return document
+
+    def _to_json(self, pack: PolicyPackSummary | None) -> dict[str, Any]:
         return {
             "version": REPORT_VERSION,
             "ok": self.ok,
