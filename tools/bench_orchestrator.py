@@ -31,7 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-ORCHESTRATOR_DIR = REPO / "stacks" / "retraining" / "retraining_stack" / "orchestrator"
+HANDLER_DIR = REPO / "stacks" / "retraining" / "retraining_stack" / "lambda_function"
 TESTS_DIR = REPO / "tests" / "orchestrator"
 
 COLD_IMPORT = "import time; t = time.perf_counter(); import handler; print(time.perf_counter() - t)"
@@ -48,7 +48,7 @@ def _fresh_interpreter(code: str, *extra_flags: str) -> subprocess.CompletedProc
     bytecode, so Lambda compiles handler.py at every cold start; so does this.
     """
     with tempfile.TemporaryDirectory() as task_root:
-        shutil.copy(ORCHESTRATOR_DIR / "handler.py", task_root)
+        shutil.copy(HANDLER_DIR / "handler.py", task_root)
         return _run_in(task_root, code, extra_flags)
 
 
