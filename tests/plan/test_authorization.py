@@ -19,7 +19,14 @@ import pytest
 from offline_plan.authorization import engine
 from offline_plan.authorization.catalogue import build_catalogue
 from offline_plan.authorization.documents import Named, PlanDocuments, plan_documents
-from offline_plan.authorization.proof import FAILED, PASSED, AuthorizationProof, prove, verdicts
+from offline_plan.authorization.proof import (
+    FAILED,
+    PASSED,
+    AuthorizationProof,
+    _simulation,
+    prove,
+    verdicts,
+)
 from offline_plan.discovery import StackSelection
 from offline_plan.planner import PlanRequest, plan
 from offline_plan.report import EXIT_INPUT, EXIT_MANDATORY, PlanReport
@@ -278,6 +285,43 @@ def test_an_unknown_document_is_not_proven_never_passed(report: PlanReport) -> N
     verdict = _mutated(report, unknown)[JOB_STATE_KMS]
     assert verdict.status == "not-proven"
     assert verdict.decision == "not evaluated"
+
+
+def test_the_engine_answers_each_request_as_alone_when_deduplicated_and_split(
+    report: PlanReport, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`engine.evaluate` sends identical requests once and splits the rest over processes; every
+    id must still get the answer its own request gets from one process evaluating them all."""
+    docs = plan_documents(report)
+    assert docs is not None
+    edges = [e for e in build_catalogue(docs) if not e.not_proven_because]
+    simulations = {f"e{i}": _simulation(e, docs) for i, e in enumerate(edges)}
+    simulations.update({f"copy-{k}": copy.deepcopy(v) for k, v in simulations.items()})
+    node = engine._node()
+    alone, _ = engine._run_engine(
+        node, [json.dumps(s, sort_keys=True) for s in simulations.values()]
+    )
+    expected = dict(zip(simulations, (item["decision"] for item in alone), strict=True))
+    assert set(expected.values()) >= {"Allowed", "ExplicitlyDenied"}, "both kinds of answer"
+
+    batches: list[int] = []
+    run_engine = engine._run_engine
+
+    def counting(node: str, requests: list[str]) -> Any:
+        batches.append(len(requests))
+        return run_engine(node, requests)
+
+    monkeypatch.setattr(engine, "_run_engine", counting)
+    monkeypatch.setattr(engine, "MIN_REQUESTS_PER_PROCESS", 1)
+    monkeypatch.setattr(engine.os, "cpu_count", lambda: 3)
+    decisions, versions = engine.evaluate(simulations)
+
+    assert {k: d.decision for k, d in decisions.items()} == expected
+    assert list(decisions) == list(simulations), "answers in the order of the requests"
+    distinct = {json.dumps(s, sort_keys=True) for s in simulations.values()}
+    assert len(batches) == 3
+    assert sum(batches) == len(distinct) <= len(simulations) // 2, "each request sent once"
+    assert versions["@cloud-copilot/iam-simulate"]
 
 
 # --------------------------------------------------------------------------------------------

@@ -8,7 +8,33 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { getDenialReasons, getGrantReasons, runSimulation } from '@cloud-copilot/iam-simulate';
+import { createRequire } from 'node:module';
+
+// Half the engine's time went to matching each request's resource ARN against its action's
+// resource-type patterns (@cloud-copilot/iam-utils mostSpecificMatchingResourceTypePatterns, a
+// pure function of its two arguments, called several times per request with the same ones).
+// It is memoised here. The CommonJS build is used because iam-simulate's CommonJS code reads the
+// function from iam-utils' resourceTypes module at each call, so replacing it there takes effect;
+// the package-lock pins both builds (same source, same answers: tests/plan/test_authorization.py).
+const require = createRequire(import.meta.url);
+const resourceTypes = require(
+  join(dirname(require.resolve('@cloud-copilot/iam-utils')), 'resourceTypes.js'),
+);
+const matchPatterns = resourceTypes.mostSpecificMatchingResourceTypePatterns;
+if (typeof matchPatterns !== 'function') {
+  throw new Error('@cloud-copilot/iam-utils no longer has mostSpecificMatchingResourceTypePatterns');
+}
+const matchedPatterns = new Map();
+resourceTypes.mostSpecificMatchingResourceTypePatterns = (resource, patterns) => {
+  const key = JSON.stringify([resource, patterns]);
+  let matched = matchedPatterns.get(key);
+  if (matched === undefined) {
+    matched = matchPatterns(resource, patterns);
+    matchedPatterns.set(key, matched);
+  }
+  return [...matched]; // a copy: a caller may not change the memo
+};
+const { getDenialReasons, getGrantReasons, runSimulation } = require('@cloud-copilot/iam-simulate');
 
 // The packages' own manifests (not exported as modules): the versions the report names.
 const here = dirname(fileURLToPath(import.meta.url));
