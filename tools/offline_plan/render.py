@@ -22,7 +22,13 @@ from offline_plan.analysis import Diagnostic
 from offline_plan.authorization.render import render_authorization
 from offline_plan.mock_runtime import UNKNOWN
 from offline_plan.planner import ProgressListener
-from offline_plan.report import PlannedResource, PlanReport, StackPlan
+from offline_plan.report import (
+    PlannedResource,
+    PlanReport,
+    StackPlan,
+    summary_figures,
+    verdict_word,
+)
 
 KNOWN_AFTER_APPLY = "(known after apply)"
 _UNKNOWN_MARKER = "__offline_plan_known_after_apply__"
@@ -296,17 +302,18 @@ def render(
     _environment_sections(report, console, verbose=verbose)
 
     counts = report.counts()
-    verdict = {0: ("OK", "bold green"), 1: ("BLOCKED", "bold red"), 2: ("ERROR", "bold red")}
-    word, style = verdict.get(report.exit_code, ("ERROR", "bold red"))
     summary = Text()
-    summary.append(f"{word} ", style=style)
     summary.append(
-        f"{counts['stacks_planned']}/{counts['stacks']} stacks planned, "
-        + (f"{len(report.upstream)} read from files, " if report.upstream else "")
-        + f"{counts['resources']} resources to create, "
-        f"{counts['mandatory']} mandatory, {counts['advisory']} advisory, "
-        f"{counts['not_evaluated']} not evaluated, {counts['errors']} errors "
-        f"in {report.seconds:.2f} s (exit {report.exit_code})"
+        f"{verdict_word(report.exit_code)} ",
+        style="bold green" if report.exit_code == 0 else "bold red",
+    )
+    summary.append(
+        summary_figures(
+            counts,
+            upstream_read=len(report.upstream),
+            seconds=report.seconds,
+            exit_code=report.exit_code,
+        )
     )
     console.print(summary)
 

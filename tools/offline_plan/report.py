@@ -8,6 +8,7 @@ string (also given at the top of the report as `unknown_value`), a secret is `"[
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +39,25 @@ def masked(value: Any) -> Any:
     if isinstance(value, list):
         return [masked(item) for item in value]
     return value
+
+
+def verdict_word(exit_code: int) -> str:
+    """The first word of the plan's last line: OK (0), BLOCKED (1), ERROR (anything else)."""
+    return {0: "OK", 1: "BLOCKED"}.get(exit_code, "ERROR")
+
+
+def summary_figures(
+    counts: Mapping[str, int], *, upstream_read: int, seconds: float, exit_code: int
+) -> str:
+    """The rest of the plan's last line, printed by the plan and by `merge` alike."""
+    return (
+        f"{counts['stacks_planned']}/{counts['stacks']} stacks planned, "
+        + (f"{upstream_read} read from files, " if upstream_read else "")
+        + f"{counts['resources']} resources to create, "
+        f"{counts['mandatory']} mandatory, {counts['advisory']} advisory, "
+        f"{counts['not_evaluated']} not evaluated, {counts['errors']} errors "
+        f"in {seconds:.2f} s (exit {exit_code})"
+    )
 
 
 @dataclass(frozen=True)

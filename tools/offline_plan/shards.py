@@ -32,6 +32,8 @@ from offline_plan.report import (
     PolicyPackSummary,
     ReadStack,
     StackPlan,
+    summary_figures,
+    verdict_word,
 )
 
 _SHARD = re.compile(r"(\d+)/(\d+)")
@@ -254,17 +256,14 @@ def merge(reports: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 def summary_line(report: dict[str, Any]) -> str:
     """The plan's last line (offline_plan.render), from a JSON report."""
-    counts = report["summary"]
-    word = {0: "OK", 1: "BLOCKED"}.get(report["exit_code"], "ERROR")
-    upstream = report["upstream"]
-    return (
-        f"{word} {counts['stacks_planned']}/{counts['stacks']} stacks planned, "
-        + (f"{len(upstream)} read from files, " if upstream else "")
-        + f"{counts['resources']} resources to create, "
-        f"{counts['mandatory']} mandatory, {counts['advisory']} advisory, "
-        f"{counts['not_evaluated']} not evaluated, {counts['errors']} errors "
-        f"in {report['seconds']:.2f} s (exit {report['exit_code']})"
+    exit_code = int(report["exit_code"])
+    figures = summary_figures(
+        report["summary"],
+        upstream_read=len(report["upstream"]),
+        seconds=report["seconds"],
+        exit_code=exit_code,
     )
+    return f"{verdict_word(exit_code)} {figures}"
 
 
 def merge_files(paths: Sequence[Path], output: Path | None) -> int:
