@@ -19,6 +19,8 @@ import json
 import sys
 from pathlib import Path
 
+from offline_plan.generated_files import refresh
+
 TARGET = (
     Path(__file__).resolve().parents[1]
     / "policy"
@@ -51,14 +53,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="fail if the file is stale")
     args = parser.parse_args(argv)
     text = render()
+    stale = refresh(TARGET, text, check=args.check)
     if args.check:
-        current = TARGET.read_text(encoding="utf-8") if TARGET.exists() else ""
-        if current != text:
+        if stale:
             print(f"{TARGET} is stale: run python tools/generate_escalation_methods.py")
             return 1
         return 0
-    TARGET.write_text(text, encoding="utf-8")
-    print(f"wrote {TARGET} ({len(json.loads(text)['methods'])} methods)")
+    methods = len(json.loads(text)["methods"])
+    print(f"wrote {TARGET} ({methods} methods)" if stale else f"{TARGET} is up to date")
     return 0
 
 

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import botocore
 from botocore.loaders import Loader
+from offline_plan.generated_files import refresh
 
 MODULE = (
     Path(__file__).resolve().parents[1]
@@ -120,14 +121,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--instance-store-source", help="what the doc is: repo, path, commit")
     args = parser.parse_args(argv)
     text = build(args.instance_store_doc, args.instance_store_source)
-    current = MODULE.read_text(encoding="utf-8") if MODULE.exists() else ""
+    stale = refresh(MODULE, text, check=args.check)
     if args.check:
-        if current != text:
+        if stale:
             print(f"{MODULE} is stale: run python tools/generate_instance_data.py")
             return 1
         return 0
-    MODULE.write_text(text, encoding="utf-8")
-    print(f"wrote {MODULE}")
+    print(f"wrote {MODULE}" if stale else f"{MODULE} is up to date")
     return 0
 
 

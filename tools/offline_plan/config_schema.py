@@ -26,6 +26,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from offline_plan.cli import default_repository
+from offline_plan.generated_files import refresh
 from offline_plan.mock_runtime import project_name
 
 SCHEMA_FILE = "stack-config.schema.json"
@@ -150,12 +151,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         text = rendered(stack_file_schema(project, settings_model(folder, project)))
         target = folder / SCHEMA_FILE
-        current = target.read_text(encoding="utf-8") if target.is_file() else None
-        if current == text:
+        if not refresh(target, text, check=arguments.check):
             continue
         stale.append(str(target))
         if not arguments.check:
-            target.write_text(text, encoding="utf-8")
             print(f"wrote {target}")
     if arguments.check and stale:
         print(f"out of date (run `nox -s schemas`): {', '.join(stale)}", file=sys.stderr)
