@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 import json
 import shutil
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -65,20 +64,9 @@ def report(stacks_with_producers: Path) -> PlanReport:
         selection=StackSelection(environment="dev"),
         policy_pack=None,
     )
-    try:
-        return plan(request)
-    finally:
-        _forget_modules_under(stacks_with_producers)
-
-
-def _forget_modules_under(folder: Path) -> None:
-    """Drop the copy's program packages (e.g. `retraining_stack`) from sys.modules: the mock
-    runtime runs programs in this process, and a later test in the same worker would otherwise
-    import the copy instead of the repository's package."""
-    for name, module in list(sys.modules.items()):
-        file = getattr(module, "__file__", None)
-        if isinstance(file, str) and Path(file).is_relative_to(folder):
-            del sys.modules[name]
+    # The copy's program packages leave sys.modules after the test that first uses this
+    # (conftest.py, _forget_modules_of_copied_stacks).
+    return plan(request)
 
 
 @pytest.fixture(scope="module")
