@@ -19,7 +19,9 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
+
+from retraining_shared import orchestrator_contract
 
 
 class NamingError(ValueError):
@@ -360,10 +362,10 @@ def training_job_name(team: str, model: str, environment: str, scheduled_for: da
     delivery of the same occurrence produces the same name, and AWS answers ResourceInUse.
     A naive datetime is refused: guessing its zone could start a job twice.
     """
-    if scheduled_for.tzinfo is None or scheduled_for.utcoffset() is None:
-        raise NamingError(
-            f"scheduled time {scheduled_for.isoformat()} has no time zone; pass an aware "
-            "datetime (EventBridge event 'time' is UTC)"
+    try:
+        name = orchestrator_contract.training_job_name(
+            training_job_name_prefix(team, model, environment), scheduled_for
         )
-    stamp = scheduled_for.astimezone(UTC).strftime("%Y%m%d%H%M")
-    return TRAINING_JOB_NAME.check(f"{training_job_name_prefix(team, model, environment)}{stamp}")
+    except ValueError as error:
+        raise NamingError(f"{error} (EventBridge event 'time' is UTC)") from error
+    return TRAINING_JOB_NAME.check(name)

@@ -1,0 +1,1 @@
+../../stacks/retraining/retraining_stack/lambda_function/contract.py

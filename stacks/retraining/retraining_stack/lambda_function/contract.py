@@ -1,0 +1,189 @@
+"""The orchestration contract: what every part of a retraining stack must agree on, said once.
+
+Everything that starts a job, reports on it or checks it reads these facts from here:
+- the Lambda function code (this folder is zipped as the function, so this module is stdlib only);
+- the retraining stack (environment variables it sets, the state machine's `States.Format`);
+- `retraining_shared.orchestrator_contract`, a symlink to this file, for the shared library
+  (`naming.training_job_name`) and the tools; the Lambda package must stay self-contained, so it
+  owns the contract and the others import it (as the policy pack owns the schedule grammar).
+
+One message per outcome
+-----------------------
+Each scheduled occurrence ends in exactly one message to the team topic, with one of the
+`OutcomeStatus` values; the message body is the JSON object `outcome_message(...)` builds (the
+state machine builds the same keys with intrinsic functions), and the SNS message attributes
+`MESSAGE_ATTRIBUTE_*` carry status, team, model and environment so that subscribers can filter.
+Alarms are not outcomes: they report the platform's health and say so (`PLATFORM_HEALTH_PREFIX`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Final
+
+# --- The training job name: prefix + the scheduled minute in UTC --------------------------------
+
+# The name is the idempotency key of CreateTrainingJob (it has no client token): every delivery of
+# one occurrence asks for the same name and SageMaker answers ResourceInUse to all but the first.
+OCCURRENCE_NAME_FORMAT: Final = "%Y%m%d%H%M"
+OCCURRENCE_NAME_LENGTH: Final = 12
+# How the occurrence is written in the `scheduled-occurrence` tag and in messages.
+OCCURRENCE_TEXT_FORMAT: Final = "%Y-%m-%dT%H:%M:00Z"
+MAX_JOB_NAME_LENGTH: Final = 63  # CreateTrainingJob API reference, TrainingJobName
+MAX_JOB_NAME_PREFIX_LENGTH: Final = MAX_JOB_NAME_LENGTH - OCCURRENCE_NAME_LENGTH
+
+
+def occurrence_stamp(occurrence: dt.datetime) -> str:
+    """`YYYYMMDDHHMM` of an aware datetime, in UTC (seconds dropped)."""
+    if occurrence.tzinfo is None or occurrence.utcoffset() is None:
+        raise ValueError(
+            f"scheduled occurrence {occurrence.isoformat()} has no time zone; an aware datetime "
+            "is required (guessing the zone could start a job twice)"
+        )
+    return occurrence.astimezone(dt.UTC).strftime(OCCURRENCE_NAME_FORMAT)
+
+
+def occurrence_text(occurrence: dt.datetime) -> str:
+    """The occurrence as written in the `scheduled-occurrence` tag and in messages."""
+    occurrence_stamp(occurrence)  # the same aware-datetime check
+    return occurrence.astimezone(dt.UTC).strftime(OCCURRENCE_TEXT_FORMAT)
+
+
+def training_job_name(job_name_prefix: str, occurrence: dt.datetime) -> str:
+    """`<team>-<env>-<model>-` + `YYYYMMDDHHMM`: the one job name of one scheduled occurrence."""
+    return job_name_prefix + occurrence_stamp(occurrence)
+
+
+# --- Environment variables of the Lambda function ----------------------------------------------
+
+ENV_TRAINING_SPEC: Final = "TRAINING_SPEC"
+ENV_JOB_NAME_PREFIX: Final = "TRAINING_JOB_NAME_PREFIX"
+ENV_TOPIC_ARN: Final = "NOTIFICATION_TOPIC_ARN"
+ENV_TEAM: Final = "RETRAINING_TEAM"
+ENV_MODEL: Final = "RETRAINING_MODEL"
+ENV_ENVIRONMENT: Final = "RETRAINING_ENVIRONMENT"
+# Values the provider computes (unknown during a preview of a new stack) travel in their own
+# variables so that TRAINING_SPEC stays known at preview for the policy pack.
+ENV_SUBNET_IDS: Final = "TRAINING_SUBNET_IDS"  # comma-separated
+ENV_SECURITY_GROUP_IDS: Final = "TRAINING_SECURITY_GROUP_IDS"  # comma-separated
+ENV_OUTPUT_KMS_KEY: Final = "TRAINING_KMS_KEY_ARN"  # -> OutputDataConfig.KmsKeyId
+ENV_VOLUME_KMS_KEY: Final = "TRAINING_VOLUME_KMS_KEY_ARN"  # -> ResourceConfig.VolumeKmsKeyId
+
+# Tags the orchestrator owns on every job; a training spec that sets them itself is rejected.
+TAG_JOB_NAME_PREFIX: Final = "training-job-name-prefix"
+TAG_SCHEDULED_OCCURRENCE: Final = "scheduled-occurrence"
+
+
+# --- The one message per outcome ------------------------------------------------------------------
+
+
+class OutcomeStatus(StrEnum):
+    """How one scheduled occurrence ended; exactly one message per occurrence carries one."""
+
+    NOT_STARTED = "NotStarted"  # no job was created; `reason` says why (quota: QUOTA_REASON...)
+    COMPLETED = "Completed"  # the job completed (no quality gate configured)
+    FAILED = "Failed"  # the job failed; `reason` is SageMaker's FailureReason
+    STOPPED = "Stopped"  # the job stopped (by a person, MaxRuntime, MaxWaitTime for spot)
+    REGISTERED = "Registered"  # the job completed, passed the quality gate, version registered
+    REJECTED = "Rejected"  # the job completed and the quality gate rejected the model
+
+
+# The reason of a NotStarted outcome caused by an account quota (ResourceLimitExceeded): the
+# occurrence is skipped, not retried for hours; the next occurrence tries again.
+QUOTA_REASON_PREFIX: Final = "skipped: quota"
+
+# SNS message attributes (DataType String) on every outcome message.
+MESSAGE_ATTRIBUTE_STATUS: Final = "status"
+MESSAGE_ATTRIBUTE_TEAM: Final = "team"
+MESSAGE_ATTRIBUTE_MODEL: Final = "model"
+MESSAGE_ATTRIBUTE_ENVIRONMENT: Final = "environment"
+
+# Keys of the JSON message body, in this order.
+MESSAGE_KEYS: Final = (
+    "subject",
+    "status",
+    "team",
+    "model",
+    "environment",
+    "scheduledOccurrence",
+    "trainingJobName",
+    "reason",
+    "consoleUrl",
+)
+
+# SNS Publish: Subject is at most 100 printable ASCII characters, no line breaks (SNS API
+# reference, Publish).
+MAX_SUBJECT_LENGTH: Final = 100
+
+# Alarm descriptions start with this: an alarm is about the platform, never a job's outcome.
+PLATFORM_HEALTH_PREFIX: Final = "Platform health"
+
+STATUS_WORDS: Final[dict[OutcomeStatus, str]] = {
+    OutcomeStatus.NOT_STARTED: "did not start",
+    OutcomeStatus.COMPLETED: "completed",
+    OutcomeStatus.FAILED: "failed",
+    OutcomeStatus.STOPPED: "stopped",
+    OutcomeStatus.REGISTERED: "registered a new model version",
+    OutcomeStatus.REJECTED: "model rejected by the quality gate",
+}
+
+# Where a job can be looked at. Partitions without a public console get no link ("").
+CONSOLE_DOMAINS: Final[dict[str, str]] = {
+    "aws": "console.aws.amazon.com",
+    "aws-cn": "console.amazonaws.cn",
+    "aws-us-gov": "console.amazonaws-us-gov.com",
+}
+
+
+def console_url(partition: str, region: str, job_name: str) -> str:
+    domain = CONSOLE_DOMAINS.get(partition)
+    if domain is None or not job_name:
+        return ""
+    return f"https://{domain}/sagemaker/home?region={region}#/jobs/{job_name}"
+
+
+def outcome_subject(status: OutcomeStatus, team: str, model: str, environment: str) -> str:
+    """`Retraining <team>/<model> (<env>): <status words>`, cut to SNS's 100-character limit."""
+    subject = f"Retraining {team}/{model} ({environment}): {STATUS_WORDS[status]}"
+    return subject[:MAX_SUBJECT_LENGTH]
+
+
+def outcome_message(
+    *,
+    status: OutcomeStatus,
+    team: str,
+    model: str,
+    environment: str,
+    scheduled_occurrence: str,
+    training_job_name: str,
+    reason: str,
+    console_link: str,
+) -> dict[str, str]:
+    """The JSON body of the one message of an outcome (keys in `MESSAGE_KEYS` order)."""
+    return {
+        "subject": outcome_subject(status, team, model, environment),
+        "status": status.value,
+        "team": team,
+        "model": model,
+        "environment": environment,
+        "scheduledOccurrence": scheduled_occurrence,
+        "trainingJobName": training_job_name,
+        "reason": reason,
+        "consoleUrl": console_link,
+    }
+
+
+def message_attributes(
+    status: OutcomeStatus, team: str, model: str, environment: str
+) -> dict[str, dict[str, str]]:
+    """SNS Publish `MessageAttributes` of an outcome message."""
+    return {
+        name: {"DataType": "String", "StringValue": value}
+        for name, value in (
+            (MESSAGE_ATTRIBUTE_STATUS, status.value),
+            (MESSAGE_ATTRIBUTE_TEAM, team),
+            (MESSAGE_ATTRIBUTE_MODEL, model),
+            (MESSAGE_ATTRIBUTE_ENVIRONMENT, environment),
+        )
+    }
