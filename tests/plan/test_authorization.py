@@ -64,8 +64,8 @@ def report(stacks_with_producers: Path) -> PlanReport:
         selection=StackSelection(environment="dev"),
         policy_pack=None,
     )
-    # The copy's program packages leave sys.modules after the test that first uses this
-    # (conftest.py, _forget_modules_of_copied_stacks).
+    # The copy's program packages leave sys.modules when the plan ends
+    # (offline_plan/program_modules.py).
     return plan(request)
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import re
-import sys
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -28,7 +27,7 @@ from typing import Any
 
 import pulumi
 
-from offline_plan import config_diagnostics, onboarding, shards
+from offline_plan import config_diagnostics, onboarding, program_modules, shards
 from offline_plan.analysis import (
     PolicyAnalysis,
     StackAnalysis,
@@ -50,6 +49,7 @@ from offline_plan.policy_config import (
     PolicyConfigError,
     load_policy_pack_config,
 )
+from offline_plan.program_modules import project_modules
 from offline_plan.report import (
     SECRET_MASK,
     PlannedResource,
@@ -129,25 +129,6 @@ def _captured_program_output() -> Iterator[_ProgramLog]:
         root.removeHandler(handler)
 
 
-def _evict_foreign_modules(project_dir: Path) -> None:
-    """Modules are imported once for all stacks of a run, but two projects may ship a package
-    of the same name: drop a cached module that another folder provided before this project's
-    program imports its own."""
-    folder = project_dir.resolve()
-    local_names = {
-        path.stem if path.suffix == ".py" else path.name
-        for path in folder.iterdir()
-        if (path.suffix == ".py" and path.stem != "__main__") or (path / "__init__.py").is_file()
-    }
-    for name in list(sys.modules):
-        top = name.partition(".")[0]
-        if top not in local_names:
-            continue
-        origin = getattr(sys.modules[name], "__file__", None)
-        if origin is not None and not Path(origin).resolve().is_relative_to(folder):
-            del sys.modules[name]
-
-
 def _reported_keys(error: BaseException) -> list[str]:
     """Config keys a structured error names itself (`retraining_shared.config.ConfigError`
     carries `problems`, each with a `key`)."""
@@ -203,9 +184,8 @@ def _every_config_problem(
         u in outputs_by_name for u in target.upstreams.values()
     )
     if readable and target.config is not None:
-        _evict_foreign_modules(target.project_dir)
         try:
-            with _captured_program_output():
+            with project_modules(target.project_dir), _captured_program_output():
                 run_program(
                     target.project_dir,
                     target.stack,
@@ -404,9 +384,8 @@ def run_stack_program(
     """Run one stack's program under the mock runtime (in this process or a worker's)."""
     outcome = ProgramOutcome()
     program_started = time.perf_counter()
-    _evict_foreign_modules(target.project_dir)
     try:
-        with _captured_program_output() as program_log:
+        with project_modules(target.project_dir), _captured_program_output() as program_log:
             outcome.run = run_program(
                 target.project_dir,
                 target.stack,
@@ -599,6 +578,7 @@ def plan(request: PlanRequest, listener: ProgressListener | None = None) -> Plan
 
             in_order(targets, start, finish)
     finally:
+        program_modules.forget()
         analyses.finish(report)
     report.authorization = prove(report)
     attach_capacity(report, request.policy_pack_config)
