@@ -22,6 +22,7 @@ from offline_plan.authorization.proof import (
     FAILED,
     PASSED,
     AuthorizationProof,
+    EarlyProof,
     _simulation,
     prove,
     verdicts,
@@ -310,6 +311,44 @@ def test_the_engine_answers_each_request_as_alone_when_deduplicated_and_split(
     assert len(batches) == 3
     assert sum(batches) == len(distinct) <= len(simulations) // 2, "each request sent once"
     assert versions["@cloud-copilot/iam-simulate"]
+
+
+def test_requests_sent_while_the_plan_runs_change_no_verdict_and_are_not_sent_again(
+    stacks_with_producers: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The planner sends each retraining stack's requests to the engine when the stack is planned
+    (proof.EarlyProof); the proof after the plan asks the engine only what was not sent then, and
+    its verdicts are those of a proof that sent nothing early."""
+    batches: list[int] = []
+    run_engine = engine._run_engine
+
+    def counting(node: str, requests: list[str]) -> Any:
+        batches.append(len(requests))
+        return run_engine(node, requests)
+
+    monkeypatch.setattr(engine, "_run_engine", counting)
+    request = PlanRequest(
+        stacks_dir=stacks_with_producers,
+        selection=StackSelection(environment="dev"),
+        policy_pack=None,
+    )
+    again = plan(request)
+    assert again.authorization is not None
+    assert sum(batches) == 0, "every request of the shipped stacks was sent while planning"
+
+    monkeypatch.setattr(EarlyProof, "stack_planned", lambda *_: None)
+    at_the_end = plan(request)
+    assert at_the_end.authorization is not None
+    assert sum(batches) > 0, "without the early requests the proof asks the engine everything"
+    assert _in_order(at_the_end.authorization) == _in_order(again.authorization)
+
+
+def _in_order(proof: AuthorizationProof) -> dict[str, Any]:
+    """A proof's JSON with its edges sorted (they follow the programs' registration order, which
+    is not the same from run to run: plan_harness.comparable_report)."""
+    document = proof.to_json()
+    document["edges"] = sorted(document["edges"], key=lambda e: json.dumps(e, sort_keys=True))
+    return document
 
 
 # --------------------------------------------------------------------------------------------

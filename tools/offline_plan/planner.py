@@ -6,7 +6,9 @@ Timeline of one plan (2 cores: the programs run in this process, the pack in its
     this process   |--program A--|--program B--|--program C--|......wait.....|
 
 The pack is started before the first program runs, and each stack is analysed on a worker
-thread (the gRPC calls wait on the pack's process) while the next program runs here.
+thread (the gRPC calls wait on the pack's process) while the next program runs here. Likewise
+the IAM engine of the authorization proof is sent each retraining stack's requests as soon as
+the stack is recorded (`authorization.proof.EarlyProof`), so it works while programs run.
 
 Stacks given by `--upstream-outputs` are deployed: their exports come from the file (every value
 known), they are not planned, and StackReferences to them resolve to those exports.
@@ -34,7 +36,7 @@ from offline_plan.analysis import (
     engine_resources,
     pack_reads_stack_identity,
 )
-from offline_plan.authorization.proof import prove
+from offline_plan.authorization.proof import EarlyProof, prove
 from offline_plan.capacity import attach_capacity
 from offline_plan.discovery import InputProblem, StackSelection, StackTarget, discover
 from offline_plan.mock_runtime import PlanInputError, StackRun, run_program
@@ -556,31 +558,42 @@ def plan(request: PlanRequest, listener: ProgressListener | None = None) -> Plan
 
     outputs_by_name = _deployed_references(deployed, request.selection.organization)
     workers = job_count(request.jobs, targets)
+    early_proof = EarlyProof()  # the IAM engine works while the next programs run
     try:
-        with ProgramPool(workers) as pool:
+        try:
+            with ProgramPool(workers) as pool:
 
-            def start(index: int) -> Future[ProgramOutcome] | Deferred | None:
-                target = targets[index]
-                if (
-                    target.problems
-                    or target.config_error is not None
-                    or _missing_upstreams(target, outputs_by_name)
-                ):
-                    return None  # recorded as failed or skipped, without running the program
-                return pool.submit(run_stack_program, target, dict(outputs_by_name))
+                def start(index: int) -> Future[ProgramOutcome] | Deferred | None:
+                    target = targets[index]
+                    if (
+                        target.problems
+                        or target.config_error is not None
+                        or _missing_upstreams(target, outputs_by_name)
+                    ):
+                        return None  # recorded as failed or skipped, without running the program
+                    return pool.submit(run_stack_program, target, dict(outputs_by_name))
 
-            def finish(index: int, program: Future[ProgramOutcome] | Deferred | None) -> None:
-                report.stacks.append(
-                    _plan_stack(
-                        targets[index], outputs_by_name, analyses, listener, report, program=program
+                def finish(index: int, program: Future[ProgramOutcome] | Deferred | None) -> None:
+                    report.stacks.append(
+                        _plan_stack(
+                            targets[index],
+                            outputs_by_name,
+                            analyses,
+                            listener,
+                            report,
+                            program=program,
+                        )
                     )
-                )
+                    early_proof.stack_planned(report, report.stacks[-1])
 
-            in_order(targets, start, finish)
-    finally:
-        program_modules.forget()
-        analyses.finish(report)
-    report.authorization = prove(report)
+                in_order(targets, start, finish)
+        finally:
+            program_modules.forget()
+            analyses.finish(report)
+    except BaseException:
+        early_proof.requests.close()  # the plan ended early: stop the engine
+        raise
+    report.authorization = prove(report, early_proof)
     attach_capacity(report, request.policy_pack_config)
     report.seconds = time.perf_counter() - started
     return report
