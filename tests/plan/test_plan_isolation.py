@@ -58,3 +58,27 @@ def test_a_plan_leaves_the_modules_it_found_and_takes_its_own_away(tmp_path: Pat
         if str(getattr(module, "__file__", None) or "").startswith(copy)
     ]
     assert leftovers == []
+
+
+def test_a_project_is_imported_once_for_two_plans_and_again_once_its_source_changes(
+    tmp_path: Path,
+) -> None:
+    stacks = tmp_path / "stacks"
+    _project(stacks, "first", "before the edit", None)
+    package = stacks / "first" / "stackpkg" / "__init__.py"
+    imports = tmp_path / "imports.log"
+    counting = f"with open({str(imports)!r}, 'a') as log:\n    log.write('imported\\n')\n"
+    package.write_text(counting + package.read_text())
+
+    def marker() -> str:
+        outcome = run_cli(
+            ["--stacks-dir", str(stacks), "--no-policy-pack"], tmp_path / "report.json"
+        )
+        assert outcome.exit_code == 0, outcome.text
+        return str(outcome.report["stacks"][0]["outputs"]["marker"])
+
+    assert [marker(), marker()] == ["before the edit", "before the edit"]
+    assert imports.read_text().splitlines() == ["imported"]
+    package.write_text(package.read_text().replace("before the edit", "after the edit"))
+    assert marker() == "after the edit"
+    assert imports.read_text().splitlines() == ["imported", "imported"]
