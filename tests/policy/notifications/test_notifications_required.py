@@ -51,6 +51,56 @@ def _machine_with_catch(name: str, errors: list[str], *, nested: int = 0) -> Cas
     )
 
 
+def _reporting_machine(name: str, *changes: Any) -> Case:
+    """The Step Functions baseline without a job-state rule: the state machine must report the
+    job's outcomes itself. `changes` edit its definition (a dict) in place."""
+    definition = json.loads(state_machine_definition(complete_spec()))
+    definition["States"]["AlreadyStarted"] = {"Type": "Succeed"}
+    for change in changes:
+        change(definition)
+    return Case(
+        name,
+        "retraining-step-functions",
+        chain(
+            drop(EVENT_TARGET, "job-state"),
+            drop(EVENT_RULE, "job-state"),
+            edit(STATE_MACHINE, "orchestrator", definition=json.dumps(definition)),
+        ),
+    )
+
+
+def _quiet_catch(*errors: str) -> Any:
+    """A catcher before the others that ends quietly (no publish) on `errors`."""
+
+    def change(definition: dict[str, Any]) -> None:
+        task = definition["States"]["StartTrainingJob"]
+        task["Catch"].insert(0, {"ErrorEquals": list(errors), "Next": "AlreadyStarted"})
+
+    return change
+
+
+def _training_resource(resource: str) -> Any:
+    def change(definition: dict[str, Any]) -> None:
+        definition["States"]["StartTrainingJob"]["Resource"] = resource
+
+    return change
+
+
+def _success_next(state: str) -> Any:
+    def change(definition: dict[str, Any]) -> None:
+        definition["States"]["StartTrainingJob"]["Next"] = state
+
+    return change
+
+
+def _failures_to(state: str) -> Any:
+    def change(definition: dict[str, Any]) -> None:
+        for catcher in definition["States"]["StartTrainingJob"]["Catch"]:
+            catcher["Next"] = state
+
+    return change
+
+
 def _metric_math_errors_alarm() -> Any:
     return res(
         ALARM,
@@ -182,6 +232,14 @@ NON_COMPLIANT: list[Case] = [
     _machine_with_catch(
         "deeply nested machine without a full catch", ["States.Timeout"], nested=400
     ),
+    # No job-state rule: the state machine must report every outcome of the job itself.
+    _reporting_machine("no rule, failed jobs end in a Fail state", _failures_to("Failed")),
+    _reporting_machine("no rule, failed jobs end quietly", _quiet_catch("States.TaskFailed")),
+    _reporting_machine("no rule, completed jobs end quietly", _success_next("AlreadyStarted")),
+    _reporting_machine(
+        "no rule, the machine does not wait for the job",
+        _training_resource("arn:aws:states:::sagemaker:createTrainingJob"),
+    ),
 ]
 COMPLIANT: list[Case] = [
     _lambda(
@@ -210,6 +268,11 @@ COMPLIANT: list[Case] = [
     ),
     _machine_with_catch("catch of TaskFailed and Timeout", ["States.TaskFailed", "States.Timeout"]),
     _machine_with_catch("nested machine with a full catch", ["States.ALL"], nested=20),
+    _reporting_machine("no rule, the state machine reports every outcome"),
+    _reporting_machine(
+        "no rule, a duplicate delivery ends quietly, every failure is reported",
+        _quiet_catch("SageMaker.ResourceInUse"),
+    ),
 ]
 
 test_non_compliant = non_compliant_tests(POLICY, NON_COMPLIANT)
