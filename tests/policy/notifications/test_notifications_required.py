@@ -13,6 +13,7 @@ from policy_fixtures import (
     EVENT_RULE,
     EVENT_TARGET,
     FUNCTION,
+    QUEUE,
     STATE_MACHINE,
     TOPIC_ARN,
     UNKNOWN,
@@ -99,6 +100,37 @@ def _failures_to(state: str) -> Any:
             catcher["Next"] = state
 
     return change
+
+
+JOB_STATE_QUEUE = f"{BASE}-job-state.fifo"
+EVENT_SOURCE_MAPPING = "aws:lambda/eventSourceMapping:EventSourceMapping"
+
+
+def _job_state_through_a_queue(name: str, **mapping: Any) -> Case:
+    """Lambda mode with the job-state rule delivering to a FIFO queue that the orchestrator
+    function consumes (it publishes the one outcome message); `mapping` edits the mapping."""
+    queue = res(
+        QUEUE,
+        JOB_STATE_QUEUE,
+        {"name": JOB_STATE_QUEUE, "fifoQueue": True, "contentBasedDeduplication": True},
+        "retraining",
+    )
+    event_source = res(
+        EVENT_SOURCE_MAPPING,
+        f"{BASE}-job-state-reports",
+        {
+            "eventSourceArn": arn("sqs", JOB_STATE_QUEUE),
+            "functionName": FUNCTION_NAME,
+            "batchSize": 1.0,
+            **mapping,
+        },
+        "retraining",
+    )
+    return _lambda(
+        name,
+        add(queue, event_source),
+        edit(EVENT_TARGET, "job-state", arn=arn("sqs", JOB_STATE_QUEUE)),
+    )
 
 
 def _metric_math_errors_alarm() -> Any:
@@ -232,6 +264,10 @@ NON_COMPLIANT: list[Case] = [
     _machine_with_catch(
         "deeply nested machine without a full catch", ["States.Timeout"], nested=400
     ),
+    _job_state_through_a_queue("job-state queue whose consumer is disabled", enabled=False),
+    _job_state_through_a_queue(
+        "job-state queue consumed by another function", functionName=f"{BASE}-other"
+    ),
     # No job-state rule: the state machine must report every outcome of the job itself.
     _reporting_machine("no rule, failed jobs end in a Fail state", _failures_to("Failed")),
     _reporting_machine("no rule, failed jobs end quietly", _quiet_catch("States.TaskFailed")),
@@ -268,6 +304,7 @@ COMPLIANT: list[Case] = [
     ),
     _machine_with_catch("catch of TaskFailed and Timeout", ["States.TaskFailed", "States.Timeout"]),
     _machine_with_catch("nested machine with a full catch", ["States.ALL"], nested=20),
+    _job_state_through_a_queue("job-state rule to a queue the orchestrator consumes"),
     _reporting_machine("no rule, the state machine reports every outcome"),
     _reporting_machine(
         "no rule, a duplicate delivery ends quietly, every failure is reported",
