@@ -51,6 +51,7 @@ from orchestrator_support import (
     HandlerClients,
     execution_input,
     scheduled_event,
+    state_machine_definition,
     training_spec,
 )
 from retraining_shared import iam, naming
@@ -274,16 +275,7 @@ def test_null_conditions_are_evaluated_as_iam_does() -> None:
 
 
 def deployed_definition() -> dict[str, Any]:
-    return state_machine.build_definition(
-        training_spec(),
-        TOPIC_ARN,
-        JOB_NAME_PREFIX,
-        team=TEAM,
-        model=MODEL,
-        environment=ENVIRONMENT,
-        volume_kms_key=True,
-        sync=True,
-    )
+    return state_machine_definition(sync=True)
 
 
 def test_step_functions_role_grants_exactly_the_integrations_logging_and_tracing() -> None:
@@ -364,16 +356,7 @@ def interpreter_calls(sfn_aws: AwsAccount) -> CallRecorder:
 
 
 def _run_execution(execution_input: dict[str, Any]) -> str:
-    definition = state_machine.build_definition(
-        training_spec(),
-        TOPIC_ARN,
-        JOB_NAME_PREFIX,
-        team=TEAM,
-        model=MODEL,
-        environment=ENVIRONMENT,
-        volume_kms_key=True,
-        sync=False,
-    )
+    definition = state_machine_definition(sync=False)
     sfn = boto3.client("stepfunctions", region_name=REGION)
     arn = sfn.create_state_machine(
         name=naming.state_machine_name(TEAM, MODEL, ENVIRONMENT),

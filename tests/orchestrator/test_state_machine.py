@@ -48,12 +48,12 @@ from orchestrator_support import (
     SECURITY_GROUP_IDS,
     SUBNET_IDS,
     TEAM,
-    TOPIC_ARN,
     TRAINING_INFRASTRUCTURE,
     AwsAccount,
     Notification,
     execution_input,
     scheduled_event,
+    state_machine_definition,
     training_spec,
 )
 from retraining_stack import state_machine
@@ -99,16 +99,7 @@ def entered_states(described: dict[str, Any]) -> list[str]:
 
 
 def definition(sync: bool = False, volume_kms_key: bool = True) -> dict[str, Any]:
-    return state_machine.build_definition(
-        training_spec(),
-        TOPIC_ARN,
-        JOB_NAME_PREFIX,
-        team=TEAM,
-        model=MODEL,
-        environment=ENVIRONMENT,
-        volume_kms_key=volume_kms_key,
-        sync=sync,
-    )
+    return state_machine_definition(sync=sync, volume_kms_key=volume_kms_key)
 
 
 def ended_sync_job(**description: str) -> dict[str, Any]:
@@ -394,16 +385,7 @@ def test_local_storage_instances_get_the_output_key_only(sfn_aws: AwsAccount) ->
     # ml.g5 trains on NVMe instance storage: CreateTrainingJob rejects a VolumeKmsKeyId for it.
     spec = training_spec()
     spec["ResourceConfig"]["InstanceType"] = "ml.g5.2xlarge"
-    built = state_machine.build_definition(
-        spec,
-        TOPIC_ARN,
-        JOB_NAME_PREFIX,
-        team=TEAM,
-        model=MODEL,
-        environment=ENVIRONMENT,
-        volume_kms_key=False,
-        sync=False,
-    )
+    built = state_machine_definition(spec, sync=False, volume_kms_key=False)
 
     described = execute(built, execution_input())
 
@@ -532,16 +514,7 @@ def test_the_quality_gate_is_inserted_after_a_completed_job() -> None:
         },
         outcomes=(OutcomeStatus.REGISTERED, OutcomeStatus.REJECTED),
     )
-    built = state_machine.build_definition(
-        training_spec(),
-        TOPIC_ARN,
-        JOB_NAME_PREFIX,
-        team=TEAM,
-        model=MODEL,
-        environment=ENVIRONMENT,
-        volume_kms_key=True,
-        quality_gate=gate,
-    )
+    built = state_machine_definition(sync=True, quality_gate=gate)
 
     states = built["States"]
     assert states[state_machine.GATE_INSERTION_STATE]["Next"] == "Gate"
@@ -556,16 +529,7 @@ def test_the_quality_gate_is_inserted_after_a_completed_job() -> None:
         assert sum(_is_publish(states[name]) for name in path) <= 1, path
     clashing = state_machine.QualityGate(start_at="Reported", states={"Reported": {}})
     with pytest.raises(state_machine.StateMachineDefinitionError, match="Reported"):
-        state_machine.build_definition(
-            training_spec(),
-            TOPIC_ARN,
-            JOB_NAME_PREFIX,
-            team=TEAM,
-            model=MODEL,
-            environment=ENVIRONMENT,
-            volume_kms_key=True,
-            quality_gate=clashing,
-        )
+        state_machine_definition(sync=True, quality_gate=clashing)
 
 
 # --- Targets and the definition as deployed -------------------------------------------------------
@@ -645,15 +609,7 @@ def test_topic_and_partition_come_from_the_topic_arn() -> None:
     spec = training_spec()
     spec["RoleArn"] = "arn:aws-cn:iam::123456789012:role/fraud-dev-sagemaker-execution"
 
-    built = state_machine.build_definition(
-        spec,
-        china_topic,
-        JOB_NAME_PREFIX,
-        team=TEAM,
-        model=MODEL,
-        environment=ENVIRONMENT,
-        volume_kms_key=True,
-    )
+    built = state_machine_definition(spec, sync=True, topic_arn=china_topic)
 
     tasks = [s for s in built["States"].values() if s["Type"] == "Task"]
     assert {t["Resource"].split(":")[1] for t in tasks} == {"aws-cn"}
@@ -675,14 +631,8 @@ def test_bad_inputs_are_all_reported_before_anything_is_built() -> None:
     del spec["RoleArn"]
 
     with pytest.raises(state_machine.StateMachineDefinitionError) as raised:
-        state_machine.build_definition(
-            spec,
-            "arn:aws:sns:us-east-1:1:t",
-            "Fraud_scoring",
-            team=TEAM,
-            model=MODEL,
-            environment=ENVIRONMENT,
-            volume_kms_key=True,
+        state_machine_definition(
+            spec, sync=True, topic_arn="arn:aws:sns:us-east-1:1:t", job_name_prefix="Fraud_scoring"
         )
 
     assert [problem.field for problem in raised.value.problems] == [
@@ -701,15 +651,7 @@ def test_a_spec_that_sets_the_infrastructure_itself_is_rejected() -> None:
     spec["ResourceConfig"]["VolumeKmsKeyId.$"] = "$.somewhereElse"
 
     with pytest.raises(state_machine.StateMachineDefinitionError) as raised:
-        state_machine.build_definition(
-            spec,
-            TOPIC_ARN,
-            JOB_NAME_PREFIX,
-            team=TEAM,
-            model=MODEL,
-            environment=ENVIRONMENT,
-            volume_kms_key=True,
-        )
+        state_machine_definition(spec, sync=True)
 
     assert [problem.field for problem in raised.value.problems] == [
         "training_spec.VpcConfig",
