@@ -34,6 +34,7 @@ from orchestrator_fakes import (  # noqa: E402 - needs the sys.path entry above 
     REGION,
     CallRecorder,
 )
+from retraining_stack import state_machine  # noqa: E402
 from retraining_stack.lambda_function import handler as orchestrator  # noqa: E402
 
 TEAM, MODEL, ENVIRONMENT = "fraud", "scoring", "dev"
@@ -115,6 +116,29 @@ def scheduled_event(
         "resources": [ARNS.events_rule(naming.schedule_rule_name(TEAM, MODEL, ENVIRONMENT))],
         "detail": {},
     }
+
+
+def state_machine_definition(
+    spec: dict[str, Any] | None = None,
+    *,
+    sync: bool,
+    volume_kms_key: bool = True,
+    topic_arn: str = TOPIC_ARN,
+    job_name_prefix: str = JOB_NAME_PREFIX,
+    quality_gate: state_machine.QualityGate | None = None,
+) -> dict[str, Any]:
+    """The team's state machine definition (`sync=False`: the variant moto can execute)."""
+    return state_machine.build_definition(
+        training_spec() if spec is None else spec,
+        topic_arn,
+        job_name_prefix,
+        team=TEAM,
+        model=MODEL,
+        environment=ENVIRONMENT,
+        volume_kms_key=volume_kms_key,
+        sync=sync,
+        quality_gate=quality_gate,
+    )
 
 
 def execution_input(time: str = "2026-11-26T06:00:00Z", **infrastructure: Any) -> dict[str, Any]:

@@ -164,7 +164,15 @@ def test_the_handler_and_the_state_machine_send_the_same_request(
     config, occurrence = handler.parse_invocation(event, variables)
     lambda_request = handler.build_create_training_job_request(config, occurrence)
     # Step Functions: the same values travel in the execution input the Task's paths read.
-    definition = state_machine.build_definition(spec, topic_arn, prefix, volume_kms_key=volume_key)
+    definition = state_machine.build_definition(
+        spec,
+        topic_arn,
+        prefix,
+        team="fraud",
+        model="scoring",
+        environment="dev",
+        volume_kms_key=volume_key,
+    )
     state = {
         "trainingJobName": "fraud-dev-scoring-202611270600",
         "scheduledOccurrence": "2026-11-27T06:00:00Z",

@@ -25,6 +25,7 @@ from retraining_policies.notifications.routes import (
     ORCHESTRATOR_TYPES,
     SAGEMAKER_SOURCE,
     TRAINING_STATE_CHANGE,
+    is_sns_arn,
     reaches_topic,
 )
 from retraining_policies.schedules.expressions import schedule_of
@@ -116,18 +117,91 @@ def check_notifications_required(stack: Stack, config: Mapping[str, Any]) -> Ite
             notes.append(
                 f"rule {rule.name} uses an event-pattern operator this policy cannot evaluate"
             )
-    if not state_rules:
+    if state_rules:
+        yield from _state_rule_targets(stack, state_rules)
+    elif not _orchestrators_report_outcomes(stack, schedules, notes):
         detail = f" ({'; '.join(notes)})" if notes else ""
         yield Finding(
             "the stack schedules retraining but no EventRule matches source aws.sagemaker / "
-            f"detail-type '{TRAINING_STATE_CHANGE}' for {', '.join(statuses)}: failed and "
-            f"stopped (spot) jobs would go unnoticed{detail}",
+            f"detail-type '{TRAINING_STATE_CHANGE}' for {', '.join(statuses)}, and its "
+            "orchestrator does not report the job's outcome itself (a state machine whose "
+            "createTrainingJob.sync task publishes to SNS on success and on every failure): "
+            f"failed and stopped (spot) jobs would go unnoticed{detail}",
             anchor,
         )
-    else:
-        yield from _state_rule_targets(stack, state_rules)
     for schedule in schedules:
         yield from _orchestrator_failures(stack, schedule)
+
+
+def _orchestrators_report_outcomes(
+    stack: Stack, schedules: list[Resource], notes: list[str]
+) -> bool:
+    """Whether every orchestrator the schedules invoke reports its job's outcome to SNS itself.
+
+    Only a state machine can: it waits for the job with `createTrainingJob.sync` and publishes
+    (`state_machines.job_outcomes_verdict`). A Lambda function returns once the job is created.
+    """
+    found = False
+    for schedule in schedules:
+        for owner, prop, arn in _schedule_targets(stack, schedule):
+            orchestrators = _orchestrators(stack, owner, prop, arn)
+            if not orchestrators:
+                return False
+            for orchestrator in orchestrators:
+                if orchestrator.type != types.STATE_MACHINE:
+                    return False
+                definition, problem = parse_json(orchestrator.get("definition"))
+                if problem is not None or not isinstance(definition, dict):
+                    notes.append(
+                        f"state machine {orchestrator.name}'s definition "
+                        f"{problem or 'is not a JSON object'}"
+                    )
+                    return False
+                reports, why_not = state_machines.job_outcomes_verdict(definition)
+                if not reports:
+                    notes.extend(f"state machine {orchestrator.name}: {note}" for note in why_not)
+                    return False
+                found = True
+    return found
+
+
+def _queue_consumer_publishes(stack: Stack, target: Resource) -> bool:
+    """Whether the target is an SQS queue of this stack that a Lambda function of this stack
+    consumes (an event source mapping) and that function is configured with an SNS topic.
+
+    A job-state rule may deliver to a queue and let the orchestrator function publish the one
+    message (e.g. a FIFO queue with content-based deduplication against repeated events): the
+    route reaches SNS through the function, whose own failures the orchestrator-failure checks
+    cover.
+    """
+    queues = [d for d in stack.dependencies_of(target, "arn") if d.type == types.SQS_QUEUE]
+    queues += stack.named_by(target.get("arn"), types.SQS_QUEUE)
+    for queue in queues:
+        for mapping in stack.referring_to(
+            queue, "eventSourceArn", types.LAMBDA_EVENT_SOURCE_MAPPING
+        ):
+            if mapping.get("enabled") is False:
+                continue
+            functions = [
+                d
+                for d in stack.dependencies_of(mapping, "functionName")
+                if d.type == types.LAMBDA_FUNCTION
+            ]
+            functions += stack.named_by(mapping.get("functionName"), types.LAMBDA_FUNCTION)
+            if any(_configured_topic(stack, function) for function in functions):
+                return True
+    return False
+
+
+def _configured_topic(stack: Stack, function: Resource) -> bool:
+    """Whether one of the function's environment variables is an SNS topic ARN."""
+    environment = function.get("environment")
+    variables = environment.get("variables") if isinstance(environment, dict) else None
+    if not isinstance(variables, dict):
+        return False
+    return any(is_sns_arn(value) for value in variables.values()) or any(
+        dep.type == types.SNS_TOPIC for dep in stack.dependencies_of(function, "environment")
+    )
 
 
 def _state_rule_targets(stack: Stack, state_rules: list[Resource]) -> Iterator[Finding]:
@@ -135,7 +209,7 @@ def _state_rule_targets(stack: Stack, state_rules: list[Resource]) -> Iterator[F
     for rule in state_rules:
         for target in stack.referring_to(rule, "rule", types.EVENT_TARGET):
             reaches = reaches_topic(stack, target, "arn", target.get("arn"))
-            if reaches:
+            if reaches or _queue_consumer_publishes(stack, target):
                 return
             if reaches is None:
                 undecided.append(target)
@@ -147,7 +221,8 @@ def _state_rule_targets(stack: Stack, state_rules: list[Resource]) -> Iterator[F
     names = ", ".join(rule.name for rule in state_rules)
     yield Finding(
         f"the SageMaker job-state rule(s) {names} have no EventTarget whose arn is an SNS "
-        "topic: the notifications go nowhere",
+        "topic, or an SQS queue that a Lambda function configured with an SNS topic consumes: "
+        "the notifications go nowhere",
         state_rules[0].urn,
     )
 
@@ -304,7 +379,8 @@ NOTIFICATIONS_REQUIRED = PolicyDoc(
     name="notifications-required",
     family=FAMILY,
     description="A stack that schedules retraining routes SageMaker job "
-    "Failed/Stopped events and orchestrator failures to SNS.",
+    "Failed/Stopped outcomes (a job-state rule, or a state machine that reports them) and "
+    "orchestrator failures to SNS.",
     why=(
         "Scheduled retraining fails quietly: a failed or spot-stopped job, or an orchestrator "
         "that never started one, is only noticed when the model goes stale. No generic scanner "
@@ -313,7 +389,9 @@ NOTIFICATIONS_REQUIRED = PolicyDoc(
     remediation=(
         "Add an EventRule on the default bus, ENABLED, with eventPattern {source: "
         "[aws.sagemaker], detail-type: [SageMaker Training Job State Change], detail: "
-        "{TrainingJobStatus: [Completed, Failed, Stopped]}} and an EventTarget to the team topic; "
+        "{TrainingJobStatus: [Completed, Failed, Stopped]}} and an EventTarget to the team topic "
+        "(or run the job with createTrainingJob.sync in a state machine that publishes on "
+        "success and catches States.ALL into a publish); "
         "alarm (actions enabled, missing data not breaching) on the orchestrator's Errors / "
         "ExecutionsFailed (or a dead-letter queue's depth) with the topic as alarm action, route "
         "Lambda's on-failure destination to the topic, or Catch States.ALL and publish."

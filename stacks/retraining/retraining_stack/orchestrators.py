@@ -1,16 +1,25 @@
-"""The orchestrator: what a scheduled occurrence invokes to start the training job.
+"""The orchestrator kinds: what a scheduled occurrence invokes to start the training job.
+
+An orchestrator kind is one builder in `ORCHESTRATOR_KINDS` (keyed by the `orchestrator` setting)
+that returns an `Orchestrator`: its resource, how a schedule rule or a Scheduler schedule invokes
+it (`ScheduleTarget`), its platform-health alarms, and how the job's outcome reaches the team
+topic (`job_state`: a job-state rule, or None when the orchestrator reports the outcome itself).
+`schedule.py`, `notifications.py` and `stack.py` read these and never branch on the kind, so a
+third kind is one builder here plus its config value.
 
 - Lambda (`orchestrator: lambda`): the function `<base>-orchestrator` runs
   `lambda_function/handler.py` on a pinned runtime (`LAMBDA_RUNTIME`), zipped alone from this
   repository. Reserved concurrency `lambdaReservedConcurrency` (default -1, none: see
   `config.DEFAULT_LAMBDA_RESERVED_CONCURRENCY`). Its log group is
   created first with a retention (so the role needs no logs:CreateLogGroup and logs do not pile up
-  forever), failed asynchronous invocations go to `<base>-orchestrator-dlq`.
+  forever), failed asynchronous invocations go to `<base>-orchestrator-dlq`. Job outcomes reach
+  the topic through the job-state rule (`notifications.job_state_notification`).
 - Step Functions (`orchestrator: stepfunctions`): the state machine `<base>-orchestrator` from
   `state_machine.build_definition`, logging at level ALL with execution data into its own log
   group, X-Ray tracing on. Its definition holds only values known at preview; network-iam's
   subnet, security group and KMS key ids come with each execution's input
-  (`training_infrastructure`, passed by the schedule target).
+  (`training_infrastructure`, passed by the schedule target). The state machine publishes the
+  one outcome message of its occurrence itself: no job-state rule.
 
 Both run with the roles network-iam created for the team; this stack creates no IAM.
 """
@@ -18,15 +27,17 @@ Both run with the roles network-iam created for the team; this stack creates no 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 import pulumi
 import pulumi_aws as aws
 
-from retraining_stack import queues, state_machine, training_spec
+from retraining_stack import health, notifications, queues, state_machine, training_spec
+from retraining_stack import lambda_function as lambda_handler
 from retraining_stack.context import StackContext
+from retraining_stack.health import AlarmSpec
 from retraining_stack.lambda_function import (
     HANDLER_ARCHIVE_PATH,
     HANDLER_ENTRYPOINT,
@@ -51,16 +62,42 @@ the standard library and the runtime's boto3 only. Change it deliberately, with 
 
 
 @dataclass(frozen=True)
+class ScheduleTarget:
+    """How a schedule invokes the orchestrator (schedule.py builds the rule or schedule)."""
+
+    rule_input_transformer: aws.cloudwatch.EventTargetInputTransformerArgs | None
+    """What an EventBridge rule target sends; None: the raw "Scheduled Event"."""
+    rule_uses_role: bool
+    """The rule target invokes with the schedule-invoker role (Step Functions: StartExecution
+    needs an identity); otherwise the orchestrator's resource policy admits the rule."""
+    scheduler_input: pulumi.Input[str]
+    """The Scheduler target's `Input` (Scheduler always invokes with its execution role)."""
+
+
+@dataclass(frozen=True)
+class JobStateReporting:
+    """The rule that carries SageMaker job-state events toward the team topic."""
+
+    rule_name: str
+    rule_arn: str
+    """Its target dead-letters into `<base>-schedule-dlq`, whose policy admits the rule."""
+    target_id: str
+
+
+@dataclass(frozen=True)
 class Orchestrator:
-    """What the schedule targets, and what the alarms watch."""
+    """What the schedule targets, what the alarms watch, how job outcomes are reported."""
 
     kind: str
     name: str
     arn: str
     """Deterministic (names + account), known at preview."""
     resource: pulumi.CustomResource
-    failure_queue: aws.sqs.Queue | None
-    """The Lambda's on-failure destination; None for Step Functions (failures are executions)."""
+    schedule_target: ScheduleTarget
+    health_alarms: tuple[AlarmSpec, ...]
+    """Its platform-health signals (descriptions start with contract.PLATFORM_HEALTH_PREFIX)."""
+    job_state: JobStateReporting | None
+    """None: the orchestrator publishes each occurrence's outcome itself."""
 
 
 def training_infrastructure(upstream: Upstream) -> pulumi.Output[dict[str, Any]]:
@@ -101,7 +138,9 @@ def lambda_environment_variables(
     return variables
 
 
-def lambda_orchestrator(context: StackContext, spec: Mapping[str, Any]) -> Orchestrator:
+def lambda_orchestrator(
+    context: StackContext, spec: Mapping[str, Any], schedule_dead_letter_queue: aws.sqs.Queue
+) -> Orchestrator:
     settings, names, arns, upstream = (
         context.settings,
         context.names,
@@ -168,16 +207,51 @@ def lambda_orchestrator(context: StackContext, spec: Mapping[str, Any]) -> Orche
         ),
         opts=pulumi.ResourceOptions(parent=function, depends_on=[failure_queue]),
     )
+    # Lambda-mode job-state reporting (issue 11 rebuilds it as rule -> SQS FIFO -> function).
+    job_state = notifications.job_state_notification(
+        names, arns, upstream.topic_arn, schedule_dead_letter_queue, context.resource_tags
+    )
     return Orchestrator(
         kind="lambda",
         name=names.function,
         arn=arns.lambda_function(names.function),
         resource=function,
-        failure_queue=failure_queue,
+        schedule_target=ScheduleTarget(
+            rule_input_transformer=None,
+            rule_uses_role=False,
+            scheduler_input=lambda_handler.scheduler_target_input(),
+        ),
+        health_alarms=(
+            AlarmSpec(
+                "orchestrator-errors",
+                health.describe(
+                    f"the orchestrator function {names.function} raised errors; an occurrence "
+                    "may have gone unstarted or unreported: read its log group "
+                    f"{names.function_log_group}"
+                ),
+                "AWS/Lambda",
+                "Errors",
+                {"FunctionName": names.function},
+            ),
+            health.dead_letter_queue_alarm(
+                "orchestrator-dlq-messages",
+                names.orchestrator_dead_letter_queue,
+                "orchestrator invocations that failed",
+            ),
+        ),
+        job_state=JobStateReporting(
+            rule_name=job_state.rule_name,
+            rule_arn=arns.events_rule(job_state.rule_name),
+            target_id=job_state.target_id,
+        ),
     )
 
 
-def step_functions_orchestrator(context: StackContext, spec: Mapping[str, Any]) -> Orchestrator:
+def step_functions_orchestrator(
+    context: StackContext, spec: Mapping[str, Any], schedule_dead_letter_queue: aws.sqs.Queue
+) -> Orchestrator:
+    """The state machine; it reports its occurrences' outcomes itself (no job-state rule), so
+    the dead-letter queue is not needed here (schedule.py dead-letters the schedule into it)."""
     settings, names, arns, upstream = (
         context.settings,
         context.names,
@@ -197,6 +271,9 @@ def step_functions_orchestrator(context: StackContext, spec: Mapping[str, Any]) 
             dict(spec),
             upstream.topic_arn,
             names.training_job_name_prefix,
+            team=names.team,
+            model=names.model,
+            environment=names.environment,
             volume_kms_key=training_spec.sends_volume_kms_key(settings.training),
         ),
         indent=2,
@@ -217,16 +294,58 @@ def step_functions_orchestrator(context: StackContext, spec: Mapping[str, Any]) 
         tags=context.tags(),
         opts=pulumi.ResourceOptions(depends_on=[log_group]),
     )
+    machine_arn = arns.state_machine(names.state_machine)
+    infrastructure = training_infrastructure(upstream)
     return Orchestrator(
         kind="stepfunctions",
         name=names.state_machine,
-        arn=arns.state_machine(names.state_machine),
+        arn=machine_arn,
         resource=machine,
-        failure_queue=None,
+        schedule_target=ScheduleTarget(
+            # The paths stay known at preview; the template embeds provider-computed ids.
+            rule_input_transformer=aws.cloudwatch.EventTargetInputTransformerArgs(
+                input_paths=dict(state_machine.RULE_TARGET_INPUT_PATHS),
+                input_template=infrastructure.apply(state_machine.rule_target_input_template),
+            ),
+            rule_uses_role=True,
+            scheduler_input=infrastructure.apply(state_machine.scheduler_target_input),
+        ),
+        # Every outcome ends Succeed after its one message (state_machine docstring): a failed,
+        # timed-out or aborted execution is the orchestrator itself breaking.
+        health_alarms=tuple(
+            AlarmSpec(
+                "orchestrator-" + metric.removeprefix("Executions").lower(),
+                health.describe(
+                    f"an execution of the orchestrator state machine {names.state_machine} "
+                    f"{what}; its occurrence may have gone unstarted or unreported: read the "
+                    f"execution history and the log group {names.state_machine_log_group}"
+                ),
+                "AWS/States",
+                metric,
+                {"StateMachineArn": machine_arn},
+            )
+            for metric, what in (
+                ("ExecutionsFailed", "failed"),
+                ("ExecutionsTimedOut", "timed out"),
+                ("ExecutionsAborted", "was aborted"),
+            )
+        ),
+        job_state=None,
     )
 
 
-def create_orchestrator(context: StackContext, spec: Mapping[str, Any]) -> Orchestrator:
-    if context.settings.orchestrator == "lambda":
-        return lambda_orchestrator(context, spec)
-    return step_functions_orchestrator(context, spec)
+OrchestratorBuilder = Callable[[StackContext, Mapping[str, Any], aws.sqs.Queue], Orchestrator]
+
+ORCHESTRATOR_KINDS: Final[Mapping[str, OrchestratorBuilder]] = {
+    "lambda": lambda_orchestrator,
+    "stepfunctions": step_functions_orchestrator,
+}
+"""The `orchestrator` setting's values (config.Orchestrator) and their builders."""
+
+
+def create_orchestrator(
+    context: StackContext, spec: Mapping[str, Any], schedule_dead_letter_queue: aws.sqs.Queue
+) -> Orchestrator:
+    return ORCHESTRATOR_KINDS[context.settings.orchestrator](
+        context, spec, schedule_dead_letter_queue
+    )
