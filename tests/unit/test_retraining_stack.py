@@ -390,6 +390,12 @@ def test_lambda_orchestrator_runs_the_repository_handler_with_the_training_spec(
         "AlgorithmSpecification": {
             "TrainingImage": "123456789012.dkr.ecr.us-east-1.amazonaws.com/fraud-scoring:2026.11.1",
             "TrainingInputMode": "File",
+            "MetricDefinitions": [
+                {
+                    "Name": "validation:auc",
+                    "Regex": r"validation-auc:([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)",
+                }
+            ],
         },
         "RoleArn": team["sagemaker_execution_role_arn"],
         "InputDataConfig": [
