@@ -258,9 +258,7 @@ class TrainingSettings(ConfigModel):
         names = [definition.name for definition in value]
         repeated = sorted({name for name in names if names.count(name) > 1})
         if repeated:
-            raise invalid(
-                f"defines {', '.join(repeated)} more than once", "each metric name once"
-            )
+            raise invalid(f"defines {', '.join(repeated)} more than once", "each metric name once")
         return value
 
     @field_validator("image")
@@ -597,7 +595,6 @@ class RetrainingSettings(ConfigModel):
                 f"≤ {LAMBDA_ENVIRONMENT_LIMIT_BYTES} bytes of Lambda environment",
             )
         return value
-
 
     @field_validator("quality_gate", mode="before")
     @classmethod
