@@ -19,20 +19,30 @@ import pytest
 from botocore.stub import ANY, Stubber
 from moto import mock_aws
 from moto.sagemaker import models as sagemaker_models
-from orchestrator_fakes import ACCOUNT_ID, PARTITION, REGION
+from orchestrator_fakes import (
+    ACCOUNT_ID,
+    PARTITION,
+    REGION,
+    IamRequest,
+    allowing_statements,
+    training_job_arn,
+)
 from orchestrator_support import (
+    ARNS,
     ENVIRONMENT,
+    GOLDEN_ACTIONS_FILE,
     JOB_NAME_PREFIX,
     MODEL,
     TEAM,
     training_spec,
 )
-from retraining_shared import naming
+from retraining_shared import iam, naming
 from retraining_stack.lambda_function import contract, model_gate
 
 GROUP = naming.model_package_group_name(TEAM, MODEL, ENVIRONMENT)
 METRIC = "validation:auc"
 OCCURRENCE = dt.datetime(2026, 11, 26, 6, 0, tzinfo=dt.UTC)
+GOLDEN = json.loads(GOLDEN_ACTIONS_FILE.read_text())
 
 
 def gate_settings(**overrides: Any) -> dict[str, Any]:
@@ -383,3 +393,47 @@ def test_step_functions_task_without_a_job_name_is_a_rejection() -> None:
 
     assert output["status"] == "Rejected"
     assert "no TrainingJobName" in output["reason"]
+
+
+# --- Least privilege: every call the gate makes is granted to the role it runs with ---------------
+
+
+def gate_iam_request(operation: str, params: dict[str, Any]) -> IamRequest:
+    """The authorization one gate call needs. Resources as the Service Authorization Reference
+    types them: DescribeTrainingJob a training-job; the registry calls a model-package, which for
+    a version is `model-package/<group>/<version>` (the List and Create calls name the group, so
+    they are modelled on `model-package/<group>`; the role's `model-package/<team>-<env>-*`
+    covers both forms)."""
+    if operation == "DescribeTrainingJob":
+        return IamRequest(
+            "sagemaker:DescribeTrainingJob", training_job_arn(params["TrainingJobName"])
+        )
+    if operation == "DescribeModelPackage":
+        return IamRequest("sagemaker:DescribeModelPackage", params["ModelPackageName"])
+    if operation in ("ListModelPackages", "CreateModelPackage"):
+        group = params["ModelPackageGroupName"]
+        return IamRequest(f"sagemaker:{operation}", ARNS.sagemaker_model_package(group))
+    raise AssertionError(f"the gate called {operation}, which this test does not map to IAM yet")
+
+
+def test_every_gate_call_is_granted_to_its_role_and_the_golden_list_is_exact(
+    sagemaker: Any,
+) -> None:
+    calls: list[tuple[str, dict[str, Any]]] = []
+    sagemaker.meta.events.register(
+        "provide-client-params.sagemaker.*",
+        lambda params, model, **_: calls.append((model.name, dict(params))),
+    )
+    approve_baseline(sagemaker, 0.90, OCCURRENCE - dt.timedelta(days=1))
+    name = completed_job(sagemaker, OCCURRENCE, {METRIC: 0.93})
+    gate(sagemaker, name)
+    gate(sagemaker, name)  # the redelivery path
+    gate_calls = [(op, params) for op, params in calls if op != "CreateTrainingJob"]
+
+    requests = [gate_iam_request(op, params) for op, params in gate_calls]
+    policy = iam.lambda_orchestrator_role_policy(iam.TeamScope(TEAM, ENVIRONMENT, ARNS))
+    for request in requests:
+        assert allowing_statements(policy, request), f"denied: {request}"
+    assert {r.action for r in requests} == set(GOLDEN["model_gate"])
+    other_team = ARNS.sagemaker_model_package("risk-dev-scoring/1")
+    assert not allowing_statements(policy, IamRequest("sagemaker:DescribeModelPackage", other_team))

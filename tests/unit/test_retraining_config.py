@@ -501,6 +501,9 @@ def test_metric_definitions_reach_the_training_job() -> None:
     assert spec["AlgorithmSpecification"]["MetricDefinitions"] == [
         {"Name": "validation:auc", "Regex": "auc=([0-9.]+)"}
     ]
-    assert "MetricDefinitions" not in render_training_spec(
-        training(), model="scoring", targets=TARGETS, resource_tags=TAGS
-    )["AlgorithmSpecification"]
+    assert (
+        "MetricDefinitions"
+        not in render_training_spec(
+            training(), model="scoring", targets=TARGETS, resource_tags=TAGS
+        )["AlgorithmSpecification"]
+    )
