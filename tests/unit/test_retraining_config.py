@@ -507,3 +507,52 @@ def test_metric_definitions_reach_the_training_job() -> None:
             training(), model="scoring", targets=TARGETS, resource_tags=TAGS
         )["AlgorithmSpecification"]
     )
+
+
+GATE = {
+    "metric": "validation:auc",
+    "direction": "maximize",
+    "threshold": 0.85,
+    "minImprovement": 0.005,
+    "approval": "automatic",
+}
+
+
+def _fraud_with_padding(length: int) -> dict[str, Any]:
+    values = example_values("fraud-scoring-dev", qualityGate=GATE)
+    chunks = {f"PAD{i}": "x" * min(500, length - i * 500) for i in range(-(-length // 500))}
+    values["training"] = {**values["training"], "environment": chunks}
+    return values
+
+
+def test_the_gate_variables_count_against_the_lambda_environment() -> None:
+    # The largest padding that fits without the gate: then the gate's variables overflow 4 KB.
+    without_gate = [
+        length
+        for length in range(1, 4097, 7)
+        if training_spec.lambda_environment_upper_bound(
+            TrainingSettings.model_validate(_fraud_with_padding(length)["training"]),
+            team="fraud",
+            model="scoring",
+            environment="dev",
+        )
+        <= training_spec.LAMBDA_ENVIRONMENT_LIMIT_BYTES
+    ]
+    assert without_gate, "the fraud example leaves no room to test the limit"
+    with pytest.raises(ValidationError) as caught:
+        RetrainingSettings.model_validate(_fraud_with_padding(max(without_gate)))
+    [error] = caught.value.errors()
+    assert error["loc"] == ("qualityGate",)
+    assert "with the gate's variables the Lambda orchestrator's environment" in error["msg"]
+    # The same settings with Step Functions (no orchestrator function) are fine.
+    values = _fraud_with_padding(max(without_gate)) | {"orchestrator": "stepfunctions"}
+    assert RetrainingSettings.model_validate(values).quality_gate is not None
+
+
+def test_merging_variables_costs_their_size_less_the_braces_plus_a_comma() -> None:
+    base = {"A": "1", "BB": "22"}
+    extra = {"C": "3", "DD": '{"k":1}'}
+    merged = training_spec.environment_size({**base, **extra})
+    assert merged == (
+        training_spec.environment_size(base) + training_spec.environment_size(extra) - 1
+    )

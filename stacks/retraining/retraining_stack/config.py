@@ -622,6 +622,48 @@ class RetrainingSettings(ConfigModel):
             )
         return value
 
+    @field_validator("quality_gate")
+    @classmethod
+    def _gate_fits_lambda_environment(
+        cls, value: QualityGateSettings | None, info: ValidationInfo
+    ) -> QualityGateSettings | None:
+        # The Lambda orchestrator runs the gate on its report path, so the gate's variables join
+        # TRAINING_SPEC & co. in its 4 KB environment (checked without them in `training`).
+        training = info.data.get("training")
+        identifiers = [info.data.get(k) for k in ("team", "model", "environment")]
+        if (
+            value is None
+            or info.data.get("orchestrator") != "lambda"
+            or not isinstance(training, TrainingSettings)
+            or not all(isinstance(identifier, str) for identifier in identifiers)
+        ):
+            return value
+        # Imported here: these modules import this one for its types.
+        from retraining_stack.model_registry import gate_variables  # noqa: PLC0415
+        from retraining_stack.training_spec import (  # noqa: PLC0415
+            LAMBDA_ENVIRONMENT_LIMIT_BYTES,
+            environment_size,
+            lambda_environment_upper_bound,
+        )
+
+        team, model, environment = (str(identifier) for identifier in identifiers)
+        base = lambda_environment_upper_bound(
+            training, team=team, model=model, environment=environment
+        )
+        if base > LAMBDA_ENVIRONMENT_LIMIT_BYTES:
+            return value  # reported at `training`
+        # Merging `{gate}` into `{base}`: the gate's braces go, one comma joins them.
+        gate = gate_variables(value, naming.model_package_group_name(team, model, environment))
+        size = base + environment_size(gate) - 1
+        if size > LAMBDA_ENVIRONMENT_LIMIT_BYTES:
+            raise invalid(
+                f"with the gate's variables the Lambda orchestrator's environment would take up "
+                f"to {size} bytes; Lambda allows {LAMBDA_ENVIRONMENT_LIMIT_BYTES} (4 KB). "
+                "Shorten the training settings or use orchestrator: stepfunctions",
+                f"≤ {LAMBDA_ENVIRONMENT_LIMIT_BYTES} bytes of Lambda environment",
+            )
+        return value
+
 
 def _schedule_forms(kind: str) -> str:
     if kind == "rule":

@@ -60,18 +60,22 @@ def gate_json(gate: QualityGateSettings) -> str:
     )
 
 
+def gate_variables(gate: QualityGateSettings, group_name: str) -> dict[str, str]:
+    return {
+        contract.ENV_QUALITY_GATE: gate_json(gate),
+        contract.ENV_MODEL_PACKAGE_GROUP: group_name,
+    }
+
+
 def gate_environment(context: StackContext) -> dict[str, str]:
     """The variables a function running the gate needs on top of the contract's ENV_TEAM/MODEL/
     ENVIRONMENT: the gate and the group. Empty without a gate (the function then reports
     `Completed`). The Lambda orchestrator (report path) and the Step Functions gate function
-    both take them."""
+    both take them; the config check counts them against the Lambda orchestrator's 4 KB."""
     gate = context.settings.quality_gate
     if gate is None:
         return {}
-    return {
-        contract.ENV_QUALITY_GATE: gate_json(gate),
-        contract.ENV_MODEL_PACKAGE_GROUP: context.names.model_package_group,
-    }
+    return gate_variables(gate, context.names.model_package_group)
 
 
 def gate_summary(gate: QualityGateSettings | None, group_name: str) -> str:
