@@ -11,11 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import time
-import uuid
 from typing import Any
 
-import boto3
 from moto.sagemaker import models as sagemaker_models
 from orchestrator_fakes import ACCOUNT_ID, PARTITION, REGION
 from orchestrator_support import (
@@ -26,6 +23,7 @@ from orchestrator_support import (
     TEAM,
     TOPIC_ARN,
     AwsAccount,
+    run_execution,
     training_spec,
 )
 from retraining_shared import naming
@@ -50,23 +48,12 @@ def states() -> dict[str, Any]:
 
 
 def execute(start_at: str, execution_input: dict[str, Any]) -> dict[str, Any]:
-    sfn = boto3.client("stepfunctions", region_name=REGION)
-    definition = {"StartAt": start_at, "States": states()}
-    arn = sfn.create_state_machine(
+    return run_execution(
+        {"StartAt": start_at, "States": states()},
+        execution_input,
         name=f"{TEAM}-{ENVIRONMENT}-{MODEL}-orchestrator",
-        definition=json.dumps(definition),
-        roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/{TEAM}-{ENVIRONMENT}-sfn-orchestrator",
-    )["stateMachineArn"]
-    execution = sfn.start_execution(
-        stateMachineArn=arn, name=uuid.uuid4().hex, input=json.dumps(execution_input)
-    )["executionArn"]
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        described = sfn.describe_execution(executionArn=execution)
-        if described["status"] != "RUNNING":
-            return dict(described)
-        time.sleep(0.02)
-    raise AssertionError("the execution did not finish within 20 s")
+        role_arn=f"arn:aws:iam::{ACCOUNT_ID}:role/{TEAM}-{ENVIRONMENT}-sfn-orchestrator",
+    )
 
 
 def gate_output(sfn_aws: AwsAccount, auc: float) -> dict[str, Any]:

@@ -15,8 +15,6 @@ makes while executing the definition must each be allowed on their resources.
 from __future__ import annotations
 
 import json
-import time
-import uuid
 from typing import Any
 
 import boto3
@@ -40,7 +38,6 @@ from orchestrator_support import (
     JOB_NAME_PREFIX,
     KMS_KEY_ARN,
     MODEL,
-    REGION,
     SAGEMAKER_ROLE_ARN,
     SECURITY_GROUP_IDS,
     SUBNET_IDS,
@@ -50,6 +47,7 @@ from orchestrator_support import (
     FakeLambdaContext,
     HandlerClients,
     execution_input,
+    run_execution,
     scheduled_event,
     training_spec,
 )
@@ -363,22 +361,13 @@ def _run_execution(execution_input: dict[str, Any]) -> str:
     definition = state_machine.build_definition(
         training_spec(), TOPIC_ARN, JOB_NAME_PREFIX, volume_kms_key=True, sync=False
     )
-    sfn = boto3.client("stepfunctions", region_name=REGION)
-    arn = sfn.create_state_machine(
+    described = run_execution(
+        definition,
+        execution_input,
         name=naming.state_machine_name(TEAM, MODEL, ENVIRONMENT),
-        definition=json.dumps(definition),
-        roleArn=SCOPE.step_functions_orchestrator_role_arn,
-    )["stateMachineArn"]
-    execution = sfn.start_execution(
-        stateMachineArn=arn, name=uuid.uuid4().hex, input=json.dumps(execution_input)
-    )["executionArn"]
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        status = sfn.describe_execution(executionArn=execution)["status"]
-        if status != "RUNNING":
-            return str(status)
-        time.sleep(0.02)
-    raise AssertionError("the execution did not finish within 20 s")
+        role_arn=SCOPE.step_functions_orchestrator_role_arn,
+    )
+    return str(described["status"])
 
 
 @pytest.mark.parametrize("path", ["started", "duplicate", "failed"])

@@ -897,6 +897,23 @@ def _producer_edges(b: _Builder, team: str, producer: str, data: str, key: Named
     )
 
 
+def _other_environment(docs: PlanDocuments) -> str:
+    """An environment of the same account that is not the planned one."""
+    return "prod" if docs.environment != "prod" else "dev"
+
+
+def _isolation_targets(
+    docs: PlanDocuments, team: str, other_team: str | None, rest: str, noun: str
+) -> dict[str, str]:
+    """`label -> name` of what isolation keeps a team's roles from: the same team's resource in
+    another environment, and another team's (`<team>-<env>-<rest>`)."""
+    other_env = _other_environment(docs)
+    targets = {f"the same team's {other_env} {noun}": f"{team}-{other_env}-{rest}"}
+    if other_team:
+        targets[f"team {other_team}'s {noun}"] = f"{other_team}-{docs.environment}-{rest}"
+    return targets
+
+
 def _forbidden_edges(b: _Builder, stack: RetrainingStack, other_team: str | None) -> None:
     """Isolation: another team, another environment of the same account, a foreign account,
     PassRole to another service, a job outside the training network."""
@@ -910,11 +927,8 @@ def _forbidden_edges(b: _Builder, stack: RetrainingStack, other_team: str | None
     model_prefix = str(stack.outputs["training_job_name_prefix"]).split("-", 2)[2]
     unknown: list[str] = []
     context = _training_request_context(docs, team, unknown)
-    other_env = "prod" if docs.environment != "prod" else "dev"
-    targets = {f"the same team's {other_env} job": f"{team}-{other_env}-{model_prefix}"}
-    if other_team:
-        targets[f"team {other_team}'s job"] = f"{other_team}-{docs.environment}-{model_prefix}"
-    for label, prefix in targets.items():
+    other_env = _other_environment(docs)
+    for label, prefix in _isolation_targets(docs, team, other_team, model_prefix, "job").items():
         b.add(
             Edge(
                 f"{name}: orchestrator creates {label}",
@@ -1210,11 +1224,7 @@ def _model_gate_edges(b: _Builder, stack: RetrainingStack, other_team: str | Non
             )
         )
     model = group.split("-", 2)[2]
-    other_env = "prod" if docs.environment != "prod" else "dev"
-    foreign_groups = {f"the same team's {other_env} group": f"{team}-{other_env}-{model}"}
-    if other_team:
-        foreign_groups[f"team {other_team}'s group"] = f"{other_team}-{docs.environment}-{model}"
-    for label, foreign in foreign_groups.items():
+    for label, foreign in _isolation_targets(docs, team, other_team, model, "group").items():
         b.add(
             Edge(
                 f"{name}: the quality gate registers a version in {label}",
