@@ -25,6 +25,7 @@ LOG_GROUP: Final = "aws:cloudwatch/logGroup:LogGroup"
 S3_BUCKET: Final = "aws:s3/bucket:Bucket"
 S3_BUCKET_V2: Final = "aws:s3/bucketV2:BucketV2"
 S3_BUCKET_POLICY: Final = "aws:s3/bucketPolicy:BucketPolicy"
+MODEL_PACKAGE_GROUP: Final = "aws:sagemaker/modelPackageGroup:ModelPackageGroup"
 IAM_ROLE: Final = "aws:iam/role:Role"
 IAM_ROLE_POLICY: Final = "aws:iam/rolePolicy:RolePolicy"
 IAM_POLICY: Final = "aws:iam/policy:Policy"
@@ -47,6 +48,7 @@ TAGGABLE: Final = (
     LOG_GROUP,
     IAM_ROLE,
     IAM_POLICY,
+    MODEL_PACKAGE_GROUP,
 )
 """Resources of the list above that accept tags (Scheduler schedules, targets, permissions,
 subscriptions, topic policies and role policies do not)."""

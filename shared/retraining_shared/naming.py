@@ -195,6 +195,14 @@ TRAINING_JOB_NAME = NameRule(
     re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9])*"),
     "letters, digits and hyphens, starting and ending with a letter or digit",
 )
+MODEL_PACKAGE_GROUP_NAME = NameRule(
+    "SageMaker model package group name",
+    1,
+    63,
+    re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"),
+    "letters, digits and hyphens, starting and ending with a letter or digit",
+)
+"""CreateModelPackageGroup API reference, ModelPackageGroupName."""
 S3_BUCKET_NAME_LENGTH = (3, 63)
 
 
@@ -348,6 +356,19 @@ def alarm_name(team: str, model: str, environment: str, purpose: str) -> str:
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", purpose):
         raise NamingError(f"alarm purpose {purpose!r} must be lowercase letters, digits, '-'")
     return CLOUDWATCH_ALARM_NAME.check(f"{base_name(team, model, environment)}-{purpose}")
+
+
+def model_package_group_name(team: str, model: str, environment: str) -> str:
+    """`<team>-<env>-<model>`: the Model Registry group the quality gate registers versions in;
+    IAM grants a team `model-package-group/<team>-<env>-*` and `model-package/<team>-<env>-*/*`
+    (a version's ARN is `model-package/<group>/<version>`)."""
+    return MODEL_PACKAGE_GROUP_NAME.check(base_name(team, model, environment))
+
+
+def model_gate_function_name(team: str, model: str, environment: str) -> str:
+    """The gate function a Step Functions orchestrator invokes as a Lambda task."""
+    suffix = orchestrator_contract.MODEL_GATE_FUNCTION_SUFFIX
+    return LAMBDA_FUNCTION_NAME.check(f"{base_name(team, model, environment)}{suffix}")
 
 
 def training_job_name_prefix(team: str, model: str, environment: str) -> str:

@@ -14,6 +14,8 @@ import contextlib
 import dataclasses
 import json
 import sys
+import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -245,3 +247,25 @@ def moto_account(config: Any = None) -> Iterator[AwsAccount]:
 class HandlerClients:
     clients: orchestrator.AwsClients
     recorder: CallRecorder
+
+
+def run_execution(
+    definition: dict[str, Any], execution_input: Any, *, name: str, role_arn: str
+) -> dict[str, Any]:
+    """Create the state machine in moto, run one execution to its end, return DescribeExecution
+    with the execution's `history` (moto's interpreter runs it on a thread)."""
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    arn = sfn.create_state_machine(name=name, definition=json.dumps(definition), roleArn=role_arn)[
+        "stateMachineArn"
+    ]
+    execution_arn = sfn.start_execution(
+        stateMachineArn=arn, name=uuid.uuid4().hex, input=json.dumps(execution_input)
+    )["executionArn"]
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        described = sfn.describe_execution(executionArn=execution_arn)
+        if described["status"] != "RUNNING":
+            described["history"] = sfn.get_execution_history(executionArn=execution_arn)["events"]
+            return dict(described)
+        time.sleep(0.02)
+    raise AssertionError("the execution did not finish within 20 s")

@@ -22,12 +22,9 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
-import time
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from moto.sagemaker import models as sagemaker_models
 from orchestrator_fakes import (
@@ -52,6 +49,7 @@ from orchestrator_support import (
     AwsAccount,
     Notification,
     execution_input,
+    run_execution,
     scheduled_event,
     state_machine_definition,
     training_spec,
@@ -71,23 +69,12 @@ INFRASTRUCTURE = state_machine.training_infrastructure(
 
 def execute(definition: dict[str, Any], execution_input: Any) -> dict[str, Any]:
     """Create the state machine, run one execution to its end, return DescribeExecution."""
-    sfn = boto3.client("stepfunctions", region_name=REGION)
-    arn = sfn.create_state_machine(
+    return run_execution(
+        definition,
+        execution_input,
         name="fraud-dev-scoring-orchestrator",
-        definition=json.dumps(definition),
-        roleArn=STATE_MACHINE_ROLE_ARN,
-    )["stateMachineArn"]
-    execution_arn = sfn.start_execution(
-        stateMachineArn=arn, name=uuid.uuid4().hex, input=json.dumps(execution_input)
-    )["executionArn"]
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        described = sfn.describe_execution(executionArn=execution_arn)
-        if described["status"] != "RUNNING":
-            described["history"] = sfn.get_execution_history(executionArn=execution_arn)["events"]
-            return dict(described)
-        time.sleep(0.02)
-    raise AssertionError("the execution did not finish within 20 s")
+        role_arn=STATE_MACHINE_ROLE_ARN,
+    )
 
 
 def entered_states(described: dict[str, Any]) -> list[str]:

@@ -498,7 +498,30 @@ CAPTURED_CORPUS: list[tuple[str, str, str, Mutation]] = [
         "log-retention",
         fx.edit(fx.LOG_GROUP, "orchestrator", retentionInDays=fx.DELETE),
     ),
+    (
+        "automatic approval without a threshold",
+        LAMBDA_STACK,
+        "registry-gated",
+        lambda rs: _edit_group_tags(rs, drop="quality-gate-threshold"),
+    ),
+    (
+        "model package group outside the team's prefix",
+        STEP_FUNCTIONS_STACK,
+        "registry-group-name-prefixed",
+        fx.edit(fx.MODEL_PACKAGE_GROUP, "churn-dev-forecast", modelPackageGroupName="forecast"),
+    ),
 ]
+
+
+def _edit_group_tags(resources: list[FixtureResource], *, drop: str) -> list[FixtureResource]:
+    result = []
+    for resource in resources:
+        if resource.type == fx.MODEL_PACKAGE_GROUP:
+            tags = {k: v for k, v in resource.props["tags"].items() if k != drop}
+            result.append(replace(resource, props={**resource.props, "tags": tags}))
+        else:
+            result.append(resource)
+    return result
 
 
 def _edit_nested(

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from offline_plan.mock_runtime import UNKNOWN, StackRun, run_program
-from retraining_shared import schedule_grammar
+from retraining_shared import naming, quality_gate_tags, schedule_grammar
 from retraining_shared.config import ConfigError
 
 REPO = Path(__file__).parents[2]
@@ -25,8 +25,9 @@ STACKS = REPO / "stacks"
 RETRAINING = STACKS / "retraining"
 sys.path.insert(0, str(RETRAINING))
 
-from retraining_stack import notification_events, state_machine  # noqa: E402
-from retraining_stack.lambda_function import handler  # noqa: E402
+from retraining_stack import model_registry, notification_events, state_machine  # noqa: E402
+from retraining_stack.config import QualityGateSettings  # noqa: E402
+from retraining_stack.lambda_function import contract, handler, model_gate  # noqa: E402
 from retraining_stack.lambda_function.contract import PLATFORM_HEALTH_PREFIX  # noqa: E402
 
 ACCOUNT = "123456789012"
@@ -416,6 +417,12 @@ def test_lambda_orchestrator_runs_the_repository_handler_with_the_training_spec(
         "AlgorithmSpecification": {
             "TrainingImage": "123456789012.dkr.ecr.us-east-1.amazonaws.com/fraud-scoring:2026.11.1",
             "TrainingInputMode": "File",
+            "MetricDefinitions": [
+                {
+                    "Name": "validation:auc",
+                    "Regex": r"validation-auc:([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)",
+                }
+            ],
         },
         "RoleArn": team["sagemaker_execution_role_arn"],
         "InputDataConfig": [
@@ -961,3 +968,73 @@ def test_a_multi_instance_job_needs_a_network_that_lets_its_instances_talk(
     assert registered_types == []
     # A single-instance job needs no such network.
     run_program(RETRAINING, FRAUD, preview=True, stack_references=references)
+
+
+# --------------------------------------------------------------------------------------------
+# The quality gate's Model Package Group (issue 12)
+# --------------------------------------------------------------------------------------------
+
+MODEL_PACKAGE_GROUP = "aws:sagemaker/modelPackageGroup:ModelPackageGroup"
+
+
+def test_a_gated_stack_creates_its_group_tagged_with_the_gate(previewed: Upstream) -> None:
+    run = run_retraining(previewed, preview=True)
+    [group] = run.of_type(MODEL_PACKAGE_GROUP)
+    name = naming.model_package_group_name("fraud", "scoring", "dev")
+    assert group.name == name == "fraud-dev-scoring"
+    assert group.inputs["modelPackageGroupName"] == name
+    tags = group.inputs["tags"]
+    assert (tags["team"], tags["environment"], tags["model"]) == ("fraud", "dev", "scoring")
+    assert {key: tags[key] for key in tags if key.startswith("quality-gate-")} == {
+        quality_gate_tags.TAG_METRIC: "validation:auc",
+        quality_gate_tags.TAG_DIRECTION: "maximize",
+        quality_gate_tags.TAG_THRESHOLD: "0.85",
+        quality_gate_tags.TAG_MIN_IMPROVEMENT: "0.005",
+        quality_gate_tags.TAG_APPROVAL: "automatic",
+    }
+    assert quality_gate_tags.gate_problems(tags) == []
+    assert run.plain_outputs()["model_package_group_name"] == name
+    assert run.plain_outputs()["quality_gate"] == (
+        "validation:auc >= 0.85 and at least 0.005 better than the latest approved version: "
+        "registered in fraud-dev-scoring as Approved (automatic approval)"
+    )
+
+
+def test_the_manual_gate_is_said_in_the_plan(previewed: Upstream) -> None:
+    run = run_retraining(previewed, CHURN, preview=True)
+    assert [g.name for g in run.of_type(MODEL_PACKAGE_GROUP)] == ["churn-dev-forecast"]
+    assert run.plain_outputs()["quality_gate"] == (
+        "validation:rmse <= 12.5: registered in churn-dev-forecast as PendingManualApproval "
+        "(manual approval)"
+    )
+
+
+def test_without_a_gate_no_group_and_the_plan_says_nothing_is_registered(
+    previewed: Upstream,
+) -> None:
+    run = run_retraining(previewed, preview=True, overrides={"qualityGate": {}})
+    assert run.of_type(MODEL_PACKAGE_GROUP) == []
+    assert run.plain_outputs()["model_package_group_name"] == ""
+    assert run.plain_outputs()["quality_gate"] == model_registry.NO_GATE_TEXT
+
+
+def test_the_gate_environment_is_what_the_gate_function_reads() -> None:
+    gate = QualityGateSettings.model_validate(
+        {
+            "metric": "validation:auc",
+            "direction": "maximize",
+            "threshold": 0.85,
+            "approval": "manual",
+        }
+    )
+    text = model_registry.gate_json(gate)
+    assert list(json.loads(text)) == list(contract.QUALITY_GATE_KEYS)
+    parsed = model_gate.parse_quality_gate(text)
+    assert parsed == model_gate.QualityGate(
+        metric="validation:auc",
+        direction="maximize",
+        threshold=0.85,
+        min_improvement=None,
+        approval="manual",
+    )
+    assert parsed.approval_status == "PendingManualApproval"

@@ -205,6 +205,10 @@ def test_lambda_role_grants_exactly_what_the_handler_and_lambda_call() -> None:
         "logs:CreateLogStream",
         "logs:PutLogEvents",
         "sqs:SendMessage",  # the on-failure destination every Lambda orchestrator has
+        # The quality gate (model_gate.py), on the report path and as the Step Functions task.
+        "sagemaker:CreateModelPackage",
+        "sagemaker:DescribeModelPackage",
+        "sagemaker:ListModelPackages",
     }
     with_queue = iam.lambda_orchestrator_role_policy(FRAUD)
     assert iam.granted_actions(with_queue) == expected
@@ -217,6 +221,10 @@ def test_lambda_role_grants_exactly_what_the_handler_and_lambda_call() -> None:
     assert iam.resources_for(with_queue, "sagemaker:CreateTrainingJob") == {
         "arn:aws:sagemaker:us-east-1:123456789012:training-job/fraud-dev-*"
     }
+    for action in iam.MODEL_GATE_REGISTRY_ACTIONS:
+        assert iam.resources_for(with_queue, action) == {
+            "arn:aws:sagemaker:us-east-1:123456789012:model-package/fraud-dev-*"
+        }
 
 
 def test_step_functions_role_has_what_the_sync_integration_needs() -> None:
@@ -235,6 +243,10 @@ def test_step_functions_role_has_what_the_sync_integration_needs() -> None:
     }
     for action in ("events:PutTargets", "events:PutRule", "events:DescribeRule"):
         assert iam.resources_for(document, action) == rule
+    assert iam.resources_for(document, "lambda:InvokeFunction") == {
+        "arn:aws:lambda:us-east-1:123456789012:function:fraud-dev-*-model-gate",
+        "arn:aws:lambda:us-east-1:123456789012:function:fraud-dev-*-model-gate:*",
+    }
     assert iam.resources_for(document, "xray:PutTraceSegments") == {"*"}
     assert iam.resources_for(document, "logs:CreateLogDelivery") == {"*"}
 

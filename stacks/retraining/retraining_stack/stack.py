@@ -12,6 +12,7 @@ from retraining_shared.aws_context import current_aws_context
 
 from retraining_stack import (
     health,
+    model_registry,
     notifications,
     orchestrators,
     queues,
@@ -106,3 +107,10 @@ def build(settings: RetrainingSettings) -> None:
     pulumi.export("orchestrator", settings.orchestrator)
     pulumi.export("orchestrator_arn", orchestrator.arn)
     pulumi.export("next_run_times", schedule.next_run_times(settings))
+    # The quality gate (issue 12): the group exists only with a gate; the summary says either way.
+    registry = model_registry.create_model_registry(context)
+    pulumi.export("model_package_group_name", registry.group_name if registry else "")
+    pulumi.export(
+        "quality_gate",
+        model_registry.gate_summary(settings.quality_gate, names.model_package_group),
+    )

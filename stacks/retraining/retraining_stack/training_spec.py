@@ -140,6 +140,12 @@ def render_training_spec(
         "Environment": dict(settings.environment),
         "Tags": [{"Key": key, "Value": value} for key, value in sorted(resource_tags.items())],
     }
+    if settings.metric_definitions:
+        # What a custom image reports in FinalMetricDataList (the quality gate judges one).
+        spec["AlgorithmSpecification"]["MetricDefinitions"] = [
+            {"Name": definition.name, "Regex": definition.regex}
+            for definition in settings.metric_definitions
+        ]
     if settings.spot.enabled:
         stopping["MaxWaitTimeInSeconds"] = spot_max_wait_seconds(settings)
         checkpoint_prefix = settings.spot.checkpoint_prefix or default_checkpoint_prefix(model)
