@@ -40,7 +40,7 @@ from orchestrator_support import (
     training_spec,
 )
 from retraining_stack import state_machine
-from retraining_stack.lambda_function import handler as orchestrator
+from retraining_stack.lambda_function import contract
 
 JOB_NAME = f"{JOB_NAME_PREFIX}202611260600"
 STATE_MACHINE_ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/fraud-dev-sfn-orchestrator"
@@ -163,10 +163,10 @@ def test_the_state_machine_names_jobs_exactly_like_the_lambda(
 
     described = execute(definition(), execution_input(time_))
 
-    expected = orchestrator.job_name_for(JOB_NAME_PREFIX, dt.datetime.fromisoformat(time_))
+    expected = contract.training_job_name(JOB_NAME_PREFIX, dt.datetime.fromisoformat(time_))
     output = json.loads(described["output"])
     assert output["trainingJobName"] == expected
-    assert output["scheduledOccurrence"] == orchestrator.occurrence_tag_value(
+    assert output["scheduledOccurrence"] == contract.occurrence_text(
         dt.datetime.fromisoformat(time_)
     )
     assert sfn_aws.training_job_names() == [expected]

@@ -20,6 +20,7 @@ from retraining_policies.framework import (
     parse_json,
 )
 from retraining_policies.notifications import alarms, event_patterns, state_machines
+from retraining_policies.notifications.queue_routes import reaches_topic_through_queue
 from retraining_policies.notifications.routes import (
     FAMILY,
     ORCHESTRATOR_TYPES,
@@ -135,6 +136,11 @@ def _state_rule_targets(stack: Stack, state_rules: list[Resource]) -> Iterator[F
     for rule in state_rules:
         for target in stack.referring_to(rule, "rule", types.EVENT_TARGET):
             reaches = reaches_topic(stack, target, "arn", target.get("arn"))
+            if not reaches:
+                # Lambda mode: rule -> SQS FIFO queue -> function that publishes to the topic.
+                through_queue = reaches_topic_through_queue(stack, target)
+                if through_queue or through_queue is None:
+                    reaches = through_queue
             if reaches:
                 return
             if reaches is None:

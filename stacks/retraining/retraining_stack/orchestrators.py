@@ -1,11 +1,13 @@
 """The orchestrator: what a scheduled occurrence invokes to start the training job.
 
-- Lambda (`orchestrator: lambda`): the function `<base>-orchestrator` runs
-  `lambda_function/handler.py` on a pinned runtime (`LAMBDA_RUNTIME`), zipped alone from this
-  repository. Reserved concurrency `lambdaReservedConcurrency` (default -1, none: see
-  `config.DEFAULT_LAMBDA_RESERVED_CONCURRENCY`). Its log group is
-  created first with a retention (so the role needs no logs:CreateLogGroup and logs do not pile up
-  forever), failed asynchronous invocations go to `<base>-orchestrator-dlq`.
+- Lambda (`orchestrator: lambda`): the function `<base>-orchestrator` runs the package
+  `lambda_function/` (zipped from this repository, `ARCHIVE_FILES`) on a pinned runtime
+  (`LAMBDA_RUNTIME`), with Lambda's JSON log format. Job-state reports reach it through the FIFO
+  queue of `job_state_queue`. Reserved concurrency `lambdaReservedConcurrency` (default -1, none:
+  see `config.DEFAULT_LAMBDA_RESERVED_CONCURRENCY`). Its log group is created first with a
+  retention (so the role needs no logs:CreateLogGroup and logs do not pile up forever). Lambda
+  does not retry a failed asynchronous invocation (the handler reports every outcome itself and
+  returns; a retry would repeat its message): a crash goes to `<base>-orchestrator-dlq`.
 - Step Functions (`orchestrator: stepfunctions`): the state machine `<base>-orchestrator` from
   `state_machine.build_definition`, logging at level ALL with execution data into its own log
   group, X-Ray tracing on. Its definition holds only values known at preview; network-iam's
@@ -25,22 +27,22 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from retraining_stack import queues, state_machine, training_spec
+from retraining_stack import job_state_queue, queues, state_machine, training_spec
 from retraining_stack.context import StackContext
 from retraining_stack.lambda_function import (
-    HANDLER_ARCHIVE_PATH,
+    ARCHIVE_FILES,
+    FUNCTION_TIMEOUT_SECONDS,
     HANDLER_ENTRYPOINT,
-    HANDLER_SOURCE,
-    RECOMMENDED_TIMEOUT_SECONDS,
+    contract,
 )
 from retraining_stack.names import StackNames
 from retraining_stack.upstream import Upstream
 
 LOG_RETENTION_DAYS = 90
 FUNCTION_MEMORY_MB = 256
-# Lambda's own retries of a failed asynchronous invocation: safe, the handler is idempotent per
-# occurrence. After them (or an hour), the event goes to the on-failure destination.
-ASYNC_RETRY_ATTEMPTS = 2
+# No Lambda retries of a failed asynchronous invocation: the handler publishes the one NotStarted
+# message and returns; it raises only when it cannot report at all, and a retry cannot fix that.
+ASYNC_RETRY_ATTEMPTS = 0
 ASYNC_MAX_EVENT_AGE_SECONDS = 3600
 
 
@@ -61,6 +63,8 @@ class Orchestrator:
     resource: pulumi.CustomResource
     failure_queue: aws.sqs.Queue | None
     """The Lambda's on-failure destination; None for Step Functions (failures are executions)."""
+    job_state: job_state_queue.JobStateRoute | None = None
+    """Lambda: the route of job-state reports to the function (the stack exports its names)."""
 
 
 def training_infrastructure(upstream: Upstream) -> pulumi.Output[dict[str, Any]]:
@@ -89,15 +93,18 @@ def lambda_environment_variables(
     """One Input per variable, so a value unknown at preview (a subnet id) leaves TRAINING_SPEC
     and the others known: a single Output for the whole map would be entirely unknown."""
     variables: dict[str, pulumi.Input[str]] = {
-        training_spec.TRAINING_SPEC: training_spec.spec_json(spec),
-        training_spec.TRAINING_JOB_NAME_PREFIX: names.training_job_name_prefix,
-        training_spec.NOTIFICATION_TOPIC_ARN: upstream.topic_arn,
-        training_spec.TRAINING_SUBNET_IDS: upstream.subnet_ids.apply(",".join),
-        training_spec.TRAINING_SECURITY_GROUP_IDS: upstream.security_group_id,
-        training_spec.TRAINING_KMS_KEY_ARN: upstream.kms_key_arn,
+        contract.ENV_TRAINING_SPEC: training_spec.spec_json(spec),
+        contract.ENV_JOB_NAME_PREFIX: names.training_job_name_prefix,
+        contract.ENV_TOPIC_ARN: upstream.topic_arn,
+        contract.ENV_TEAM: names.team,
+        contract.ENV_MODEL: names.model,
+        contract.ENV_ENVIRONMENT: names.environment,
+        contract.ENV_SUBNET_IDS: upstream.subnet_ids.apply(",".join),
+        contract.ENV_SECURITY_GROUP_IDS: upstream.security_group_id,
+        contract.ENV_OUTPUT_KMS_KEY: upstream.kms_key_arn,
     }
     if volume_kms_key:
-        variables[training_spec.TRAINING_VOLUME_KMS_KEY_ARN] = upstream.kms_key_arn
+        variables[contract.ENV_VOLUME_KMS_KEY] = upstream.kms_key_arn
     return variables
 
 
@@ -136,8 +143,10 @@ def lambda_orchestrator(context: StackContext, spec: Mapping[str, Any]) -> Orche
         runtime=LAMBDA_RUNTIME,
         architectures=["arm64"],
         handler=HANDLER_ENTRYPOINT,
-        code=pulumi.AssetArchive({HANDLER_ARCHIVE_PATH: pulumi.FileAsset(str(HANDLER_SOURCE))}),
-        timeout=RECOMMENDED_TIMEOUT_SECONDS,
+        code=pulumi.AssetArchive(
+            {path: pulumi.FileAsset(str(source)) for path, source in ARCHIVE_FILES.items()}
+        ),
+        timeout=FUNCTION_TIMEOUT_SECONDS,
         memory_size=FUNCTION_MEMORY_MB,
         reserved_concurrent_executions=settings.lambda_reserved_concurrency,
         environment=aws.lambda_.FunctionEnvironmentArgs(
@@ -148,8 +157,10 @@ def lambda_orchestrator(context: StackContext, spec: Mapping[str, Any]) -> Orche
                 volume_kms_key=training_spec.sends_volume_kms_key(settings.training),
             )
         ),
+        # JSON: the runtime renders each `logging` record as one JSON object, `extra` keys
+        # included ("Working with Lambda function logs in Python", JSON log format).
         logging_config=aws.lambda_.FunctionLoggingConfigArgs(
-            log_format="Text", log_group=names.function_log_group
+            log_format="JSON", log_group=names.function_log_group
         ),
         tags=context.tags(),
         # The log group first: otherwise Lambda creates it on the first invocation, without a
@@ -174,6 +185,7 @@ def lambda_orchestrator(context: StackContext, spec: Mapping[str, Any]) -> Orche
         arn=arns.lambda_function(names.function),
         resource=function,
         failure_queue=failure_queue,
+        job_state=job_state_queue.job_state_reports(context, function),
     )
 
 

@@ -52,7 +52,7 @@ def build(settings: RetrainingSettings) -> None:
     )
     orchestrator = orchestrators.create_orchestrator(context, spec)
     trigger = schedule.create_schedule(context, orchestrator, schedule_dead_letter_queue)
-    job_state = notifications.job_state_notification(
+    job_state = orchestrator.job_state or notifications.job_state_notification(
         names, arns, upstream.topic_arn, schedule_dead_letter_queue, resource_tags
     )
     notifications.failure_alarms(names, orchestrator, trigger, upstream.topic_arn, resource_tags)

@@ -62,9 +62,8 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Final
 
-from retraining_stack.lambda_function.handler import (
-    TAG_JOB_NAME_PREFIX,
-    TAG_SCHEDULED_OCCURRENCE,
+from retraining_stack.lambda_function.contract import TAG_JOB_NAME_PREFIX, TAG_SCHEDULED_OCCURRENCE
+from retraining_stack.lambda_function.invocation import (
     TOPIC_ARN_PATTERN,
     Problem,
     validate_job_name_prefix,

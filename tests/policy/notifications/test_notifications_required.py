@@ -51,6 +51,38 @@ def _machine_with_catch(name: str, errors: list[str], *, nested: int = 0) -> Cas
     )
 
 
+JOB_STATE_QUEUE = f"{BASE}-job-state.fifo"
+SQS_QUEUE = "aws:sqs/queue:Queue"
+EVENT_SOURCE_MAPPING = "aws:lambda/eventSourceMapping:EventSourceMapping"
+
+
+def _job_state_through_queue(function_name: str) -> Any:
+    """Lambda mode's route: rule -> FIFO queue -> event source mapping -> `function_name`."""
+    return chain(
+        edit(EVENT_TARGET, "job-state", arn=arn("sqs", JOB_STATE_QUEUE)),
+        add(
+            res(
+                SQS_QUEUE,
+                JOB_STATE_QUEUE,
+                {"name": JOB_STATE_QUEUE, "fifoQueue": True, "contentBasedDeduplication": True},
+                "retraining",
+            )
+        ),
+        add(
+            res(
+                EVENT_SOURCE_MAPPING,
+                f"{BASE}-job-state-mapping",
+                {
+                    "eventSourceArn": arn("sqs", JOB_STATE_QUEUE),
+                    "functionName": arn("lambda", f"function:{function_name}"),
+                    "batchSize": 1.0,
+                },
+                "retraining",
+            )
+        ),
+    )
+
+
 def _metric_math_errors_alarm() -> Any:
     return res(
         ALARM,
@@ -136,6 +168,10 @@ NON_COMPLIANT: list[Case] = [
         "retraining-lambda",
         edit(EVENT_TARGET, "job-state", arn=arn("sqs", f"{BASE}-events")),
     ),
+    _lambda(
+        "job-state queue consumed by a function of another stack",
+        _job_state_through_queue("someone-elses-function"),
+    ),
     Case(
         "orchestrator failures reach nobody",
         "retraining-lambda",
@@ -184,6 +220,10 @@ NON_COMPLIANT: list[Case] = [
     ),
 ]
 COMPLIANT: list[Case] = [
+    _lambda(
+        "job-state rule -> queue -> the function that publishes",
+        _job_state_through_queue(FUNCTION_NAME),
+    ),
     _lambda(
         "metric-math alarm on Errors",
         drop(ALARM),
