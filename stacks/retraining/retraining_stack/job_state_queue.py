@@ -65,9 +65,12 @@ INPUT_TEMPLATE: Final = (
 
 @dataclass(frozen=True)
 class JobStateRoute:
-    """The rule and target that carry job-state events to the function (stack exports)."""
+    """The rule and target that carry job-state events to the function (stack exports; the
+    same fields as the orchestrator-kind interface's job-state reporting)."""
 
     rule_name: str
+    rule_arn: str
+    """Its target dead-letters into `<base>-schedule-dlq`, whose policy admits the rule."""
     target_id: str
 
 
@@ -188,4 +191,4 @@ def job_state_reports(context: StackContext, function: aws.lambda_.Function) -> 
         alarm_actions=[context.upstream.topic_arn],
         tags=context.tags(),
     )
-    return JobStateRoute(rule_name=names.job_state_rule, target_id=TARGET_ID)
+    return JobStateRoute(rule_name=names.job_state_rule, rule_arn=rule_arn, target_id=TARGET_ID)

@@ -17,7 +17,7 @@
 
 AWS calls use botocore's `standard` retry mode and bounded timeouts (`CALL_BUDGET`); logs go
 through `logging`, rendered as JSON by the runtime (the function's `logging_config`
-`log_format = "JSON"` puts `extra` keys into each record).
+`log_format = "JSON"`: awslambdaric's JsonFormatter writes each record's `extra` keys as fields).
 """
 
 from __future__ import annotations
