@@ -632,31 +632,28 @@ def _notification_edges(b: _Builder, stack: RetrainingStack) -> None:
     else:
         # Lambda: the rule feeds the FIFO queue; the function publishes the one message.
         queue = docs.arn("sqs", f"{base}-job-state.fifo")
-        b.add(
-            Edge(
-                f"{name}: job-state rule sends reports to the job-state queue",
-                "allow",
-                "events.amazonaws.com",
-                "sqs:SendMessage",
-                queue,
-                EVENTBRIDGE_SQS_TARGET,
-                context=b.account_context(rule_arn),
-                resource_policy=b.policy_of(queue),
-            )
-        )
-        other_rule = docs.arn("events", f"rule/{base}-schedule")
-        b.add(
-            Edge(
-                f"{name}: another rule cannot send to the job-state queue",
+        senders: tuple[tuple[Expected, str, str], ...] = (
+            ("allow", rule_arn, "job-state rule sends reports to the job-state queue"),
+            # The queue policy's aws:SourceArn keeps every other rule of the account out.
+            (
                 "deny",
-                "events.amazonaws.com",
-                "sqs:SendMessage",
-                queue,
-                EVENTBRIDGE_SQS_TARGET,
-                context=b.account_context(other_rule),
-                resource_policy=b.policy_of(queue),
-            )
+                docs.arn("events", f"rule/{base}-schedule"),
+                "another rule cannot send to the job-state queue",
+            ),
         )
+        for expected, sender, what in senders:
+            b.add(
+                Edge(
+                    f"{name}: {what}",
+                    expected,
+                    "events.amazonaws.com",
+                    "sqs:SendMessage",
+                    queue,
+                    EVENTBRIDGE_SQS_TARGET,
+                    context=b.account_context(sender),
+                    resource_policy=b.policy_of(queue),
+                )
+            )
     for target in stack.of_type(EVENT_TARGET):
         dlq = (target.inputs.get("deadLetterConfig") or {}).get("arn")
         if target.inputs.get("rule") == rule_arn.rsplit("/", 1)[1] and isinstance(dlq, str):
