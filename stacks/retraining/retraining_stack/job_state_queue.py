@@ -167,9 +167,10 @@ def job_state_reports(context: StackContext, function: aws.lambda_.Function) -> 
     aws.lambda_.EventSourceMapping(
         f"{names.job_state_queue.removesuffix('.fifo')}-mapping",
         event_source_arn=queue_arn,
-        function_name=function.arn,
+        # The deterministic ARN (known at preview, for the policy pack); the dependency orders it.
+        function_name=arns.lambda_function(names.function),
         batch_size=1,
-        opts=pulumi.ResourceOptions(depends_on=[queue]),
+        opts=pulumi.ResourceOptions(depends_on=[queue, function]),
     )
     alarm = names.alarm("job-state-dlq-messages")
     aws.cloudwatch.MetricAlarm(
