@@ -42,6 +42,7 @@ from retraining_shared.arns import service_principal
 from retraining_stack import notification_events, queues
 from retraining_stack.context import StackContext
 from retraining_stack.lambda_function import FUNCTION_TIMEOUT_SECONDS, contract
+from retraining_stack.names import StackNames
 
 TARGET_ID: Final = "job-state-queue"
 VISIBILITY_TIMEOUT_SECONDS: Final = 6 * FUNCTION_TIMEOUT_SECONDS
@@ -114,6 +115,23 @@ def _fifo_queue(
     )
 
 
+def job_state_rule(names: StackNames, tags: Mapping[str, str]) -> aws.cloudwatch.EventRule:
+    """`<base>-job-state`: this stack's training jobs reaching Completed, Failed or Stopped."""
+    return aws.cloudwatch.EventRule(
+        names.job_state_rule,
+        name=names.job_state_rule,
+        description=(
+            f"Training jobs {names.training_job_name_prefix}* that completed, failed or stopped"
+        ),
+        event_pattern=json.dumps(
+            notification_events.job_state_event_pattern(names.training_job_name_prefix),
+            sort_keys=True,
+        ),
+        state="ENABLED",
+        tags=dict(tags),
+    )
+
+
 def job_state_reports(context: StackContext, function: aws.lambda_.Function) -> JobStateRoute:
     """The rule, the FIFO queue (+ DLQ, policy, alarm) and the event source mapping."""
     names, arns = context.names, context.arns
@@ -136,19 +154,7 @@ def job_state_reports(context: StackContext, function: aws.lambda_.Function) -> 
         queue,
         queue_policy(queue_arn, rule_arn=rule_arn, account_id=arns.account_id),
     )
-    rule = aws.cloudwatch.EventRule(
-        names.job_state_rule,
-        name=names.job_state_rule,
-        description=(
-            f"Training jobs {names.training_job_name_prefix}* that completed, failed or stopped"
-        ),
-        event_pattern=json.dumps(
-            notification_events.job_state_event_pattern(names.training_job_name_prefix),
-            sort_keys=True,
-        ),
-        state="ENABLED",
-        tags=context.tags(),
-    )
+    rule = job_state_rule(names, context.resource_tags)
     aws.cloudwatch.EventTarget(
         f"{names.job_state_rule}-target",
         rule=rule.name,

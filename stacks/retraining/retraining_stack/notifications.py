@@ -15,7 +15,6 @@ of this account, and its key policy lets both services use the topic's KMS key.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -23,7 +22,7 @@ import pulumi
 import pulumi_aws as aws
 from retraining_shared.arns import ArnBuilder
 
-from retraining_stack import notification_events
+from retraining_stack import job_state_queue, notification_events
 from retraining_stack.names import StackNames
 from retraining_stack.orchestrators import Orchestrator
 from retraining_stack.schedule import (
@@ -61,19 +60,7 @@ def job_state_notification(
     dead_letter_queue: aws.sqs.Queue,
     resource_tags: Mapping[str, str],
 ) -> JobStateNotification:
-    rule = aws.cloudwatch.EventRule(
-        names.job_state_rule,
-        name=names.job_state_rule,
-        description=(
-            f"Training jobs {names.training_job_name_prefix}* that completed, failed or stopped"
-        ),
-        event_pattern=json.dumps(
-            notification_events.job_state_event_pattern(names.training_job_name_prefix),
-            sort_keys=True,
-        ),
-        state="ENABLED",
-        tags=dict(resource_tags),
-    )
+    rule = job_state_queue.job_state_rule(names, resource_tags)
     paths, template = notification_events.job_state_input_transformer(arns.partition)
     aws.cloudwatch.EventTarget(
         f"{names.job_state_rule}-target",
