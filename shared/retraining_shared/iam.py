@@ -522,10 +522,11 @@ def lambda_orchestrator_role_policy(scope: TeamScope) -> PolicyDocument:
     """Exactly what the orchestrator handler and the Lambda service do with this role.
 
     Handler: sagemaker CreateTrainingJob (with Tags → sagemaker:AddTags, with RoleArn →
-    iam:PassRole), DescribeTrainingJob, sns Publish. Service: CreateLogStream/PutLogEvents into
-    the function's log group (the stack creates the group, so no CreateLogGroup), and
-    sqs:SendMessage to the on-failure destination, which every Lambda-orchestrated stack has
-    (retraining orchestrators.py).
+    iam:PassRole), DescribeTrainingJob, ListTags and AddTags (the reported-outcome tag), sns
+    Publish. Service: CreateLogStream/PutLogEvents into the function's log group (the stack
+    creates the group, so no CreateLogGroup), sqs:SendMessage to the on-failure destination,
+    which every Lambda-orchestrated stack has, and the event source mapping's polling of the
+    job-state FIFO queue (retraining orchestrators.py, job_state_queue.py).
     The topic is KMS-encrypted; its key policy (notifications) grants the role GenerateDataKey
     via SNS, so this policy carries no KMS statement.
     """
@@ -540,8 +541,10 @@ def lambda_orchestrator_role_policy(scope: TeamScope) -> PolicyDocument:
             ["sagemaker:DescribeTrainingJob"],
             [scope.training_jobs_arn],
         ),
-        # CreateTrainingJob with Tags is authorized as AddTags on the new job as well.
+        # CreateTrainingJob with Tags is authorized as AddTags on the new job as well; a job-state
+        # report reads and writes the reported-outcome tag (one message per job).
         allow("TagTeamTrainingJobsOnCreate", ["sagemaker:AddTags"], [scope.training_jobs_arn]),
+        allow("ReadReportedOutcomeTags", ["sagemaker:ListTags"], [scope.training_jobs_arn]),
         _pass_sagemaker_role(scope),
         _publish_team_topic(scope),
         # The function's own log group, `/aws/lambda/<team>-…`; both actions act on streams.
@@ -562,6 +565,14 @@ def lambda_orchestrator_role_policy(scope: TeamScope) -> PolicyDocument:
         # a Step Functions orchestrator invokes (that function runs with this role too; its log
         # group `/aws/lambda/<team>-<env>-<model>-model-gate` is covered above).
         _run_quality_gate(scope),
+        # The event source mapping polls `<base>-job-state.fifo` with the function's role: the
+        # three actions of "Lambda execution role permissions" for SQS (Lambda developer guide,
+        # "Using Lambda with Amazon SQS"; the AWSLambdaSQSQueueExecutionRole managed policy).
+        allow(
+            "ConsumeJobStateReports",
+            ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"],
+            [arns.sqs_queue(f"{scope.pattern}-job-state.fifo")],
+        ),
     ]
     return policy_document(statements)
 

@@ -161,6 +161,16 @@ STATE_MACHINE_NAME = NameRule(
 SQS_QUEUE_NAME = NameRule(
     "SQS queue name", 1, 80, re.compile(r"[A-Za-z0-9_-]+"), "letters, digits, '-' and '_'"
 )
+# A FIFO queue's name ends in ".fifo", within the same 80 characters (SQS API reference,
+# CreateQueue, QueueName): the stem before the suffix gets 75.
+SQS_FIFO_SUFFIX = ".fifo"
+SQS_FIFO_QUEUE_STEM = NameRule(
+    "SQS FIFO queue name (before .fifo)",
+    1,
+    80 - len(SQS_FIFO_SUFFIX),
+    re.compile(r"[A-Za-z0-9_-]+"),
+    "letters, digits, '-' and '_'",
+)
 LOG_GROUP_NAME = NameRule(
     "CloudWatch log group name",
     1,
@@ -348,6 +358,18 @@ def schedule_dead_letter_queue_name(team: str, model: str, environment: str) -> 
 def orchestrator_dead_letter_queue_name(team: str, model: str, environment: str) -> str:
     """The Lambda orchestrator's on-failure destination (asynchronous invocations)."""
     return SQS_QUEUE_NAME.check(f"{base_name(team, model, environment)}-orchestrator-dlq")
+
+
+def job_state_queue_name(team: str, model: str, environment: str) -> str:
+    """Lambda mode: the FIFO queue between the job-state rule and the orchestrator function."""
+    stem = SQS_FIFO_QUEUE_STEM.check(f"{base_name(team, model, environment)}-job-state")
+    return stem + SQS_FIFO_SUFFIX
+
+
+def job_state_dead_letter_queue_name(team: str, model: str, environment: str) -> str:
+    """The job-state queue's dead-letter queue (FIFO too: a FIFO queue's DLQ must be FIFO)."""
+    stem = SQS_FIFO_QUEUE_STEM.check(f"{base_name(team, model, environment)}-job-state-dlq")
+    return stem + SQS_FIFO_SUFFIX
 
 
 def alarm_name(team: str, model: str, environment: str, purpose: str) -> str:

@@ -44,9 +44,9 @@ from orchestrator_support import (
     TEAM,
     TOPIC_ARN,
     AwsAccount,
-    FakeLambdaContext,
-    HandlerClients,
+    LambdaAccount,
     execution_input,
+    job_state_change,
     run_execution,
     scheduled_event,
     state_machine_definition,
@@ -54,7 +54,6 @@ from orchestrator_support import (
 )
 from retraining_shared import iam, naming
 from retraining_stack import state_machine
-from retraining_stack.lambda_function import handler as orchestrator
 
 SCOPE = iam.TeamScope(TEAM, ENVIRONMENT, ARNS)
 OTHER_SCOPE = iam.TeamScope("risk", ENVIRONMENT, ARNS)
@@ -70,30 +69,38 @@ GUARDED_JOB_CONTEXT = (
 
 
 def lambda_service_requests() -> list[IamRequest]:
-    """What the Lambda service does with the function's role: write the invocation's logs."""
+    """What the Lambda service does with the function's role: write the invocation's logs and
+    poll the job-state FIFO queue (the event source mapping)."""
     group = naming.orchestrator_log_group_name(TEAM, MODEL, ENVIRONMENT)
     stream = ARNS.log_stream(group, "2026/11/26/[$LATEST]0123456789abcdef0123456789abcdef")
+    queue = ARNS.sqs_queue(naming.job_state_queue_name(TEAM, MODEL, ENVIRONMENT))
     return [
         IamRequest("logs:CreateLogStream", stream, why="Lambda service"),
         IamRequest("logs:PutLogEvents", stream, why="Lambda service"),
+        *(
+            IamRequest(action, queue, why="Lambda event source mapping")
+            for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
+        ),
     ]
 
 
 @pytest.fixture
 def every_handler_path(
-    aws: AwsAccount,
-    handler_clients: HandlerClients,
-    aws_like_sagemaker: AwsLikeSageMaker,
-    orchestrator_environment: dict[str, str],
+    fresh_lambda_aws: LambdaAccount, aws_like_sagemaker: AwsLikeSageMaker
 ) -> CallRecorder:
     """Drive the handler through every path that calls AWS; return what it called."""
-    context = FakeLambdaContext()
-    assert orchestrator.handler(scheduled_event(), context)["outcome"] == "started"
-    assert orchestrator.handler(scheduled_event(), context)["outcome"] == "already_started"
+    world = fresh_lambda_aws
+    assert world.run(scheduled_event())["outcome"] == "Started"
+    assert world.run(scheduled_event())["outcome"] == "AlreadyStarted"
     aws_like_sagemaker.fail_next("CreateTrainingJob", validation_error("bad image"))
-    with pytest.raises(orchestrator.TrainingJobStartError):
-        orchestrator.handler(scheduled_event("2026-11-27T06:00:00Z", "next"), context)
-    return handler_clients.recorder
+    assert world.run(scheduled_event("2026-11-27T06:00:00Z", "next"))["outcome"] == "NotStarted"
+    world.job_state.deliver(job_state_change(JOB_NAME, "Completed"))
+    assert world.job_state.poll(world.run) == [{"reported": [JOB_NAME], "skipped": []}]
+    world.job_state.deliver(job_state_change(JOB_NAME, "Completed", event_id="late"))
+    world.account.sqs.purge_queue(QueueUrl=world.job_state.url)  # past the dedup window
+    world.job_state.deliver(job_state_change(JOB_NAME, "Completed", event_id="late"))
+    assert world.job_state.poll(world.run) == [{"reported": [], "skipped": [JOB_NAME]}]
+    return world.handler.recorder
 
 
 # --- Lambda orchestrator role --------------------------------------------------------------------
@@ -106,6 +113,8 @@ def test_recorded_handler_actions_are_exactly_the_golden_list(
     assert recorded == {
         "sagemaker:CreateTrainingJob",
         "sagemaker:DescribeTrainingJob",
+        "sagemaker:ListTags",
+        "sagemaker:AddTags",
         "sns:Publish",
     }
     assert every_handler_path.actions() == set(GOLDEN["handler"])

@@ -20,7 +20,7 @@ from retraining_stack.config import (  # noqa: E402
     TrainingSettings,
     s3_prefix_problem,
 )
-from retraining_stack.lambda_function import handler  # noqa: E402
+from retraining_stack.lambda_function import invocation  # noqa: E402
 from retraining_stack.training_spec import (  # noqa: E402
     TrainingNetwork,
     TrainingTargets,
@@ -143,7 +143,7 @@ def test_the_handler_and_the_state_machine_send_the_same_request(
     settings: TrainingSettings,
 ) -> None:
     spec = render_training_spec(settings, model="scoring", targets=TARGETS, resource_tags=TAGS)
-    assert handler.validate_training_spec(spec) == []
+    assert invocation.validate_training_spec(spec) == []
     network = TrainingNetwork(
         subnet_ids=["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
         security_group_ids=["sg-0123456789abcdef0"],
@@ -154,15 +154,25 @@ def test_the_handler_and_the_state_machine_send_the_same_request(
     topic_arn = "arn:aws:sns:us-east-1:123456789012:fraud-dev-retraining-notifications"
     # Lambda: the provider values travel in variables the handler merges.
     variables = training_spec.lambda_environment(
-        spec, network, job_name_prefix=prefix, topic_arn=topic_arn, volume_kms_key=volume_key
+        spec,
+        network,
+        job_name_prefix=prefix,
+        topic_arn=topic_arn,
+        volume_kms_key=volume_key,
+        team="fraud",
+        model="scoring",
+        environment="dev",
     )
     event = {
         "source": "aws.events",
         "detail-type": "Scheduled Event",
         "time": "2026-11-27T06:00:00Z",
     }
-    config, occurrence = handler.parse_invocation(event, variables)
-    lambda_request = handler.build_create_training_job_request(config, occurrence)
+    configuration = invocation.read_configuration(variables)
+    occurrence, problems = invocation.scheduled_occurrence(event)
+    assert configuration.problems == problems == []
+    assert occurrence is not None
+    lambda_request = invocation.create_training_job_request(configuration, occurrence)
     # Step Functions: the same values travel in the execution input the Task's paths read.
     definition = state_machine.build_definition(
         spec,
@@ -338,6 +348,9 @@ def test_the_environment_bound_covers_the_largest_network() -> None:
             job_name_prefix="fraud-dev-scoring-",
             topic_arn="arn:aws:sns:us-east-1:123456789012:fraud-dev-retraining-notifications",
             volume_kms_key=True,
+            team="fraud",
+            model="scoring",
+            environment="dev",
         )
     )
     assert actual <= bound

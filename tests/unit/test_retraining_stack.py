@@ -25,9 +25,15 @@ STACKS = REPO / "stacks"
 RETRAINING = STACKS / "retraining"
 sys.path.insert(0, str(RETRAINING))
 
-from retraining_stack import model_registry, notification_events, state_machine  # noqa: E402
+from retraining_stack import (  # noqa: E402
+    job_state_queue,
+    lambda_function,
+    model_registry,
+    notification_events,
+    state_machine,
+)
 from retraining_stack.config import QualityGateSettings  # noqa: E402
-from retraining_stack.lambda_function import contract, handler, model_gate  # noqa: E402
+from retraining_stack.lambda_function import contract, invocation, model_gate  # noqa: E402
 from retraining_stack.lambda_function.contract import PLATFORM_HEALTH_PREFIX  # noqa: E402
 
 ACCOUNT = "123456789012"
@@ -217,7 +223,7 @@ def test_schedule_reaches_the_orchestrator_with_retries_and_dead_letter_queue(
         assert target["retryPolicy"] == EXPECTED_RETRY
         assert target["deadLetterConfig"] == {"arn": SCHEDULE_DLQ_ARN}
         expected_input = (
-            handler.scheduler_target_input()
+            invocation.scheduler_target_input()
             if orchestrator == "lambda"
             else state_machine.scheduler_target_input(infrastructure(deployed, "fraud"))
         )
@@ -241,7 +247,11 @@ def test_dead_letter_queues_are_encrypted_and_admit_only_their_senders(
     queues = {r.name: dict(r.inputs) for r in run.of_type(QUEUE)}
     expected_queues = {f"{BASE}-schedule-dlq"}
     if orchestrator == "lambda":
-        expected_queues.add(f"{BASE}-orchestrator-dlq")
+        expected_queues |= {
+            f"{BASE}-orchestrator-dlq",
+            f"{BASE}-job-state.fifo",
+            f"{BASE}-job-state-dlq.fifo",
+        }
     assert set(queues) == expected_queues
     for queue in queues.values():
         assert queue["sqsManagedSseEnabled"] is True
@@ -283,6 +293,45 @@ def test_dead_letter_queues_are_encrypted_and_admit_only_their_senders(
         assert invoke_config["destinationConfig"] == {
             "onFailure": {"destination": ORCHESTRATOR_DLQ_ARN}
         }
+        # The handler reports every outcome itself: a Lambda retry would repeat its message.
+        assert invoke_config["maximumRetryAttempts"] == 0
+
+
+@pytest.mark.parametrize("kind", ["rule", "scheduler"])
+def test_lambda_job_state_reports_go_through_a_deduplicating_fifo_queue(
+    deployed: Upstream, kind: str
+) -> None:
+    run = run_retraining(deployed, preview=False, overrides=combination(kind, "lambda"))
+    queue_arn = arn("sqs", f"{BASE}-job-state.fifo")
+    dead_letter_arn = arn("sqs", f"{BASE}-job-state-dlq.fifo")
+    queue = one(run, QUEUE, f"{BASE}-job-state.fifo")
+    assert queue["fifoQueue"] is True
+    assert queue["contentBasedDeduplication"] is True
+    function = one(run, FUNCTION, f"{BASE}-orchestrator")
+    # "at least six times" the function timeout (Lambda developer guide, SQS event sources).
+    assert queue["visibilityTimeoutSeconds"] >= 6 * function["timeout"]
+    assert json.loads(queue["redrivePolicy"]) == {
+        "deadLetterTargetArn": dead_letter_arn,
+        "maxReceiveCount": job_state_queue.MAX_RECEIVE_COUNT,
+    }
+    assert one(run, QUEUE, f"{BASE}-job-state-dlq.fifo")["fifoQueue"] is True
+    (statement,) = json.loads(one(run, QUEUE_POLICY, f"{BASE}-job-state.fifo-policy")["policy"])[
+        "Statement"
+    ]
+    assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+    assert statement["Action"] == ["sqs:SendMessage"]
+    assert statement["Resource"] == [queue_arn]
+    assert statement["Condition"] == {
+        "ArnEquals": {"aws:SourceArn": JOB_STATE_RULE_ARN},
+        "StringEquals": {"aws:SourceAccount": ACCOUNT},
+    }
+    mapping = one(run, "aws:lambda/eventSourceMapping:EventSourceMapping")
+    assert mapping["eventSourceArn"] == queue_arn
+    assert mapping["batchSize"] == 1
+    assert mapping["functionName"] == arn("lambda", f"function:{BASE}-orchestrator")
+    alarm = one(run, ALARM, f"{BASE}-job-state-dlq-messages")
+    assert alarm["alarmDescription"].startswith(contract.PLATFORM_HEALTH_PREFIX)
+    assert alarm["dimensions"] == {"QueueName": f"{BASE}-job-state-dlq.fifo"}
 
 
 @pytest.mark.parametrize(("kind", "orchestrator"), COMBINATIONS)
@@ -293,13 +342,17 @@ def test_job_outcomes_and_failures_notify_the_team_topic(
     topic_arn = deployed.topic_arn("fraud")
 
     if orchestrator == "lambda":
+        # Lambda: through the FIFO queue to the function, which publishes one message per job.
         rule = one(run, RULE, f"{BASE}-job-state")
         pattern = notification_events.job_state_event_pattern(PREFIX)
         assert json.loads(rule["eventPattern"]) == pattern
         target = one(run, TARGET, f"{BASE}-job-state-target")
-        assert target["arn"] == topic_arn
-        paths, template = notification_events.job_state_input_transformer("aws")
-        assert target["inputTransformer"] == {"inputPaths": paths, "inputTemplate": template}
+        assert target["arn"] == arn("sqs", f"{BASE}-job-state.fifo")
+        assert target["sqsTarget"] == {"messageGroupId": BASE}
+        assert target["inputTransformer"] == {
+            "inputPaths": dict(job_state_queue.INPUT_PATHS),
+            "inputTemplate": job_state_queue.INPUT_TEMPLATE,
+        }
         assert target["deadLetterConfig"] == {"arn": SCHEDULE_DLQ_ARN}
     else:
         # The state machine publishes each occurrence's one outcome: a job-state rule would
@@ -341,6 +394,11 @@ def test_job_outcomes_and_failures_notify_the_team_topic(
                 "AWS/SQS",
                 "ApproximateNumberOfMessagesVisible",
                 (("QueueName", f"{BASE}-orchestrator-dlq"),),
+            ),
+            (
+                "AWS/SQS",
+                "ApproximateNumberOfMessagesVisible",
+                (("QueueName", f"{BASE}-job-state-dlq.fifo"),),
             ),
         }
     else:
@@ -385,15 +443,17 @@ def test_lambda_orchestrator_runs_the_repository_handler_with_the_training_spec(
     function = one(run, FUNCTION, f"{BASE}-orchestrator")
     # Pinned, not "newest the provider knows": a provider upgrade must not change it.
     assert function["runtime"] == "python3.13"
-    assert function["handler"] == "handler.handler"
+    assert function["handler"] == "lambda_function.handler.handler"
     assert function["role"] == team["lambda_orchestrator_role_arn"]
     assert function["reservedConcurrentExecutions"] == -1.0  # no reservation by default
-    assert function["timeout"] >= handler.RECOMMENDED_TIMEOUT_SECONDS
+    # botocore's worst case (every attempt of every call timing out) fits the timeout.
+    assert function["timeout"] >= lambda_function.CALL_BUDGET.worst_case_seconds()
     assets = function["code"]["assets"]
-    assert set(assets) == {"handler.py"}
-    assert Path(assets["handler.py"]["path"]) == (
-        RETRAINING / "retraining_stack" / "lambda_function" / "handler.py"
-    )
+    package = RETRAINING / "retraining_stack" / "lambda_function"
+    assert {path: Path(asset["path"]) for path, asset in assets.items()} == {
+        f"lambda_function/{source.name}": source for source in package.glob("*.py")
+    }
+    assert function["loggingConfig"]["logFormat"] == "JSON"
 
     log_group = resource(run, LOG_GROUP, f"/aws/lambda/{BASE}-orchestrator")
     assert log_group.inputs["name"] == f"/aws/lambda/{BASE}-orchestrator"
@@ -406,6 +466,11 @@ def test_lambda_orchestrator_runs_the_repository_handler_with_the_training_spec(
     spec = json.loads(variables["TRAINING_SPEC"])
     assert variables["TRAINING_JOB_NAME_PREFIX"] == PREFIX
     assert variables["NOTIFICATION_TOPIC_ARN"] == deployed.topic_arn("fraud")
+    assert (
+        variables[contract.ENV_TEAM],
+        variables[contract.ENV_MODEL],
+        variables[contract.ENV_ENVIRONMENT],
+    ) == ("fraud", "scoring", "dev")
     assert variables["TRAINING_SUBNET_IDS"] == ",".join(network["private_subnet_ids"])
     assert variables["TRAINING_SECURITY_GROUP_IDS"] == network["training_security_group_id"]
     key_arn = network["team_kms_key_arns"]["fraud"]
@@ -495,8 +560,11 @@ def test_the_handler_accepts_the_stacks_environment_and_completes_the_request(
         "resources": [SCHEDULE_RULE_ARN],
         "detail": {},
     }
-    config, occurrence = handler.parse_invocation(scheduled_event, variables)
-    request = handler.build_create_training_job_request(config, occurrence)
+    configuration = invocation.read_configuration(variables)
+    occurrence, problems = invocation.scheduled_occurrence(scheduled_event)
+    assert configuration.problems == problems == []
+    assert occurrence is not None
+    request = invocation.create_training_job_request(configuration, occurrence)
     assert request["TrainingJobName"] == f"{PREFIX}202611270600"
     assert request["VpcConfig"] == {
         "Subnets": network["private_subnet_ids"],
@@ -582,7 +650,7 @@ def test_exports(deployed: Upstream, kind: str, orchestrator: str) -> None:
     elif orchestrator == "lambda":
         # No schedule rule: event_rule_name/event_target_id name the job-state rule.
         assert outputs["event_rule_name"] == f"{BASE}-job-state"
-        assert outputs["event_target_id"] == "team-topic"
+        assert outputs["event_target_id"] == "job-state-queue"
     else:
         # No rule at all: the state machine reports its outcomes itself; the exports are null
         # (the mock runtime leaves a null output out).

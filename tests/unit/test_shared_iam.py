@@ -209,12 +209,23 @@ def test_lambda_role_grants_exactly_what_the_handler_and_lambda_call() -> None:
         "sagemaker:CreateModelPackage",
         "sagemaker:DescribeModelPackage",
         "sagemaker:ListModelPackages",
+        "sagemaker:ListTags",  # the reported-outcome tag of a job-state report
+        # the event source mapping polling the job-state FIFO queue
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:GetQueueAttributes",
     }
     with_queue = iam.lambda_orchestrator_role_policy(FRAUD)
     assert iam.granted_actions(with_queue) == expected
     assert iam.resources_for(with_queue, "sqs:SendMessage") == {
         "arn:aws:sqs:us-east-1:123456789012:fraud-dev-*-orchestrator-dlq"
     }
+    for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"):
+        assert iam.resources_for(with_queue, action) == {
+            "arn:aws:sqs:us-east-1:123456789012:fraud-dev-*-job-state.fifo"
+        }
+    for action in ("sagemaker:ListTags", "sagemaker:AddTags"):
+        assert iam.resources_for(with_queue, action) == {FRAUD.training_jobs_arn}
     assert iam.resources_for(with_queue, "sns:Publish") == {
         "arn:aws:sns:us-east-1:123456789012:fraud-dev-retraining-notifications"
     }

@@ -20,12 +20,12 @@ from retraining_policies.framework import (
     parse_json,
 )
 from retraining_policies.notifications import alarms, event_patterns, state_machines
+from retraining_policies.notifications.queue_routes import reaches_topic_through_queue
 from retraining_policies.notifications.routes import (
     FAMILY,
     ORCHESTRATOR_TYPES,
     SAGEMAKER_SOURCE,
     TRAINING_STATE_CHANGE,
-    is_sns_arn,
     reaches_topic,
 )
 from retraining_policies.schedules.expressions import schedule_of
@@ -165,51 +165,17 @@ def _orchestrators_report_outcomes(
     return found
 
 
-def _queue_consumer_publishes(stack: Stack, target: Resource) -> bool:
-    """Whether the target is an SQS queue of this stack that a Lambda function of this stack
-    consumes (an event source mapping) and that function is configured with an SNS topic.
-
-    A job-state rule may deliver to a queue and let the orchestrator function publish the one
-    message (e.g. a FIFO queue with content-based deduplication against repeated events): the
-    route reaches SNS through the function, whose own failures the orchestrator-failure checks
-    cover.
-    """
-    queues = [d for d in stack.dependencies_of(target, "arn") if d.type == types.SQS_QUEUE]
-    queues += stack.named_by(target.get("arn"), types.SQS_QUEUE)
-    for queue in queues:
-        for mapping in stack.referring_to(
-            queue, "eventSourceArn", types.LAMBDA_EVENT_SOURCE_MAPPING
-        ):
-            if mapping.get("enabled") is False:
-                continue
-            functions = [
-                d
-                for d in stack.dependencies_of(mapping, "functionName")
-                if d.type == types.LAMBDA_FUNCTION
-            ]
-            functions += stack.named_by(mapping.get("functionName"), types.LAMBDA_FUNCTION)
-            if any(_configured_topic(stack, function) for function in functions):
-                return True
-    return False
-
-
-def _configured_topic(stack: Stack, function: Resource) -> bool:
-    """Whether one of the function's environment variables is an SNS topic ARN."""
-    environment = function.get("environment")
-    variables = environment.get("variables") if isinstance(environment, dict) else None
-    if not isinstance(variables, dict):
-        return False
-    return any(is_sns_arn(value) for value in variables.values()) or any(
-        dep.type == types.SNS_TOPIC for dep in stack.dependencies_of(function, "environment")
-    )
-
-
 def _state_rule_targets(stack: Stack, state_rules: list[Resource]) -> Iterator[Finding]:
     undecided: list[Resource] = []
     for rule in state_rules:
         for target in stack.referring_to(rule, "rule", types.EVENT_TARGET):
             reaches = reaches_topic(stack, target, "arn", target.get("arn"))
-            if reaches or _queue_consumer_publishes(stack, target):
+            if not reaches:
+                # Lambda mode: rule -> SQS FIFO queue -> function that publishes to the topic.
+                through_queue = reaches_topic_through_queue(stack, target)
+                if through_queue or through_queue is None:
+                    reaches = through_queue
+            if reaches:
                 return
             if reaches is None:
                 undecided.append(target)

@@ -83,5 +83,13 @@ class StackNames:
     def model_gate_function(self) -> str:
         return naming.model_gate_function_name(self.team, self.model, self.environment)
 
+    @property
+    def job_state_queue(self) -> str:
+        return naming.job_state_queue_name(self.team, self.model, self.environment)
+
+    @property
+    def job_state_dead_letter_queue(self) -> str:
+        return naming.job_state_dead_letter_queue_name(self.team, self.model, self.environment)
+
     def alarm(self, purpose: str) -> str:
         return naming.alarm_name(self.team, self.model, self.environment, purpose)

@@ -24,7 +24,8 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from retraining_stack.lambda_function.handler import CONSOLE_DOMAINS, validate_job_name_prefix
+from retraining_stack.lambda_function.contract import CONSOLE_DOMAINS
+from retraining_stack.lambda_function.invocation import validate_job_name_prefix
 
 SAGEMAKER_SOURCE: Final = "aws.sagemaker"
 TRAINING_JOB_STATE_CHANGE: Final = "SageMaker Training Job State Change"

@@ -7,13 +7,14 @@ topic (`job_state`: a job-state rule, or None when the orchestrator reports the 
 `schedule.py`, `notifications.py` and `stack.py` read these and never branch on the kind, so a
 third kind is one builder here plus its config value.
 
-- Lambda (`orchestrator: lambda`): the function `<base>-orchestrator` runs
-  `lambda_function/handler.py` on a pinned runtime (`LAMBDA_RUNTIME`), zipped alone from this
-  repository. Reserved concurrency `lambdaReservedConcurrency` (default -1, none: see
-  `config.DEFAULT_LAMBDA_RESERVED_CONCURRENCY`). Its log group is
-  created first with a retention (so the role needs no logs:CreateLogGroup and logs do not pile up
-  forever), failed asynchronous invocations go to `<base>-orchestrator-dlq`. Job outcomes reach
-  the topic through the job-state rule (`notifications.job_state_notification`).
+- Lambda (`orchestrator: lambda`): the function `<base>-orchestrator` runs the package
+  `lambda_function/` (zipped from this repository, `ARCHIVE_FILES`) on a pinned runtime
+  (`LAMBDA_RUNTIME`), with Lambda's JSON log format. Job-state reports reach it through the FIFO
+  queue of `job_state_queue`. Reserved concurrency `lambdaReservedConcurrency` (default -1, none:
+  see `config.DEFAULT_LAMBDA_RESERVED_CONCURRENCY`). Its log group is created first with a
+  retention (so the role needs no logs:CreateLogGroup and logs do not pile up forever). Lambda
+  does not retry a failed asynchronous invocation (the handler reports every outcome itself and
+  returns; a retry would repeat its message): a crash goes to `<base>-orchestrator-dlq`.
 - Step Functions (`orchestrator: stepfunctions`): the state machine `<base>-orchestrator` from
   `state_machine.build_definition`, logging at level ALL with execution data into its own log
   group, X-Ray tracing on. Its definition holds only values known at preview; network-iam's
@@ -34,24 +35,24 @@ from typing import Any, Final
 import pulumi
 import pulumi_aws as aws
 
-from retraining_stack import health, notifications, queues, state_machine, training_spec
+from retraining_stack import health, job_state_queue, queues, state_machine, training_spec
 from retraining_stack import lambda_function as lambda_handler
 from retraining_stack.context import StackContext
 from retraining_stack.health import AlarmSpec
 from retraining_stack.lambda_function import (
-    HANDLER_ARCHIVE_PATH,
+    ARCHIVE_FILES,
+    FUNCTION_TIMEOUT_SECONDS,
     HANDLER_ENTRYPOINT,
-    HANDLER_SOURCE,
-    RECOMMENDED_TIMEOUT_SECONDS,
+    contract,
 )
 from retraining_stack.names import StackNames
 from retraining_stack.upstream import Upstream
 
 LOG_RETENTION_DAYS = 90
 FUNCTION_MEMORY_MB = 256
-# Lambda's own retries of a failed asynchronous invocation: safe, the handler is idempotent per
-# occurrence. After them (or an hour), the event goes to the on-failure destination.
-ASYNC_RETRY_ATTEMPTS = 2
+# No Lambda retries of a failed asynchronous invocation: the handler publishes the one NotStarted
+# message and returns; it raises only when it cannot report at all, and a retry cannot fix that.
+ASYNC_RETRY_ATTEMPTS = 0
 ASYNC_MAX_EVENT_AGE_SECONDS = 3600
 
 
@@ -75,16 +76,6 @@ class ScheduleTarget:
 
 
 @dataclass(frozen=True)
-class JobStateReporting:
-    """The rule that carries SageMaker job-state events toward the team topic."""
-
-    rule_name: str
-    rule_arn: str
-    """Its target dead-letters into `<base>-schedule-dlq`, whose policy admits the rule."""
-    target_id: str
-
-
-@dataclass(frozen=True)
 class Orchestrator:
     """What the schedule targets, what the alarms watch, how job outcomes are reported."""
 
@@ -96,7 +87,7 @@ class Orchestrator:
     schedule_target: ScheduleTarget
     health_alarms: tuple[AlarmSpec, ...]
     """Its platform-health signals (descriptions start with contract.PLATFORM_HEALTH_PREFIX)."""
-    job_state: JobStateReporting | None
+    job_state: job_state_queue.JobStateRoute | None
     """None: the orchestrator publishes each occurrence's outcome itself."""
 
 
@@ -126,15 +117,18 @@ def lambda_environment_variables(
     """One Input per variable, so a value unknown at preview (a subnet id) leaves TRAINING_SPEC
     and the others known: a single Output for the whole map would be entirely unknown."""
     variables: dict[str, pulumi.Input[str]] = {
-        training_spec.TRAINING_SPEC: training_spec.spec_json(spec),
-        training_spec.TRAINING_JOB_NAME_PREFIX: names.training_job_name_prefix,
-        training_spec.NOTIFICATION_TOPIC_ARN: upstream.topic_arn,
-        training_spec.TRAINING_SUBNET_IDS: upstream.subnet_ids.apply(",".join),
-        training_spec.TRAINING_SECURITY_GROUP_IDS: upstream.security_group_id,
-        training_spec.TRAINING_KMS_KEY_ARN: upstream.kms_key_arn,
+        contract.ENV_TRAINING_SPEC: training_spec.spec_json(spec),
+        contract.ENV_JOB_NAME_PREFIX: names.training_job_name_prefix,
+        contract.ENV_TOPIC_ARN: upstream.topic_arn,
+        contract.ENV_TEAM: names.team,
+        contract.ENV_MODEL: names.model,
+        contract.ENV_ENVIRONMENT: names.environment,
+        contract.ENV_SUBNET_IDS: upstream.subnet_ids.apply(",".join),
+        contract.ENV_SECURITY_GROUP_IDS: upstream.security_group_id,
+        contract.ENV_OUTPUT_KMS_KEY: upstream.kms_key_arn,
     }
     if volume_kms_key:
-        variables[training_spec.TRAINING_VOLUME_KMS_KEY_ARN] = upstream.kms_key_arn
+        variables[contract.ENV_VOLUME_KMS_KEY] = upstream.kms_key_arn
     return variables
 
 
@@ -175,8 +169,10 @@ def lambda_orchestrator(
         runtime=LAMBDA_RUNTIME,
         architectures=["arm64"],
         handler=HANDLER_ENTRYPOINT,
-        code=pulumi.AssetArchive({HANDLER_ARCHIVE_PATH: pulumi.FileAsset(str(HANDLER_SOURCE))}),
-        timeout=RECOMMENDED_TIMEOUT_SECONDS,
+        code=pulumi.AssetArchive(
+            {path: pulumi.FileAsset(str(source)) for path, source in ARCHIVE_FILES.items()}
+        ),
+        timeout=FUNCTION_TIMEOUT_SECONDS,
         memory_size=FUNCTION_MEMORY_MB,
         reserved_concurrent_executions=settings.lambda_reserved_concurrency,
         environment=aws.lambda_.FunctionEnvironmentArgs(
@@ -187,8 +183,10 @@ def lambda_orchestrator(
                 volume_kms_key=training_spec.sends_volume_kms_key(settings.training),
             )
         ),
+        # JSON: the runtime renders each `logging` record as one JSON object, `extra` keys
+        # included ("Working with Lambda function logs in Python", JSON log format).
         logging_config=aws.lambda_.FunctionLoggingConfigArgs(
-            log_format="Text", log_group=names.function_log_group
+            log_format="JSON", log_group=names.function_log_group
         ),
         tags=context.tags(),
         # The log group first: otherwise Lambda creates it on the first invocation, without a
@@ -207,10 +205,7 @@ def lambda_orchestrator(
         ),
         opts=pulumi.ResourceOptions(parent=function, depends_on=[failure_queue]),
     )
-    # Lambda-mode job-state reporting (issue 11 rebuilds it as rule -> SQS FIFO -> function).
-    job_state = notifications.job_state_notification(
-        names, arns, upstream.topic_arn, schedule_dead_letter_queue, context.resource_tags
-    )
+    job_state = job_state_queue.job_state_reports(context, function, schedule_dead_letter_queue)
     return Orchestrator(
         kind="lambda",
         name=names.function,
@@ -236,14 +231,15 @@ def lambda_orchestrator(
             health.dead_letter_queue_alarm(
                 "orchestrator-dlq-messages",
                 names.orchestrator_dead_letter_queue,
-                "orchestrator invocations that failed",
+                "orchestrator invocations that crashed",
+            ),
+            health.dead_letter_queue_alarm(
+                "job-state-dlq-messages",
+                names.job_state_dead_letter_queue,
+                "job-state reports the orchestrator could not process (their outcome was not sent)",
             ),
         ),
-        job_state=JobStateReporting(
-            rule_name=job_state.rule_name,
-            rule_arn=arns.events_rule(job_state.rule_name),
-            target_id=job_state.target_id,
-        ),
+        job_state=job_state,
     )
 
 

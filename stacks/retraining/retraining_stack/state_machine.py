@@ -72,7 +72,7 @@ from typing import Any, Final
 
 from retraining_stack.lambda_function import contract
 from retraining_stack.lambda_function.contract import OutcomeStatus
-from retraining_stack.lambda_function.handler import (
+from retraining_stack.lambda_function.invocation import (
     TOPIC_ARN_PATTERN,
     Problem,
     validate_job_name_prefix,

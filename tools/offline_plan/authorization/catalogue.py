@@ -131,6 +131,20 @@ STATES_LOGS = Fact(
     "execution logging uses CloudWatch Logs vended delivery (logs:CreateLogDelivery, "
     "logs:PutResourcePolicy, ... on '*') and X-Ray tracing xray:PutTraceSegments, as the role",
 )
+EVENTBRIDGE_SQS_TARGET = Fact(
+    "Using resource-based policies for Amazon EventBridge (Amazon SQS permissions)",
+    "a rule delivers to an SQS target as events.amazonaws.com with aws:SourceArn = the rule, "
+    "admitted by the queue policy (SSE-SQS: no key policy involved)",
+)
+LAMBDA_SQS_POLLING = Fact(
+    "Using Lambda with Amazon SQS (execution role permissions)",
+    "the event source mapping polls the queue with the function's execution role: "
+    "sqs:ReceiveMessage, sqs:DeleteMessage, sqs:GetQueueAttributes",
+)
+REPORTED_OUTCOME_TAG = Fact(
+    "Actions, resources, and condition keys for Amazon SageMaker AI",
+    "ListTags and AddTags act on the training-job resource (the reported-outcome tag)",
+)
 LAMBDA_DESTINATION = Fact(
     "Capturing records of Lambda asynchronous invocations (destinations)",
     "Lambda sends on-failure records to an SQS destination with the function's execution role",
@@ -533,10 +547,15 @@ def _orchestrator_edges(b: _Builder, stack: RetrainingStack, orchestrator_arn: s
             identity=identity,
         )
     )
-    actions = ["sagemaker:AddTags", "sagemaker:DescribeTrainingJob"]
+    actions = ["sagemaker:AddTags", "sagemaker:DescribeTrainingJob", "sagemaker:ListTags"]
     if not is_lambda:
-        actions += ["sagemaker:StopTrainingJob", "sagemaker:ListTags"]
+        actions += ["sagemaker:StopTrainingJob"]
     for action in actions:
+        fact = SFN_SAGEMAKER_SYNC
+        if action == "sagemaker:AddTags":
+            fact = TAG_ON_CREATE
+        elif is_lambda and action == "sagemaker:ListTags":
+            fact = REPORTED_OUTCOME_TAG
         b.add(
             Edge(
                 f"{name}: orchestrator calls {action} on its job",
@@ -544,10 +563,25 @@ def _orchestrator_edges(b: _Builder, stack: RetrainingStack, orchestrator_arn: s
                 role,
                 action,
                 job,
-                TAG_ON_CREATE if action == "sagemaker:AddTags" else SFN_SAGEMAKER_SYNC,
+                fact,
                 identity=identity,
             )
         )
+    if is_lambda:
+        queue = docs.arn("sqs", f"{stack.outputs['training_job_name_prefix']}job-state.fifo")
+        for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"):
+            b.add(
+                Edge(
+                    f"{name}: Lambda polls the job-state queue ({action})",
+                    "allow",
+                    role,
+                    action,
+                    queue,
+                    LAMBDA_SQS_POLLING,
+                    identity=identity,
+                    resource_policy=b.policy_of(queue),
+                )
+            )
     if not is_lambda:
         sync_rule = docs.arn("events", "rule/StepFunctionsGetEventsForSageMakerTrainingJobsRule")
         for action in ("events:PutRule", "events:PutTargets", "events:DescribeRule"):
@@ -593,18 +627,45 @@ def _notification_edges(b: _Builder, stack: RetrainingStack) -> None:
     topic_policy = b.policy_of(topic)
     base = str(stack.outputs["training_job_name_prefix"]).removesuffix("-")
     rule_arn = docs.arn("events", f"rule/{base}-job-state")
-    b.add(
-        Edge(
-            f"{name}: job-state rule publishes to the team topic",
-            "allow",
-            "events.amazonaws.com",
-            "sns:Publish",
-            topic,
-            SNS_EVENT_SOURCES,
-            context=b.account_context(rule_arn),
-            resource_policy=topic_policy,
+    rule_to_topic = stack.outputs.get("orchestrator") != "lambda"
+    if rule_to_topic:
+        b.add(
+            Edge(
+                f"{name}: job-state rule publishes to the team topic",
+                "allow",
+                "events.amazonaws.com",
+                "sns:Publish",
+                topic,
+                SNS_EVENT_SOURCES,
+                context=b.account_context(rule_arn),
+                resource_policy=topic_policy,
+            )
         )
-    )
+    else:
+        # Lambda: the rule feeds the FIFO queue; the function publishes the one message.
+        queue = docs.arn("sqs", f"{base}-job-state.fifo")
+        senders: tuple[tuple[Expected, str, str], ...] = (
+            ("allow", rule_arn, "job-state rule sends reports to the job-state queue"),
+            # The queue policy's aws:SourceArn keeps every other rule of the account out.
+            (
+                "deny",
+                docs.arn("events", f"rule/{base}-schedule"),
+                "another rule cannot send to the job-state queue",
+            ),
+        )
+        for expected, sender, what in senders:
+            b.add(
+                Edge(
+                    f"{name}: {what}",
+                    expected,
+                    "events.amazonaws.com",
+                    "sqs:SendMessage",
+                    queue,
+                    EVENTBRIDGE_SQS_TARGET,
+                    context=b.account_context(sender),
+                    resource_policy=b.policy_of(queue),
+                )
+            )
     for target in stack.of_type(EVENT_TARGET):
         dlq = (target.inputs.get("deadLetterConfig") or {}).get("arn")
         if target.inputs.get("rule") == rule_arn.rsplit("/", 1)[1] and isinstance(dlq, str):
@@ -620,7 +681,7 @@ def _notification_edges(b: _Builder, stack: RetrainingStack) -> None:
                     resource_policy=b.policy_of(dlq),
                 )
             )
-    for action in ("kms:GenerateDataKey", "kms:Decrypt"):
+    for action in ("kms:GenerateDataKey", "kms:Decrypt") if rule_to_topic else ():
         b.key_edge(
             f"{name}: SNS uses the topic key for the job-state rule ({action})",
             "allow",

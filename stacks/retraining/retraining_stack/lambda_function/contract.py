@@ -55,6 +55,19 @@ def training_job_name(job_name_prefix: str, occurrence: dt.datetime) -> str:
     return job_name_prefix + occurrence_stamp(occurrence)
 
 
+def occurrence_text_of_job_name(job_name: str) -> str:
+    """The occurrence a job name was derived from, as `occurrence_text` writes it ("" when the
+    name does not end in a `YYYYMMDDHHMM` stamp)."""
+    stamp = job_name[-OCCURRENCE_NAME_LENGTH:]
+    if len(stamp) != OCCURRENCE_NAME_LENGTH or not stamp.isdigit():
+        return ""
+    try:
+        occurrence = dt.datetime.strptime(stamp, OCCURRENCE_NAME_FORMAT).replace(tzinfo=dt.UTC)
+    except ValueError:
+        return ""
+    return occurrence_text(occurrence)
+
+
 # --- Environment variables of the Lambda function ----------------------------------------------
 
 ENV_TRAINING_SPEC: Final = "TRAINING_SPEC"
@@ -73,6 +86,23 @@ ENV_VOLUME_KMS_KEY: Final = "TRAINING_VOLUME_KMS_KEY_ARN"  # -> ResourceConfig.V
 # Tags the orchestrator owns on every job; a training spec that sets them itself is rejected.
 TAG_JOB_NAME_PREFIX: Final = "training-job-name-prefix"
 TAG_SCHEDULED_OCCURRENCE: Final = "scheduled-occurrence"
+# Lambda mode: the outcome already reported for a job (AddTags after the message), so a
+# job-state event redelivered after the FIFO queue's 5-minute deduplication window is skipped.
+TAG_REPORTED_OUTCOME: Final = "retraining-reported-outcome"
+ORCHESTRATOR_TAG_KEYS: Final = frozenset(
+    {TAG_JOB_NAME_PREFIX, TAG_SCHEDULED_OCCURRENCE, TAG_REPORTED_OUTCOME}
+)
+
+# Lambda mode: the job-state rule's InputTransformer renders each SageMaker "Training Job State
+# Change" event into this JSON body (no event id or time, so EventBridge's duplicate events
+# render the same body and the FIFO queue's content-based deduplication drops them).
+REPORT_KEYS: Final = (
+    "trainingJobName",
+    "trainingJobArn",
+    "status",
+    "secondaryStatus",
+    "failureReason",
+)
 
 
 # --- The one message per outcome ------------------------------------------------------------------
@@ -221,16 +251,3 @@ NO_BASELINE: Final = "none"
 # The gate function the state machine invokes as a Lambda task (`<base>` + this suffix, named by
 # `retraining_shared.naming.model_gate_function_name`).
 MODEL_GATE_FUNCTION_SUFFIX: Final = "-model-gate"
-
-
-def occurrence_text_of_job_name(job_name: str) -> str:
-    """The scheduled occurrence a job name carries (`...-YYYYMMDDHHMM`), as in messages; "" when
-    the name does not end with an occurrence stamp (a job this contract did not name)."""
-    stamp = job_name[-OCCURRENCE_NAME_LENGTH:]
-    if len(stamp) != OCCURRENCE_NAME_LENGTH or not stamp.isdigit():
-        return ""
-    try:
-        occurrence = dt.datetime.strptime(stamp, OCCURRENCE_NAME_FORMAT).replace(tzinfo=dt.UTC)
-    except ValueError:
-        return ""
-    return occurrence.strftime(OCCURRENCE_TEXT_FORMAT)
