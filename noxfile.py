@@ -55,6 +55,21 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", *(session.posargs or ["-n", "2", "-q"]))
 
 
+# The Lambda runtimes the function may run on (orchestrators.LAMBDA_RUNTIME pins python3.13).
+LAMBDA_PYTHONS = ("3.12", "3.13")
+LAMBDA_TESTS = (
+    "tests/orchestrator/test_handler.py",
+    "tests/orchestrator/test_lambda_message_matrix.py",
+)
+
+
+@nox.session(name="lambda-runtime", python=LAMBDA_PYTHONS)
+def lambda_runtime(session: nox.Session) -> None:
+    """The Lambda orchestrator's tests on the runtime's Python versions (not CI: needs them)."""
+    _install(session)
+    session.run("pytest", "-q", "-p", "no:cacheprovider", *(session.posargs or LAMBDA_TESTS))
+
+
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
     """ruff (lint + format), mypy --strict per project, the workflows' schema and zizmor."""

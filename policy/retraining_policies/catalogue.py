@@ -11,6 +11,7 @@ from retraining_policies import (
     iam,
     notifications,
     operations,
+    registry,
     schedules,
     training,
 )
@@ -31,6 +32,7 @@ _CHECKS: Final[list[RetrainingPolicy]] = [
     *training.POLICIES,
     *cost.POLICIES,
     *operations.POLICIES,
+    *registry.POLICIES,
 ]
 POLICIES: Final[list[RetrainingPolicy]] = [
     *_CHECKS,

@@ -10,6 +10,7 @@ SCHEDULE: Final = "aws:scheduler/schedule:Schedule"
 LAMBDA_FUNCTION: Final = "aws:lambda/function:Function"
 LAMBDA_PERMISSION: Final = "aws:lambda/permission:Permission"
 LAMBDA_EVENT_INVOKE_CONFIG: Final = "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"
+LAMBDA_EVENT_SOURCE_MAPPING: Final = "aws:lambda/eventSourceMapping:EventSourceMapping"
 STATE_MACHINE: Final = "aws:sfn/stateMachine:StateMachine"
 SNS_TOPIC: Final = "aws:sns/topic:Topic"
 SNS_TOPIC_POLICY: Final = "aws:sns/topicPolicy:TopicPolicy"
@@ -24,6 +25,7 @@ LOG_GROUP: Final = "aws:cloudwatch/logGroup:LogGroup"
 S3_BUCKET: Final = "aws:s3/bucket:Bucket"
 S3_BUCKET_V2: Final = "aws:s3/bucketV2:BucketV2"
 S3_BUCKET_POLICY: Final = "aws:s3/bucketPolicy:BucketPolicy"
+MODEL_PACKAGE_GROUP: Final = "aws:sagemaker/modelPackageGroup:ModelPackageGroup"
 IAM_ROLE: Final = "aws:iam/role:Role"
 IAM_ROLE_POLICY: Final = "aws:iam/rolePolicy:RolePolicy"
 IAM_POLICY: Final = "aws:iam/policy:Policy"
@@ -46,6 +48,7 @@ TAGGABLE: Final = (
     LOG_GROUP,
     IAM_ROLE,
     IAM_POLICY,
+    MODEL_PACKAGE_GROUP,
 )
 """Resources of the list above that accept tags (Scheduler schedules, targets, permissions,
 subscriptions, topic policies and role policies do not)."""

@@ -97,6 +97,13 @@ class ArnBuilder:
     def sagemaker_training_job(self, job_name_or_pattern: str) -> str:
         return self._regional("sagemaker", f"training-job/{job_name_or_pattern}")
 
+    def sagemaker_model_package_group(self, group_name_or_pattern: str) -> str:
+        return self._regional("sagemaker", f"model-package-group/{group_name_or_pattern}")
+
+    def sagemaker_model_package(self, package_path_or_pattern: str) -> str:
+        """A model package; a version in a group is `model-package/<group>/<version>`."""
+        return self._regional("sagemaker", f"model-package/{package_path_or_pattern}")
+
     def kms_key(self, key_id: str) -> str:
         return self._regional("kms", f"key/{key_id}")
 

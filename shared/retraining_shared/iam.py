@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, NotRequired, TypedDict
 
-from retraining_shared import naming
+from retraining_shared import naming, orchestrator_contract
 from retraining_shared.arns import ArnBuilder, service_principal
 
 POLICY_VERSION: Literal["2012-10-17"] = "2012-10-17"
@@ -281,6 +281,21 @@ class TeamScope:
         )
 
     @property
+    def model_packages_arn(self) -> str:
+        """The model packages of the team's groups in this environment: a version's ARN is
+        `model-package/<group>/<version>` and the groups are named `<team>-<env>-<model>`; `*`
+        matches across `/`, so `model-package/<team>-<env>-*` covers the versions (and the
+        group-level name), and nothing of another team or environment."""
+        return self.arns.sagemaker_model_package(self.pattern)
+
+    @property
+    def model_gate_function_arns(self) -> list[str]:
+        """The team's gate functions (`<team>-<env>-<model>-model-gate`), unqualified and with a
+        version or alias qualifier."""
+        pattern = f"{self.pattern}{orchestrator_contract.MODEL_GATE_FUNCTION_SUFFIX}"
+        return [self.arns.lambda_function(pattern), self.arns.lambda_function(f"{pattern}:*")]
+
+    @property
     def alarms_arn(self) -> str:
         """The team's CloudWatch alarms in this environment (`alarm:<team>-<env>-*`)."""
         return self.arns.cloudwatch_alarm(self.pattern)
@@ -298,6 +313,30 @@ TRAINING_NETWORK_TAG = "retraining-training-network"
 The SageMaker role may create network interfaces only in subnets and groups carrying
 `retraining-training-network=<env>`: a condition known at preview, where subnet and group ids are
 not (the policy pack can then judge the whole policy before anything exists)."""
+
+
+MODEL_GATE_REGISTRY_ACTIONS = (
+    "sagemaker:CreateModelPackage",
+    "sagemaker:DescribeModelPackage",
+    "sagemaker:ListModelPackages",
+)
+"""What the quality gate (retraining lambda_function/model_gate.py) calls in the Model Registry.
+DescribeTrainingJob, its other call, is granted with the orchestrator's job statements. No
+sagemaker:AddTags: a version created in a group may not carry Tags of its own, it "uses the tags
+associated with the model group" (CreateModelPackage API reference, Tags), and the Service
+Authorization Reference lists no dependent action for CreateModelPackage."""
+
+
+def _run_quality_gate(scope: TeamScope) -> Statement:
+    # The gate reads the group's latest Approved version and registers a new one. The Service
+    # Authorization Reference ("Actions, resources, and condition keys for Amazon SageMaker AI")
+    # lists the `model-package` resource type, and only it, for all three actions; a version's
+    # ARN is `model-package/<group>/<version>`.
+    return allow(
+        "RunQualityGateInTeamModelRegistry",
+        list(MODEL_GATE_REGISTRY_ACTIONS),
+        [scope.model_packages_arn],
+    )
 
 
 def _pass_sagemaker_role(scope: TeamScope) -> Statement:
@@ -483,10 +522,11 @@ def lambda_orchestrator_role_policy(scope: TeamScope) -> PolicyDocument:
     """Exactly what the orchestrator handler and the Lambda service do with this role.
 
     Handler: sagemaker CreateTrainingJob (with Tags → sagemaker:AddTags, with RoleArn →
-    iam:PassRole), DescribeTrainingJob, sns Publish. Service: CreateLogStream/PutLogEvents into
-    the function's log group (the stack creates the group, so no CreateLogGroup), and
-    sqs:SendMessage to the on-failure destination, which every Lambda-orchestrated stack has
-    (retraining orchestrators.py).
+    iam:PassRole), DescribeTrainingJob, ListTags and AddTags (the reported-outcome tag), sns
+    Publish. Service: CreateLogStream/PutLogEvents into the function's log group (the stack
+    creates the group, so no CreateLogGroup), sqs:SendMessage to the on-failure destination,
+    which every Lambda-orchestrated stack has, and the event source mapping's polling of the
+    job-state FIFO queue (retraining orchestrators.py, job_state_queue.py).
     The topic is KMS-encrypted; its key policy (notifications) grants the role GenerateDataKey
     via SNS, so this policy carries no KMS statement.
     """
@@ -501,8 +541,10 @@ def lambda_orchestrator_role_policy(scope: TeamScope) -> PolicyDocument:
             ["sagemaker:DescribeTrainingJob"],
             [scope.training_jobs_arn],
         ),
-        # CreateTrainingJob with Tags is authorized as AddTags on the new job as well.
+        # CreateTrainingJob with Tags is authorized as AddTags on the new job as well; a job-state
+        # report reads and writes the reported-outcome tag (one message per job).
         allow("TagTeamTrainingJobsOnCreate", ["sagemaker:AddTags"], [scope.training_jobs_arn]),
+        allow("ReadReportedOutcomeTags", ["sagemaker:ListTags"], [scope.training_jobs_arn]),
         _pass_sagemaker_role(scope),
         _publish_team_topic(scope),
         # The function's own log group, `/aws/lambda/<team>-…`; both actions act on streams.
@@ -518,6 +560,18 @@ def lambda_orchestrator_role_policy(scope: TeamScope) -> PolicyDocument:
             "SendToOrchestratorFailureQueue",
             ["sqs:SendMessage"],
             [arns.sqs_queue(f"{scope.pattern}-orchestrator-dlq")],
+        ),
+        # The quality gate: on the Lambda orchestrator's report path, and as the gate function
+        # a Step Functions orchestrator invokes (that function runs with this role too; its log
+        # group `/aws/lambda/<team>-<env>-<model>-model-gate` is covered above).
+        _run_quality_gate(scope),
+        # The event source mapping polls `<base>-job-state.fifo` with the function's role: the
+        # three actions of "Lambda execution role permissions" for SQS (Lambda developer guide,
+        # "Using Lambda with Amazon SQS"; the AWSLambdaSQSQueueExecutionRole managed policy).
+        allow(
+            "ConsumeJobStateReports",
+            ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"],
+            [arns.sqs_queue(f"{scope.pattern}-job-state.fifo")],
         ),
     ]
     return policy_document(statements)
@@ -565,6 +619,15 @@ def step_functions_orchestrator_role_policy(scope: TeamScope) -> PolicyDocument:
                 [arns.events_rule(STEP_FUNCTIONS_SAGEMAKER_SYNC_RULE)],
             ),
             _publish_team_topic(scope),
+            # After `.sync` succeeds the machine invokes the team's gate function as a Lambda
+            # task (`arn:aws:states:::lambda:invoke`); the function and its qualified versions,
+            # as the Step Functions guide's policy for invoking Lambda names them ("IAM policies
+            # for invoking AWS Lambda with Step Functions").
+            allow(
+                "InvokeTeamModelGateFunctions",
+                ["lambda:InvokeFunction"],
+                scope.model_gate_function_arns,
+            ),
             # Execution logging goes through CloudWatch Logs vended delivery: these actions
             # accept only "*".
             allow(

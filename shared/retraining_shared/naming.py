@@ -161,6 +161,16 @@ STATE_MACHINE_NAME = NameRule(
 SQS_QUEUE_NAME = NameRule(
     "SQS queue name", 1, 80, re.compile(r"[A-Za-z0-9_-]+"), "letters, digits, '-' and '_'"
 )
+# A FIFO queue's name ends in ".fifo", within the same 80 characters (SQS API reference,
+# CreateQueue, QueueName): the stem before the suffix gets 75.
+SQS_FIFO_SUFFIX = ".fifo"
+SQS_FIFO_QUEUE_STEM = NameRule(
+    "SQS FIFO queue name (before .fifo)",
+    1,
+    80 - len(SQS_FIFO_SUFFIX),
+    re.compile(r"[A-Za-z0-9_-]+"),
+    "letters, digits, '-' and '_'",
+)
 LOG_GROUP_NAME = NameRule(
     "CloudWatch log group name",
     1,
@@ -195,6 +205,14 @@ TRAINING_JOB_NAME = NameRule(
     re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9])*"),
     "letters, digits and hyphens, starting and ending with a letter or digit",
 )
+MODEL_PACKAGE_GROUP_NAME = NameRule(
+    "SageMaker model package group name",
+    1,
+    63,
+    re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"),
+    "letters, digits and hyphens, starting and ending with a letter or digit",
+)
+"""CreateModelPackageGroup API reference, ModelPackageGroupName."""
 S3_BUCKET_NAME_LENGTH = (3, 63)
 
 
@@ -342,12 +360,37 @@ def orchestrator_dead_letter_queue_name(team: str, model: str, environment: str)
     return SQS_QUEUE_NAME.check(f"{base_name(team, model, environment)}-orchestrator-dlq")
 
 
+def job_state_queue_name(team: str, model: str, environment: str) -> str:
+    """Lambda mode: the FIFO queue between the job-state rule and the orchestrator function."""
+    stem = SQS_FIFO_QUEUE_STEM.check(f"{base_name(team, model, environment)}-job-state")
+    return stem + SQS_FIFO_SUFFIX
+
+
+def job_state_dead_letter_queue_name(team: str, model: str, environment: str) -> str:
+    """The job-state queue's dead-letter queue (FIFO too: a FIFO queue's DLQ must be FIFO)."""
+    stem = SQS_FIFO_QUEUE_STEM.check(f"{base_name(team, model, environment)}-job-state-dlq")
+    return stem + SQS_FIFO_SUFFIX
+
+
 def alarm_name(team: str, model: str, environment: str, purpose: str) -> str:
     """`<base>-<purpose>`: the notifications topic policy lets alarms named `<team>-<env>-*`
     publish."""
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", purpose):
         raise NamingError(f"alarm purpose {purpose!r} must be lowercase letters, digits, '-'")
     return CLOUDWATCH_ALARM_NAME.check(f"{base_name(team, model, environment)}-{purpose}")
+
+
+def model_package_group_name(team: str, model: str, environment: str) -> str:
+    """`<team>-<env>-<model>`: the Model Registry group the quality gate registers versions in;
+    IAM grants a team `model-package-group/<team>-<env>-*` and `model-package/<team>-<env>-*/*`
+    (a version's ARN is `model-package/<group>/<version>`)."""
+    return MODEL_PACKAGE_GROUP_NAME.check(base_name(team, model, environment))
+
+
+def model_gate_function_name(team: str, model: str, environment: str) -> str:
+    """The gate function a Step Functions orchestrator invokes as a Lambda task."""
+    suffix = orchestrator_contract.MODEL_GATE_FUNCTION_SUFFIX
+    return LAMBDA_FUNCTION_NAME.check(f"{base_name(team, model, environment)}{suffix}")
 
 
 def training_job_name_prefix(team: str, model: str, environment: str) -> str:

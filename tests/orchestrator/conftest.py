@@ -3,28 +3,31 @@ AWS-like SageMaker behaviour, and recording of every AWS call the Lambda handler
 
 Shared names, specs and events live in `orchestrator_support` (test modules import them from
 there, never from this file: see that module's docstring).
+
+The Lambda handler's account is module-scoped (`lambda_account`: moto, the topic, the inbox, the
+job-state FIFO queue and the handler's clients are created once per module) and reset before each
+test (`lambda_aws`: no training jobs, empty queues); creating them per test cost ~1.5 s each.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator
 
 import pytest
-from orchestrator_fakes import AwsLikeSageMaker, CallRecorder
+from moto.sagemaker.models import sagemaker_backends
+from orchestrator_fakes import ACCOUNT_ID, AwsLikeSageMaker, CallRecorder
 from orchestrator_support import (
     GOLDEN_ACTIONS_FILE,
-    JOB_NAME_PREFIX,
-    KMS_KEY_ARN,
     REGION,
-    SECURITY_GROUP_IDS,
-    SUBNET_IDS,
-    TOPIC_ARN,
     AwsAccount,
     HandlerClients,
+    JobStateQueue,
+    LambdaAccount,
+    lambda_environment,
     moto_account,
     orchestrator,
-    training_spec,
 )
 
 
@@ -67,8 +70,7 @@ def session_recorder() -> Iterator[CallRecorder]:
     recorder = CallRecorder()
     yield recorder
     golden = json.loads(GOLDEN_ACTIONS_FILE.read_text())
-    allowed = set(golden["handler"])
-    unexpected = recorder.actions() - allowed
+    unexpected = recorder.actions() - set(golden["handler"])
     if unexpected:
         raise AssertionError(
             f"the handler made AWS calls needing {sorted(unexpected)}, which "
@@ -76,32 +78,61 @@ def session_recorder() -> Iterator[CallRecorder]:
         )
 
 
-@pytest.fixture
-def handler_clients(aws: AwsAccount, session_recorder: CallRecorder) -> Iterator[HandlerClients]:
-    """The clients the handler uses (its cached defaults), created inside moto and recorded."""
-    orchestrator.default_aws_clients.cache_clear()
-    clients = orchestrator.default_aws_clients()
-    recorder = CallRecorder()
-    for client in (clients.sagemaker, clients.sns):
-        recorder.attach(client)
-        session_recorder.attach(client)
-    yield HandlerClients(clients, recorder)
-    orchestrator.default_aws_clients.cache_clear()
+@contextlib.contextmanager
+def _lambda_account(session_recorder: CallRecorder) -> Iterator[LambdaAccount]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AWS_DEFAULT_REGION", REGION)
+        with moto_account() as account:
+            orchestrator.default_clients.cache_clear()
+            clients = orchestrator.default_clients()
+            recorder = CallRecorder()
+            for client in (clients.sagemaker, clients.sns):
+                recorder.attach(client)
+                session_recorder.attach(client)
+            yield LambdaAccount(
+                account,
+                JobStateQueue.create(account.sqs),
+                HandlerClients(clients, recorder),
+                lambda_environment(),
+            )
+            orchestrator.default_clients.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def lambda_account(session_recorder: CallRecorder) -> Iterator[LambdaAccount]:
+    """Once per module: only for modules whose every moto test uses it (a function-scoped
+    `mock_aws` nested inside would share its backends)."""
+    with _lambda_account(session_recorder) as account:
+        yield account
+
+
+def _no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("botocore.retries.standard.ExponentialBackoff.delay_amount", lambda *_: 0)
 
 
 @pytest.fixture
-def orchestrator_environment(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """The function's environment as the stack sets it: the spec, the prefix, the topic and the
-    network and output key the orchestrator role requires (the volume key is optional)."""
-    environment = {
-        orchestrator.ENV_TRAINING_SPEC: json.dumps(training_spec()),
-        orchestrator.ENV_JOB_NAME_PREFIX: JOB_NAME_PREFIX,
-        orchestrator.ENV_TOPIC_ARN: TOPIC_ARN,
-        orchestrator.ENV_SUBNET_IDS: ",".join(SUBNET_IDS),
-        orchestrator.ENV_SECURITY_GROUP_IDS: ",".join(SECURITY_GROUP_IDS),
-        orchestrator.ENV_OUTPUT_KMS_KEY: KMS_KEY_ARN,
-    }
-    for name, value in environment.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv(orchestrator.ENV_VOLUME_KMS_KEY, raising=False)
-    return environment
+def lambda_aws(
+    lambda_account: LambdaAccount,
+    aws_like_sagemaker: AwsLikeSageMaker,
+    monkeypatch: pytest.MonkeyPatch,
+) -> LambdaAccount:
+    """The module's account, reset: no training jobs, empty queues, no recorded calls; botocore's
+    retry backoff does not sleep (the attempts still happen)."""
+    sagemaker_backends[ACCOUNT_ID][REGION].training_jobs.clear()
+    for url in (lambda_account.account.queue_url, lambda_account.job_state.url):
+        lambda_account.account.sqs.purge_queue(QueueUrl=url)
+    lambda_account.handler.recorder.calls.clear()
+    _no_backoff(monkeypatch)
+    return lambda_account
+
+
+@pytest.fixture
+def fresh_lambda_aws(
+    session_recorder: CallRecorder,
+    aws_like_sagemaker: AwsLikeSageMaker,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[LambdaAccount]:
+    """A Lambda account of the test's own (for modules that also run Step Functions in moto)."""
+    _no_backoff(monkeypatch)
+    with _lambda_account(session_recorder) as account:
+        yield account

@@ -253,6 +253,8 @@ def iam_requests(call: RecordedCall) -> list[IamRequest]:
             )
         )
         return requests
+    if call.service == "sagemaker" and call.operation in {"ListTags", "AddTags"}:
+        return [IamRequest(call.action, call.params["ResourceArn"])]
     if call.service == "sns" and call.operation == "Publish":
         return [IamRequest(call.action, call.params["TopicArn"])]
     raise AssertionError(

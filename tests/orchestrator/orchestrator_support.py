@@ -14,6 +14,8 @@ import contextlib
 import dataclasses
 import json
 import sys
+import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -33,7 +35,10 @@ from orchestrator_fakes import (  # noqa: E402 - needs the sys.path entry above 
     PARTITION,
     REGION,
     CallRecorder,
+    apply_input_transformer,
 )
+from retraining_stack import job_state_queue, state_machine  # noqa: E402
+from retraining_stack.lambda_function import contract, invocation  # noqa: E402
 from retraining_stack.lambda_function import handler as orchestrator  # noqa: E402
 
 TEAM, MODEL, ENVIRONMENT = "fraud", "scoring", "dev"
@@ -117,6 +122,29 @@ def scheduled_event(
     }
 
 
+def state_machine_definition(
+    spec: dict[str, Any] | None = None,
+    *,
+    sync: bool,
+    volume_kms_key: bool = True,
+    topic_arn: str = TOPIC_ARN,
+    job_name_prefix: str = JOB_NAME_PREFIX,
+    quality_gate: state_machine.QualityGate | None = None,
+) -> dict[str, Any]:
+    """The team's state machine definition (`sync=False`: the variant moto can execute)."""
+    return state_machine.build_definition(
+        training_spec() if spec is None else spec,
+        topic_arn,
+        job_name_prefix,
+        team=TEAM,
+        model=MODEL,
+        environment=ENVIRONMENT,
+        volume_kms_key=volume_kms_key,
+        sync=sync,
+        quality_gate=quality_gate,
+    )
+
+
 def execution_input(time: str = "2026-11-26T06:00:00Z", **infrastructure: Any) -> dict[str, Any]:
     """A state machine execution input as the schedule targets send it: the occurrence and
     network-iam's ids (`infrastructure` overrides some of them)."""
@@ -130,11 +158,9 @@ def scheduler_invocation(scheduled_time: str = "2026-11-26T06:00:00Z") -> dict[s
         f"{naming.schedule_name(TEAM, MODEL, ENVIRONMENT)}"
     )
     rendered = (
-        orchestrator.scheduler_target_input()
+        invocation.scheduler_target_input()
         .replace("<aws.scheduler.scheduled-time>", scheduled_time)
         .replace("<aws.scheduler.schedule-arn>", schedule_arn)
-        .replace("<aws.scheduler.execution-id>", "d32c5kddcf5bb8c3")
-        .replace("<aws.scheduler.attempt-number>", "1")
     )
     event: dict[str, Any] = json.loads(rendered)
     return event
@@ -219,5 +245,145 @@ def moto_account(config: Any = None) -> Iterator[AwsAccount]:
 
 @dataclasses.dataclass
 class HandlerClients:
-    clients: orchestrator.AwsClients
+    clients: orchestrator.Clients
     recorder: CallRecorder
+
+
+def run_execution(
+    definition: dict[str, Any], execution_input: Any, *, name: str, role_arn: str
+) -> dict[str, Any]:
+    """Create the state machine in moto, run one execution to its end, return DescribeExecution
+    with the execution's `history` (moto's interpreter runs it on a thread)."""
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    arn = sfn.create_state_machine(name=name, definition=json.dumps(definition), roleArn=role_arn)[
+        "stateMachineArn"
+    ]
+    execution_arn = sfn.start_execution(
+        stateMachineArn=arn, name=uuid.uuid4().hex, input=json.dumps(execution_input)
+    )["executionArn"]
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        described = sfn.describe_execution(executionArn=execution_arn)
+        if described["status"] != "RUNNING":
+            described["history"] = sfn.get_execution_history(executionArn=execution_arn)["events"]
+            return dict(described)
+        time.sleep(0.02)
+    raise AssertionError("the execution did not finish within 20 s")
+
+
+def lambda_environment() -> dict[str, str]:
+    """The function's environment as the stack sets it: the spec, the prefix, the topic, the
+    team/model/environment and the network and output key the orchestrator role requires."""
+    return {
+        contract.ENV_TRAINING_SPEC: json.dumps(training_spec()),
+        contract.ENV_JOB_NAME_PREFIX: JOB_NAME_PREFIX,
+        contract.ENV_TOPIC_ARN: TOPIC_ARN,
+        contract.ENV_TEAM: TEAM,
+        contract.ENV_MODEL: MODEL,
+        contract.ENV_ENVIRONMENT: ENVIRONMENT,
+        contract.ENV_SUBNET_IDS: ",".join(SUBNET_IDS),
+        contract.ENV_SECURITY_GROUP_IDS: ",".join(SECURITY_GROUP_IDS),
+        contract.ENV_OUTPUT_KMS_KEY: KMS_KEY_ARN,
+    }
+
+
+def job_state_change(
+    job_name: str,
+    status: str,
+    secondary_status: str | None = None,
+    failure_reason: str | None = None,
+    event_id: str = "5f6e1a0c",
+) -> dict[str, Any]:
+    """A SageMaker "Training Job State Change" event, as EventBridge delivers it (FailureReason
+    only on Failed jobs)."""
+    detail: dict[str, Any] = {
+        "TrainingJobName": job_name,
+        # SageMaker writes the name in lower case in the ARN (moto does too).
+        "TrainingJobArn": ARNS.sagemaker_training_job(job_name.lower()),
+        "TrainingJobStatus": status,
+        "SecondaryStatus": secondary_status or status,
+    }
+    if failure_reason is not None:
+        detail["FailureReason"] = failure_reason
+    return {
+        "version": "0",
+        "id": event_id,
+        "detail-type": "SageMaker Training Job State Change",
+        "source": "aws.sagemaker",
+        "account": ACCOUNT_ID,
+        "time": "2026-11-26T07:00:00Z",
+        "region": REGION,
+        "resources": [detail["TrainingJobArn"]],
+        "detail": detail,
+    }
+
+
+@dataclasses.dataclass
+class JobStateQueue:
+    """The stack's job-state route in moto: the rule's InputTransformer (applied by the documented
+    rules), the FIFO queue with content-based deduplication, and the event source mapping that
+    hands each message to the function as an SQS record (batch size 1)."""
+
+    sqs: Any
+    url: str
+    arn: str
+
+    @classmethod
+    def create(cls, sqs: Any) -> JobStateQueue:
+        url = sqs.create_queue(
+            QueueName=naming.job_state_queue_name(TEAM, MODEL, ENVIRONMENT),
+            Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true"},
+        )["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        return cls(sqs, url, arn)
+
+    def deliver(self, event: dict[str, Any]) -> None:
+        """EventBridge delivers one matched event to the target (`SqsParameters.MessageGroupId`
+        fixed per stack, body rendered by the InputTransformer)."""
+        body = apply_input_transformer(
+            job_state_queue.INPUT_PATHS, job_state_queue.INPUT_TEMPLATE, event
+        )
+        self.sqs.send_message(
+            QueueUrl=self.url,
+            MessageBody=json.dumps(body),
+            MessageGroupId=naming.base_name(TEAM, MODEL, ENVIRONMENT),
+        )
+
+    def poll(self, invoke: Any) -> list[Any]:
+        """Lambda's poller: receive one message, invoke, delete it when the invocation returned."""
+        results = []
+        while True:
+            messages = self.sqs.receive_message(
+                QueueUrl=self.url, MaxNumberOfMessages=1, WaitTimeSeconds=0
+            ).get("Messages", [])
+            if not messages:
+                return results
+            (message,) = messages
+            record = {
+                "messageId": message["MessageId"],
+                "receiptHandle": message["ReceiptHandle"],
+                "body": message["Body"],
+                "eventSource": "aws:sqs",
+                "eventSourceARN": self.arn,
+                "awsRegion": REGION,
+            }
+            results.append(invoke({"Records": [record]}))
+            self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
+
+
+@dataclasses.dataclass
+class LambdaAccount:
+    """The Lambda orchestrator's world: the account, its job-state queue, the handler's clients
+    (recorded) and its environment."""
+
+    account: AwsAccount
+    job_state: JobStateQueue
+    handler: HandlerClients
+    environment: dict[str, str]
+
+    def run(self, event: object, **environment: str | None) -> Any:
+        """Invoke the handler with the stack's environment (`None` removes a variable)."""
+        environ = {k: v for k, v in (self.environment | environment).items() if v is not None}
+        return orchestrator.run(event, environ, self.handler.clients)

@@ -1,4 +1,5 @@
-"""The job-state rule's event pattern and input transformer, against realistic SageMaker events.
+"""The job-state rule's event pattern and its queue target's input transformer, against
+realistic SageMaker events.
 
 Patterns are matched with moto's EventBridge pattern engine; the transformer is applied with
 `apply_input_transformer`, which follows EventBridge's documented substitution rules.
@@ -15,7 +16,7 @@ import pytest
 from moto.events.models import EventPattern
 from orchestrator_fakes import MissingPathRendering, apply_input_transformer, training_job_arn
 from orchestrator_support import ACCOUNT_ID, JOB_NAME_PREFIX, REGION, SAGEMAKER_ROLE_ARN
-from retraining_stack import notification_events
+from retraining_stack import job_state_queue, notification_events
 
 JOB_NAME = f"{JOB_NAME_PREFIX}202611260600"
 FAILURE_REASON = (
@@ -75,8 +76,9 @@ def matches(event: dict[str, Any]) -> bool:
 
 
 def render(event: dict[str, Any], missing: MissingPathRendering = "omitted") -> dict[str, Any]:
-    paths, template = notification_events.job_state_input_transformer()
-    rendered = apply_input_transformer(paths, template, event, missing)
+    rendered = apply_input_transformer(
+        job_state_queue.INPUT_PATHS, job_state_queue.INPUT_TEMPLATE, event, missing
+    )
     assert isinstance(rendered, dict)
     return rendered
 
@@ -143,51 +145,49 @@ def test_a_different_source_does_not_match() -> None:
 
 
 @pytest.mark.parametrize("missing", ["omitted", "empty-string", "null"])
-def test_completed_message_reads_well_without_a_failure_reason(
+def test_completed_report_body_is_stable_without_a_failure_reason(
     missing: MissingPathRendering,
 ) -> None:
-    message = render(job_state_event(status="Completed"), missing)
+    body = render(job_state_event(status="Completed"), missing)
 
-    assert message == {
-        "summary": f"SageMaker training job {JOB_NAME}: Completed (Completed)",
-        "event": "TrainingJobCompleted",
-        "failureReason": {"omitted": [], "empty-string": [""], "null": [None]}[missing],
+    assert body == {
         "trainingJobName": JOB_NAME,
-        "trainingJobStatus": "Completed",
-        "secondaryStatus": "Completed",
         "trainingJobArn": training_job_arn(JOB_NAME),
-        "consoleUrl": (
-            f"https://console.aws.amazon.com/sagemaker/home?region={REGION}#/jobs/{JOB_NAME}"
-        ),
-        "account": ACCOUNT_ID,
-        "region": REGION,
-        "time": "2026-11-26T07:02:13Z",
+        "status": "Completed",
+        "secondaryStatus": "Completed",
+        "failureReason": {"omitted": [], "empty-string": [""], "null": [None]}[missing],
     }
-    # What an email subscriber reads first: no dangling "reason:" text.
-    assert next(iter(message)) == "summary"
 
 
-def test_failed_message_carries_a_real_world_failure_reason_intact() -> None:
+def test_duplicate_events_of_one_state_change_render_the_same_body() -> None:
+    # SQS content-based deduplication hashes the body: event id and time must not be in it.
+    first = job_state_event(status="Failed", failure_reason=FAILURE_REASON)
+    duplicate = copy.deepcopy(first)
+    duplicate["id"] = "another-event-id"
+    duplicate["time"] = "2026-11-26T07:02:14Z"
+    assert render(first) == render(duplicate)
+
+
+def test_failed_report_carries_a_real_world_failure_reason_intact() -> None:
     # Script errors come with quotes and newlines; they are inserted as a JSON value (escaped).
     reason = FAILURE_REASON + '\nCommand "/usr/local/bin/python3.10 train.py"'
-    message = render(job_state_event(status="Failed", failure_reason=reason))
+    body = render(job_state_event(status="Failed", failure_reason=reason))
 
-    assert message["summary"] == f"SageMaker training job {JOB_NAME}: Failed (Failed)"
-    assert message["event"] == "TrainingJobFailed"
-    assert message["failureReason"] == [reason]
+    assert body["status"] == "Failed"
+    assert body["failureReason"] == [reason]
 
 
-def test_stopped_message_says_why() -> None:
-    message = render(job_state_event(status="Stopped", secondary_status="MaxWaitTimeExceeded"))
+def test_stopped_report_says_why() -> None:
+    body = render(job_state_event(status="Stopped", secondary_status="MaxWaitTimeExceeded"))
 
-    assert message["summary"] == f"SageMaker training job {JOB_NAME}: Stopped (MaxWaitTimeExceeded)"
-    assert message["event"] == "TrainingJobStopped"
+    assert body["status"] == "Stopped"
+    assert body["secondaryStatus"] == "MaxWaitTimeExceeded"
 
 
 def test_only_quote_free_fields_are_placed_inside_strings() -> None:
     # EventBridge inserts values inside quotes unescaped: only fields that cannot contain a quote
     # may go there. FailureReason must be a JSON value.
-    paths, template = notification_events.job_state_input_transformer()
+    paths, template = job_state_queue.INPUT_PATHS, job_state_queue.INPUT_TEMPLATE
     inside_strings = set()
     for line in template.splitlines():
         for string in re.findall(r'"((?:[^"\\]|\\.)*)"', line):
@@ -198,7 +198,7 @@ def test_only_quote_free_fields_are_placed_inside_strings() -> None:
 
 
 def test_transformer_respects_eventbridge_limits() -> None:
-    paths, template = notification_events.job_state_input_transformer()
+    paths, template = job_state_queue.INPUT_PATHS, job_state_queue.INPUT_TEMPLATE
     assert len(paths) <= 100
     assert not any(name.startswith("aws.") for name in paths)
     assert len(template) <= 8192
@@ -207,20 +207,6 @@ def test_transformer_respects_eventbridge_limits() -> None:
     assert template.lstrip().startswith("{")  # a JSON template: values are inserted as JSON
 
 
-@pytest.mark.parametrize(
-    ("partition", "domain"),
-    [("aws-cn", "console.amazonaws.cn"), ("aws-us-gov", "console.amazonaws-us-gov.com")],
-)
-def test_console_link_follows_the_partition(partition: str, domain: str) -> None:
-    paths, template = notification_events.job_state_input_transformer(partition)
-    rendered = apply_input_transformer(paths, template, copy.deepcopy(job_state_event()))
-    assert rendered["consoleUrl"] == (
-        f"https://{domain}/sagemaker/home?region={REGION}#/jobs/{JOB_NAME}"
-    )
-
-
 def test_bad_arguments_are_rejected_clearly() -> None:
     with pytest.raises(notification_events.NotificationEventsError, match="job_name_prefix"):
         notification_events.job_state_event_pattern("fraud-scoring-dev")
-    with pytest.raises(notification_events.NotificationEventsError, match="partition"):
-        notification_events.job_state_input_transformer("aws-iso")

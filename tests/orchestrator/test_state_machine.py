@@ -1,48 +1,66 @@
-"""The Step Functions definition, executed by moto's ASL interpreter.
+"""The Step Functions orchestrator: one message per scheduled occurrence, for every outcome.
 
-moto 5.2 executes request/response SageMaker tasks but not `.sync` (its Step Functions
-interpreter has no `.sync` integration), so executions use
-`build_definition(..., sync=False)`; the `.sync` definition is checked for the one difference.
-Each test runs one execution (see the `sfn_aws` fixture). Executions get the input the schedule
-targets produce: the occurrence's `time` plus `trainingInfrastructure` (subnets, security group,
-KMS key), which the definition passes to CreateTrainingJob with JSONPath parameters.
+What runs where (honestly):
+- moto 5.2's ASL interpreter executes the definition, but not `.sync` (it has no `.sync`
+  integration) and only one execution per account and region (see the `sfn_aws` fixture). The
+  executed tests use `build_definition(..., sync=False)`: request/response CreateTrainingJob
+  followed by DescribeTrainingJob, which stands in for the final description `.sync` returns;
+  every other state is the deployed one. Messages are counted where a subscriber sees them: an
+  SQS queue subscribed to the team topic.
+- A job that ENDS Failed or Stopped reaches a `.sync` task as `States.TaskFailed` with the job's
+  description as Cause; those rows execute the deployed states after `StartTrainingJob` by
+  substituting it with a Pass that produces exactly that error output.
+- moto reports every failed service call as `States.Runtime` (AWS: `SageMaker.<Exception>`), so
+  Retry on SageMaker error names never fires under moto: the transient-then-ok row is checked on
+  the definition (a retrier covers the transient names; after it, the success path is the
+  executed Completed row).
+- `test_no_path_publishes_twice` walks every path of the deployed (`.sync`) definition.
 """
 
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
-import time
-import uuid
+from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
+from moto.sagemaker import models as sagemaker_models
 from orchestrator_fakes import (
     ACCOUNT_ID,
     AwsLikeSageMaker,
     apply_input_transformer,
+    resource_limit_exceeded,
     training_job_arn,
     validation_error,
 )
 from orchestrator_support import (
+    ENVIRONMENT,
     JOB_NAME_PREFIX,
     KMS_KEY_ARN,
+    MODEL,
     REGION,
     SAGEMAKER_ROLE_ARN,
     SECURITY_GROUP_IDS,
     SUBNET_IDS,
-    TOPIC_ARN,
+    TEAM,
     TRAINING_INFRASTRUCTURE,
     AwsAccount,
+    Notification,
     execution_input,
+    run_execution,
     scheduled_event,
+    state_machine_definition,
     training_spec,
 )
 from retraining_stack import state_machine
-from retraining_stack.lambda_function import handler as orchestrator
+from retraining_stack.lambda_function import contract
+from retraining_stack.lambda_function.contract import OutcomeStatus
 
 JOB_NAME = f"{JOB_NAME_PREFIX}202611260600"
+OCCURRENCE = "2026-11-26T06:00:00Z"
+CONSOLE_URL = f"https://console.aws.amazon.com/sagemaker/home?region={REGION}#/jobs/{JOB_NAME}"
 STATE_MACHINE_ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/fraud-dev-sfn-orchestrator"
 INFRASTRUCTURE = state_machine.training_infrastructure(
     subnet_ids=SUBNET_IDS, security_group_ids=SECURITY_GROUP_IDS, kms_key_arn=KMS_KEY_ARN
@@ -51,23 +69,12 @@ INFRASTRUCTURE = state_machine.training_infrastructure(
 
 def execute(definition: dict[str, Any], execution_input: Any) -> dict[str, Any]:
     """Create the state machine, run one execution to its end, return DescribeExecution."""
-    sfn = boto3.client("stepfunctions", region_name=REGION)
-    arn = sfn.create_state_machine(
+    return run_execution(
+        definition,
+        execution_input,
         name="fraud-dev-scoring-orchestrator",
-        definition=json.dumps(definition),
-        roleArn=STATE_MACHINE_ROLE_ARN,
-    )["stateMachineArn"]
-    execution_arn = sfn.start_execution(
-        stateMachineArn=arn, name=uuid.uuid4().hex, input=json.dumps(execution_input)
-    )["executionArn"]
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        described = sfn.describe_execution(executionArn=execution_arn)
-        if described["status"] != "RUNNING":
-            described["history"] = sfn.get_execution_history(executionArn=execution_arn)["events"]
-            return dict(described)
-        time.sleep(0.02)
-    raise AssertionError("the execution did not finish within 20 s")
+        role_arn=STATE_MACHINE_ROLE_ARN,
+    )
 
 
 def entered_states(described: dict[str, Any]) -> list[str]:
@@ -79,31 +86,71 @@ def entered_states(described: dict[str, Any]) -> list[str]:
 
 
 def definition(sync: bool = False, volume_kms_key: bool = True) -> dict[str, Any]:
-    return state_machine.build_definition(
-        training_spec(), TOPIC_ARN, JOB_NAME_PREFIX, volume_kms_key=volume_kms_key, sync=sync
-    )
+    return state_machine_definition(sync=sync, volume_kms_key=volume_kms_key)
 
 
-# --- Executed paths ------------------------------------------------------------------------------
+def ended_sync_job(**description: str) -> dict[str, Any]:
+    """The definition with `StartTrainingJob` replaced by what a `.sync` task reports when the job
+    it waited for ended Failed or Stopped: States.TaskFailed, the job's description as Cause."""
+    probe = definition()
+    probe["States"]["StartTrainingJob"] = {
+        "Type": "Pass",
+        "Result": {
+            "Error": "States.TaskFailed",
+            "Cause": json.dumps({"TrainingJobName": JOB_NAME, **description}),
+        },
+        "ResultPath": "$.failure",
+        "Next": state_machine.CLASSIFY_START_FAILURE,
+    }
+    return probe
 
 
-def test_success_path_starts_the_job_and_notifies(sfn_aws: AwsAccount) -> None:
+def the_one_message(account: AwsAccount, status: OutcomeStatus) -> Notification:
+    """Exactly one message reached the subscriber; it is a well-formed `status` outcome."""
+    [message] = account.notifications()
+    assert message.attributes == {
+        contract.MESSAGE_ATTRIBUTE_STATUS: status.value,
+        contract.MESSAGE_ATTRIBUTE_TEAM: TEAM,
+        contract.MESSAGE_ATTRIBUTE_MODEL: MODEL,
+        contract.MESSAGE_ATTRIBUTE_ENVIRONMENT: ENVIRONMENT,
+    }
+    assert message.subject == contract.outcome_subject(status, TEAM, MODEL, ENVIRONMENT)
+    assert isinstance(message.body, dict)
+    assert tuple(message.body) == contract.MESSAGE_KEYS
+    assert message.body["subject"] == message.subject
+    assert message.body["status"] == status.value
+    return message
+
+
+# --- The message-count matrix, executed ---------------------------------------------------------
+
+
+def test_success_sends_one_completed_message(sfn_aws: AwsAccount) -> None:
     described = execute(definition(), execution_input())
 
     assert described["status"] == "SUCCEEDED", described.get("cause")
-    assert json.loads(described["output"]) == {
-        "outcome": "started",
-        "trainingJobName": JOB_NAME,
-        "trainingJobArn": training_job_arn(JOB_NAME),
-        "scheduledOccurrence": "2026-11-26T06:00:00Z",
-    }
     assert entered_states(described) == [
         "CheckInput",
         "DeriveTrainingJobName",
         "StartTrainingJob",
-        "NotifySuccess",
-        "Succeeded",
+        "DescribeStartedJob",
+        "TrainingEnded",
+        state_machine.GATE_INSERTION_STATE,
+        "ReportCompleted",
+        "NotifyCompleted",
+        "Reported",
     ]
+    message = the_one_message(sfn_aws, OutcomeStatus.COMPLETED)
+    assert message.body == contract.outcome_message(
+        status=OutcomeStatus.COMPLETED,
+        team=TEAM,
+        model=MODEL,
+        environment=ENVIRONMENT,
+        scheduled_occurrence=OCCURRENCE,
+        training_job_name=JOB_NAME,
+        reason="",
+        console_link=CONSOLE_URL,
+    )
     job = sfn_aws.sagemaker.describe_training_job(TrainingJobName=JOB_NAME)
     spec = training_spec()
     assert spec["AlgorithmSpecification"].items() <= job["AlgorithmSpecification"].items()
@@ -115,109 +162,136 @@ def test_success_path_starts_the_job_and_notifies(sfn_aws: AwsAccount) -> None:
     assert job["ResourceConfig"] == {**spec["ResourceConfig"], "VolumeKmsKeyId": KMS_KEY_ARN}
     assert sfn_aws.sagemaker.list_tags(ResourceArn=training_job_arn(JOB_NAME))["Tags"] == [
         *spec["Tags"],
-        {"Key": "training-job-name-prefix", "Value": JOB_NAME_PREFIX},
-        {"Key": "scheduled-occurrence", "Value": "2026-11-26T06:00:00Z"},
+        {"Key": contract.TAG_JOB_NAME_PREFIX, "Value": JOB_NAME_PREFIX},
+        {"Key": contract.TAG_SCHEDULED_OCCURRENCE, "Value": OCCURRENCE},
     ]
-    [notice] = sfn_aws.notifications()
-    assert notice.subject == f"Retraining started: {JOB_NAME}"
-    assert notice.attributes == {
-        "event": "RetrainingStarted",
-        "trainingJobNamePrefix": JOB_NAME_PREFIX,
-    }
-    assert notice.body == {
-        "event": "RetrainingStarted",
-        "trainingJobName": JOB_NAME,
-        "trainingJobNamePrefix": JOB_NAME_PREFIX,
-        "trainingJobArn": training_job_arn(JOB_NAME),
-        "scheduledOccurrence": "2026-11-26T06:00:00Z",
-        "executionArn": described["executionArn"],
-    }
-
-
-def test_local_storage_instances_get_the_output_key_only(sfn_aws: AwsAccount) -> None:
-    # ml.g5 trains on NVMe instance storage: CreateTrainingJob rejects a VolumeKmsKeyId for it.
-    spec = training_spec()
-    spec["ResourceConfig"]["InstanceType"] = "ml.g5.2xlarge"
-    built = state_machine.build_definition(
-        spec, TOPIC_ARN, JOB_NAME_PREFIX, volume_kms_key=False, sync=False
-    )
-
-    described = execute(built, execution_input())
-
-    assert described["status"] == "SUCCEEDED", described.get("cause")
-    job = sfn_aws.sagemaker.describe_training_job(TrainingJobName=JOB_NAME)
-    assert job["ResourceConfig"] == spec["ResourceConfig"]
-    assert "VolumeKmsKeyId" not in job["ResourceConfig"]
-    assert job["OutputDataConfig"]["KmsKeyId"] == KMS_KEY_ARN
-    assert job["VpcConfig"] == {"Subnets": SUBNET_IDS, "SecurityGroupIds": SECURITY_GROUP_IDS}
 
 
 @pytest.mark.parametrize(
-    "time_",
-    ["2026-11-26T06:00:43Z", "2026-02-28T23:59:00.250Z", "2027-01-01T00:00:00Z"],
+    ("description", "status", "reason"),
+    [
+        (
+            {
+                "TrainingJobStatus": "Failed",
+                "SecondaryStatus": "Failed",
+                "FailureReason": 'AlgorithmError: ExecuteUserScriptError: "train.py" exited 1',
+            },
+            OutcomeStatus.FAILED,
+            'AlgorithmError: ExecuteUserScriptError: "train.py" exited 1',
+        ),
+        (
+            {"TrainingJobStatus": "Stopped", "SecondaryStatus": "MaxWaitTimeExceeded"},
+            OutcomeStatus.STOPPED,
+            "MaxWaitTimeExceeded",
+        ),
+        (
+            # A cause that mentions ResourceInUse is still the job's own end, not a duplicate.
+            {"TrainingJobStatus": "Failed", "FailureReason": "ClientError: ResourceInUse"},
+            OutcomeStatus.FAILED,
+            "ClientError: ResourceInUse",
+        ),
+        (
+            {"TrainingJobStatus": "Failed", "SecondaryStatus": "Failed"},
+            OutcomeStatus.FAILED,
+            "the training job did not complete and SageMaker gave no reason",
+        ),
+    ],
+    ids=["failed", "stopped-spot", "failed-mentioning-resource-in-use", "failed-without-reason"],
 )
-def test_the_state_machine_names_jobs_exactly_like_the_lambda(
-    time_: str, sfn_aws: AwsAccount
+def test_a_job_that_ended_badly_sends_one_message_with_the_reason(
+    description: dict[str, str], status: OutcomeStatus, reason: str, sfn_aws: AwsAccount
 ) -> None:
-    import datetime as dt
+    described = execute(ended_sync_job(**description), execution_input())
 
-    described = execute(definition(), execution_input(time_))
-
-    expected = orchestrator.job_name_for(JOB_NAME_PREFIX, dt.datetime.fromisoformat(time_))
-    output = json.loads(described["output"])
-    assert output["trainingJobName"] == expected
-    assert output["scheduledOccurrence"] == orchestrator.occurrence_tag_value(
-        dt.datetime.fromisoformat(time_)
-    )
-    assert sfn_aws.training_job_names() == [expected]
+    assert described["status"] == "SUCCEEDED", described.get("cause")
+    assert "ParseEndedJob" in entered_states(described)
+    assert "ConfirmExistingJob" not in entered_states(described)
+    message = the_one_message(sfn_aws, status)
+    assert message.body["reason"] == reason
+    assert message.body["trainingJobName"] == JOB_NAME
+    assert message.body["consoleUrl"] == CONSOLE_URL
 
 
-def test_failure_path_publishes_the_error_and_cause_then_fails(
-    sfn_aws: AwsAccount, aws_like_sagemaker: AwsLikeSageMaker
+def test_a_job_the_description_says_stopped_is_reported_stopped(
+    sfn_aws: AwsAccount, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    message = f"Could not assume role {SAGEMAKER_ROLE_ARN}. Please ensure that the role exists."
-    aws_like_sagemaker.fail_next("CreateTrainingJob", validation_error(message))
+    # Whether `.sync` ends a Stopped job as success or as States.TaskFailed, the outcome is the
+    # same: TrainingEnded reads the final description either way.
+    describe = sagemaker_models.SageMakerModelBackend.describe_training_job
 
-    described = execute(definition(), execution_input())
+    def stopped(self: Any, training_job_name: str) -> dict[str, Any]:
+        return {
+            **describe(self, training_job_name),
+            "TrainingJobStatus": "Stopped",
+            "SecondaryStatus": "MaxRuntimeExceeded",
+        }
 
-    assert described["status"] == "FAILED"
-    assert described["error"] == "RetrainingFailed"
-    assert message in described["cause"]
-    assert entered_states(described)[-3:] == ["ClassifyFailure", "NotifyFailure", "Failed"]
-    assert sfn_aws.training_job_names() == []
-    [notice] = sfn_aws.notifications()
-    assert notice.subject == f"Retraining failed for {JOB_NAME_PREFIX.rstrip('-')}"
-    assert notice.attributes["event"] == "RetrainingFailed"
-    assert notice.body["event"] == "RetrainingFailed"
-    assert notice.body["trainingJobName"] == JOB_NAME
-    assert notice.body["scheduledOccurrence"] == "2026-11-26T06:00:00Z"
-    assert "ValidationException" in notice.body["cause"]
-    assert message in notice.body["cause"]
-    # moto reports a failed SageMaker call as States.Runtime; AWS as SageMaker.<Exception>.
-    assert notice.body["error"] in {"States.Runtime", "SageMaker.AmazonSageMakerException"}
-    assert notice.body["executionArn"] == described["executionArn"]
-
-
-def test_duplicate_delivery_of_an_occurrence_ends_quietly(sfn_aws: AwsAccount) -> None:
-    # The occurrence's job already exists (an earlier execution, or the Lambda, started it).
-    spec = training_spec()
-    sfn_aws.sagemaker.create_training_job(TrainingJobName=JOB_NAME, **spec)
+    monkeypatch.setattr(sagemaker_models.SageMakerModelBackend, "describe_training_job", stopped)
 
     described = execute(definition(), execution_input())
 
     assert described["status"] == "SUCCEEDED", described.get("cause")
-    assert json.loads(described["output"]) == {
-        "outcome": "already_started",
-        "trainingJobName": JOB_NAME,
-        "trainingJobArn": training_job_arn(JOB_NAME),
-        "trainingJobStatus": "Completed",
-        "scheduledOccurrence": "2026-11-26T06:00:00Z",
-    }
-    assert entered_states(described)[-3:] == [
-        "ClassifyFailure",
-        "DescribeExistingTrainingJob",
-        "AlreadyStarted",
+    assert the_one_message(sfn_aws, OutcomeStatus.STOPPED).body["reason"] == "MaxRuntimeExceeded"
+
+
+def test_a_permanent_start_failure_sends_one_not_started_message(
+    sfn_aws: AwsAccount, aws_like_sagemaker: AwsLikeSageMaker
+) -> None:
+    problem = f"Could not assume role {SAGEMAKER_ROLE_ARN}. Please ensure that the role exists."
+    aws_like_sagemaker.fail_next("CreateTrainingJob", validation_error(problem))
+
+    described = execute(definition(), execution_input())
+
+    assert described["status"] == "SUCCEEDED", described.get("cause")
+    assert entered_states(described)[-5:] == [
+        state_machine.CLASSIFY_START_FAILURE,
+        "StartFailed",
+        "ReportNotStarted",
+        "NotifyNotStarted",
+        "Reported",
     ]
+    assert sfn_aws.training_job_names() == []
+    message = the_one_message(sfn_aws, OutcomeStatus.NOT_STARTED)
+    assert message.body["reason"].startswith("CreateTrainingJob failed: ")
+    assert "ValidationException" in message.body["reason"]
+    assert problem in message.body["reason"]
+    assert message.body["trainingJobName"] == JOB_NAME
+    assert message.body["consoleUrl"] == ""  # no job to look at
+
+
+def test_quota_skips_the_occurrence_with_one_message(
+    sfn_aws: AwsAccount, aws_like_sagemaker: AwsLikeSageMaker
+) -> None:
+    # Under moto the error is States.Runtime (no retry fires); on AWS the bounded quota retry
+    # runs first (test_quota_and_transient_errors_are_retried_a_bounded_time).
+    aws_like_sagemaker.fail_next("CreateTrainingJob", resource_limit_exceeded())
+
+    described = execute(definition(), execution_input())
+
+    assert described["status"] == "SUCCEEDED", described.get("cause")
+    assert "SkippedForQuota" in entered_states(described)
+    message = the_one_message(sfn_aws, OutcomeStatus.NOT_STARTED)
+    assert message.body["reason"].startswith(contract.QUOTA_REASON_PREFIX)
+    assert "ResourceLimitExceeded" in message.body["reason"]
+
+
+def test_a_redelivered_occurrence_sends_nothing_more(sfn_aws: AwsAccount) -> None:
+    # The occurrence's job already exists: the first delivery's execution created it and sends
+    # its one outcome message (the rows above); this delivery must add none.
+    sfn_aws.sagemaker.create_training_job(TrainingJobName=JOB_NAME, **training_spec())
+
+    described = execute(definition(), execution_input())
+
+    assert described["status"] == "SUCCEEDED", described.get("cause")
+    assert entered_states(described)[-3:] == [
+        state_machine.CLASSIFY_START_FAILURE,
+        "ConfirmExistingJob",
+        state_machine.ALREADY_STARTED_ELSEWHERE,
+    ]
+    assert json.loads(described["output"])["existingTrainingJob"] == {
+        "TrainingJobArn": training_job_arn(JOB_NAME),
+        "TrainingJobStatus": "Completed",
+    }
     assert sfn_aws.training_job_names() == [JOB_NAME]
     assert sfn_aws.notifications() == []
 
@@ -258,42 +332,194 @@ OTHER_ACCOUNT_KEY = KMS_KEY_ARN.replace(ACCOUNT_ID, "210987654321")
         "kms-key-of-another-region",
     ],
 )
-def test_malformed_input_is_reported_not_dropped(malformed: Any, sfn_aws: AwsAccount) -> None:
+def test_malformed_input_sends_one_not_started_message(malformed: Any, sfn_aws: AwsAccount) -> None:
     described = execute(definition(), malformed)
 
-    assert described["status"] == "FAILED"
-    assert described["error"] == "RetrainingFailed"
-    assert entered_states(described) == ["CheckInput", "RejectInput", "NotifyFailure", "Failed"]
-    [notice] = sfn_aws.notifications()
-    assert notice.body["error"] == "RetrainingInputInvalid"
-    assert notice.body["trainingJobName"] is None
-    assert "trainingInfrastructure" in notice.body["cause"]
-    assert json.dumps(malformed, separators=(",", ":")) in notice.body["cause"]
+    assert described["status"] == "SUCCEEDED", described.get("cause")
+    assert entered_states(described) == [
+        "CheckInput",
+        "RejectInput",
+        "ReportNotStarted",
+        "NotifyNotStarted",
+        "Reported",
+    ]
+    message = the_one_message(sfn_aws, OutcomeStatus.NOT_STARTED)
+    assert message.body["trainingJobName"] == ""
+    assert "trainingInfrastructure" in message.body["reason"]
+    assert json.dumps(malformed, separators=(",", ":")) in message.body["reason"]
     assert sfn_aws.training_job_names() == []
 
 
-def test_a_failed_sync_job_is_not_mistaken_for_a_duplicate(sfn_aws: AwsAccount) -> None:
-    # With .sync a failed training job surfaces as States.TaskFailed whose cause is the job's
-    # description, which may mention anything, even ResourceInUse. ClassifyFailure must report it.
-    probe = definition()
-    probe["States"]["StartTrainingJob"] = {
-        "Type": "Pass",
-        "Result": {
-            "Error": "States.TaskFailed",
-            "Cause": json.dumps(
-                {"TrainingJobStatus": "Failed", "FailureReason": "ClientError: ResourceInUse"}
-            ),
-        },
-        "ResultPath": "$.failure",
-        "Next": "ClassifyFailure",
+@pytest.mark.parametrize(
+    "time_",
+    ["2026-11-26T06:00:43Z", "2026-02-28T23:59:00.250Z", "2027-01-01T00:00:00Z"],
+)
+def test_the_state_machine_names_jobs_exactly_like_the_contract(
+    time_: str, sfn_aws: AwsAccount
+) -> None:
+    described = execute(definition(), execution_input(time_))
+
+    occurrence = dt.datetime.fromisoformat(time_)
+    expected = contract.training_job_name(JOB_NAME_PREFIX, occurrence)
+    message = the_one_message(sfn_aws, OutcomeStatus.COMPLETED)
+    assert message.body["trainingJobName"] == expected
+    assert message.body["scheduledOccurrence"] == contract.occurrence_text(occurrence)
+    assert sfn_aws.training_job_names() == [expected]
+    assert described["status"] == "SUCCEEDED"
+
+
+def test_local_storage_instances_get_the_output_key_only(sfn_aws: AwsAccount) -> None:
+    # ml.g5 trains on NVMe instance storage: CreateTrainingJob rejects a VolumeKmsKeyId for it.
+    spec = training_spec()
+    spec["ResourceConfig"]["InstanceType"] = "ml.g5.2xlarge"
+    built = state_machine_definition(spec, sync=False, volume_kms_key=False)
+
+    described = execute(built, execution_input())
+
+    assert described["status"] == "SUCCEEDED", described.get("cause")
+    job = sfn_aws.sagemaker.describe_training_job(TrainingJobName=JOB_NAME)
+    assert job["ResourceConfig"] == spec["ResourceConfig"]
+    assert "VolumeKmsKeyId" not in job["ResourceConfig"]
+    assert job["OutputDataConfig"]["KmsKeyId"] == KMS_KEY_ARN
+    assert job["VpcConfig"] == {"Subnets": SUBNET_IDS, "SecurityGroupIds": SECURITY_GROUP_IDS}
+
+
+# --- The deployed (.sync) definition, walked -----------------------------------------------------
+
+
+def _successors(state: dict[str, Any]) -> list[str]:
+    nexts = [state.get("Next"), state.get("Default")]
+    nexts += [choice["Next"] for choice in state.get("Choices", [])]
+    nexts += [catcher["Next"] for catcher in state.get("Catch", [])]
+    return [name for name in nexts if isinstance(name, str)]
+
+
+def _paths(
+    states: dict[str, Any], name: str, path: tuple[str, ...] = ()
+) -> Iterator[tuple[str, ...]]:
+    """Every path from `name` to an end (the definition has no loops: a cycle fails here)."""
+    assert name not in path, f"loop through {name}"
+    path = (*path, name)
+    successors = _successors(states[name])
+    if not successors:
+        yield path
+    for successor in successors:
+        yield from _paths(states, successor, path)
+
+
+def _is_publish(state: dict[str, Any]) -> bool:
+    return state["Type"] == "Task" and state["Resource"].endswith(":sns:publish")
+
+
+def test_no_path_publishes_twice() -> None:
+    states = definition(sync=True)["States"]
+    paths = list(_paths(states, "CheckInput"))
+    ends = {}
+    for path in paths:
+        publishes = [name for name in path if _is_publish(states[name])]
+        assert len(publishes) <= 1, path
+        ends.setdefault(path[-1], set()).add(len(publishes))
+    # Every outcome ends in Reported after exactly one publish; only the duplicate ends quietly.
+    assert ends == {state_machine.REPORTED: {1}, state_machine.ALREADY_STARTED_ELSEWHERE: {0}}
+    reached = {name for path in paths for name in path}
+    assert reached == set(states)  # nothing unreachable
+    # A Task without a Catch can only fail the execution (ExecutionsFailed alarm), never skip or
+    # repeat a message: the publishes themselves and the duplicate's confirmation.
+    uncaught = {n for n, s in states.items() if s["Type"] == "Task" and not s.get("Catch")}
+    assert uncaught == {f"Notify{status.value}" for status in state_machine.BASE_OUTCOMES} | {
+        "ConfirmExistingJob"
     }
 
-    described = execute(probe, execution_input())
 
-    assert described["status"] == "FAILED"
-    assert "DescribeExistingTrainingJob" not in entered_states(described)
-    [notice] = sfn_aws.notifications()
-    assert notice.body["error"] == "States.TaskFailed"
+def test_each_publish_sends_its_status_built_from_the_contract() -> None:
+    states = definition(sync=True)["States"]
+    for status in state_machine.BASE_OUTCOMES:
+        report = states[state_machine.report_state(status)]
+        notify = states[state_machine.notify_state(status)]
+        assert tuple(key.removesuffix(".$") for key in report["Parameters"]) == (
+            contract.MESSAGE_KEYS
+        )
+        assert report["Next"] == state_machine.notify_state(status)
+        assert notify["Parameters"]["Message.$"] == "States.JsonToString($.message)"
+        assert notify["Parameters"]["MessageAttributes"] == contract.message_attributes(
+            status, TEAM, MODEL, ENVIRONMENT
+        )
+        assert notify["Parameters"]["Subject"] == contract.outcome_subject(
+            status, TEAM, MODEL, ENVIRONMENT
+        )
+        assert notify["Next"] == state_machine.REPORTED
+
+
+def test_quota_and_transient_errors_are_retried_a_bounded_time() -> None:
+    task = definition(sync=True)["States"]["StartTrainingJob"]
+    retried = {error: retrier for retrier in task["Retry"] for error in retrier["ErrorEquals"]}
+    assert set(retried) == {
+        "SageMaker.ResourceLimitExceededException",
+        "SageMaker.AmazonSageMakerException",
+        "SageMaker.ThrottlingException",
+    }
+    for retrier in task["Retry"]:
+        # The longest a retrier can wait in total: a few minutes at most.
+        waits = [
+            min(
+                retrier["IntervalSeconds"] * retrier["BackoffRate"] ** attempt,
+                retrier.get("MaxDelaySeconds", float("inf")),
+            )
+            for attempt in range(retrier["MaxAttempts"])
+        ]
+        assert sum(waits) <= 180, retrier
+        assert retrier["JitterStrategy"] == "FULL"
+    assert "States.TaskFailed" not in retried  # a failed .sync job is reported, not re-run
+    assert "States.ALL" not in retried
+    assert task["Catch"] == [
+        {
+            "ErrorEquals": ["States.ALL"],
+            "ResultPath": "$.failure",
+            "Next": state_machine.CLASSIFY_START_FAILURE,
+        }
+    ]
+    # After a retried transient error succeeds, the Task's Next is the success path (executed
+    # above as the Completed row).
+    assert task["Next"] == state_machine.TRAINING_ENDED
+
+
+def test_the_quality_gate_is_inserted_after_a_completed_job() -> None:
+    gate = state_machine.QualityGate(
+        start_at="Gate",
+        states={
+            "Gate": {
+                "Type": "Choice",
+                "Choices": [
+                    {
+                        "Variable": "$.trainingJob.TrainingJobStatus",
+                        "StringEquals": "Completed",
+                        "Next": state_machine.report_state(OutcomeStatus.REGISTERED),
+                    }
+                ],
+                "Default": state_machine.report_state(OutcomeStatus.REJECTED),
+            }
+        },
+        outcomes=(OutcomeStatus.REGISTERED, OutcomeStatus.REJECTED),
+    )
+    built = state_machine_definition(sync=True, quality_gate=gate)
+
+    states = built["States"]
+    assert states[state_machine.GATE_INSERTION_STATE]["Next"] == "Gate"
+    assert states["NotifyRegistered"]["Parameters"]["MessageAttributes"]["status"] == {
+        "DataType": "String",
+        "StringValue": "Registered",
+    }
+    # Completed is no longer reachable: the gate's outcome replaces it, still one per path.
+    paths = list(_paths(states, "CheckInput"))
+    assert not any("NotifyCompleted" in path for path in paths)
+    for path in paths:
+        assert sum(_is_publish(states[name]) for name in path) <= 1, path
+    clashing = state_machine.QualityGate(start_at="Reported", states={"Reported": {}})
+    with pytest.raises(state_machine.StateMachineDefinitionError, match="Reported"):
+        state_machine_definition(sync=True, quality_gate=clashing)
+
+
+# --- Targets and the definition as deployed -------------------------------------------------------
 
 
 def test_rule_and_scheduler_targets_produce_the_execution_input() -> None:
@@ -338,16 +564,17 @@ def test_deployed_definition_uses_sync_and_carries_the_spec_as_parameters() -> N
         "$.trainingInfrastructure.kmsKeyArn"
     )
     assert parameters == spec
-    # The test-only variant differs in the integration and the success wording only.
+    # The test-only variant differs in the integration and the description standing in for
+    # .sync's output only.
     assert (
         request_response["States"]["StartTrainingJob"]["Resource"]
         == "arn:aws:states:::sagemaker:createTrainingJob"
     )
-    assert synced["States"]["NotifySuccess"]["Parameters"]["Message"]["event"] == (
-        "RetrainingSucceeded"
-    )
+    assert request_response["States"]["StartTrainingJob"]["Next"] == "DescribeStartedJob"
+    assert request_response["States"]["DescribeStartedJob"]["Next"] == "TrainingEnded"
+    assert set(request_response["States"]) - set(synced["States"]) == {"DescribeStartedJob"}
     for name in synced["States"]:
-        if name not in {"StartTrainingJob", "NotifySuccess", "Succeeded"}:
+        if name != "StartTrainingJob":
             assert synced["States"][name] == request_response["States"][name], name
 
 
@@ -364,33 +591,12 @@ def test_the_definition_holds_no_infrastructure_value() -> None:
     assert resource_config == training_spec()["ResourceConfig"]
 
 
-def test_retries_cover_quota_and_throttling_but_never_rerun_a_failed_job() -> None:
-    task = definition(sync=True)["States"]["StartTrainingJob"]
-    retried = {error: retrier for retrier in task["Retry"] for error in retrier["ErrorEquals"]}
-    assert set(retried) == {
-        "SageMaker.ResourceLimitExceededException",
-        "SageMaker.AmazonSageMakerException",
-        "SageMaker.ThrottlingException",
-    }
-    for retrier in task["Retry"]:
-        assert retrier["MaxAttempts"] <= 4
-        assert retrier["BackoffRate"] > 1
-        assert retrier["JitterStrategy"] == "FULL"
-    assert "States.TaskFailed" not in retried  # a failed .sync job is reported, not re-run
-    assert task["Catch"] == [
-        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.failure", "Next": "ClassifyFailure"}
-    ]
-    for name in ("DescribeExistingTrainingJob", "NotifySuccess", "NotifyFailure"):
-        state = definition(sync=True)["States"][name]
-        assert state["Retry"][0]["ErrorEquals"] == ["States.TaskFailed"], name
-
-
 def test_topic_and_partition_come_from_the_topic_arn() -> None:
     china_topic = "arn:aws-cn:sns:cn-north-1:123456789012:fraud-dev-retraining-notifications"
     spec = training_spec()
     spec["RoleArn"] = "arn:aws-cn:iam::123456789012:role/fraud-dev-sagemaker-execution"
 
-    built = state_machine.build_definition(spec, china_topic, JOB_NAME_PREFIX, volume_kms_key=True)
+    built = state_machine_definition(spec, sync=True, topic_arn=china_topic)
 
     tasks = [s for s in built["States"].values() if s["Type"] == "Task"]
     assert {t["Resource"].split(":")[1] for t in tasks} == {"aws-cn"}
@@ -412,8 +618,8 @@ def test_bad_inputs_are_all_reported_before_anything_is_built() -> None:
     del spec["RoleArn"]
 
     with pytest.raises(state_machine.StateMachineDefinitionError) as raised:
-        state_machine.build_definition(
-            spec, "arn:aws:sns:us-east-1:1:t", "Fraud_scoring", volume_kms_key=True
+        state_machine_definition(
+            spec, sync=True, topic_arn="arn:aws:sns:us-east-1:1:t", job_name_prefix="Fraud_scoring"
         )
 
     assert [problem.field for problem in raised.value.problems] == [
@@ -432,7 +638,7 @@ def test_a_spec_that_sets_the_infrastructure_itself_is_rejected() -> None:
     spec["ResourceConfig"]["VolumeKmsKeyId.$"] = "$.somewhereElse"
 
     with pytest.raises(state_machine.StateMachineDefinitionError) as raised:
-        state_machine.build_definition(spec, TOPIC_ARN, JOB_NAME_PREFIX, volume_kms_key=True)
+        state_machine_definition(spec, sync=True)
 
     assert [problem.field for problem in raised.value.problems] == [
         "training_spec.VpcConfig",
@@ -463,6 +669,6 @@ def test_required_iam_actions_follow_the_integrations_used() -> None:
         "sns:Publish",
     }
     unknown = definition()
-    unknown["States"]["NotifySuccess"]["Resource"] = "arn:aws:states:::lambda:invoke"
+    unknown["States"]["NotifyCompleted"]["Resource"] = "arn:aws:states:::lambda:invoke"
     with pytest.raises(ValueError, match="unknown Step Functions integration"):
         state_machine.required_iam_actions(unknown)

@@ -133,6 +133,10 @@ def test_the_shipped_stacks_prove_every_edge(proof: AuthorizationProof) -> None:
         "Scheduler sends undeliverable events to its DLQ",
         "Lambda sends failed asynchronous invocations to the on-failure queue",
         "Lambda writes the function's logs (logs:PutLogEvents)",
+        "job-state rule sends reports to the job-state queue",
+        "another rule cannot send to the job-state queue",
+        "Lambda polls the job-state queue (sqs:ReceiveMessage)",
+        "orchestrator calls sagemaker:ListTags on its job",
         "Step Functions delivers execution logs and traces (logs:CreateLogDelivery)",
         "SNS moves an undeliverable notification to the subscription DLQ",
         "S3 uses the team key for the training job (kms:Decrypt)",
@@ -165,10 +169,29 @@ def test_every_edge_cites_an_aws_fact_and_names_its_documents(proof: Authorizati
 # Mutations: a needed statement dropped, a resource widened
 # --------------------------------------------------------------------------------------------
 
+# The Step Functions stack: in Lambda mode the job-state rule feeds a FIFO queue, not the topic.
 JOB_STATE_KMS = (
-    "organization/retraining/fraud-scoring-dev: SNS uses the topic key for the job-state rule "
+    "organization/retraining/churn-forecast-dev: SNS uses the topic key for the job-state rule "
     "(kms:GenerateDataKey)"
 )
+JOB_STATE_QUEUE = (
+    "organization/retraining/fraud-scoring-dev: job-state rule sends reports to the job-state queue"
+)
+
+
+def test_the_job_state_queue_admits_only_its_rule(report: PlanReport) -> None:
+    def drop_source_arn(docs: PlanDocuments) -> None:
+        arn = docs.arn("sqs", "fraud-dev-scoring-job-state.fifo")
+        policy = docs.resource_policies[arn].document
+        assert policy is not None
+        del policy["Statement"][0]["Condition"]["ArnEquals"]
+
+    verdicts_ = _mutated(report, drop_source_arn)
+    assert verdicts_[JOB_STATE_QUEUE].status == PASSED
+    foreign = (
+        "organization/retraining/fraud-scoring-dev: another rule cannot send to the job-state queue"
+    )
+    assert verdicts_[foreign].status == FAILED
 
 
 def test_dropping_the_eventbridge_key_statement_fails_the_job_state_delivery(

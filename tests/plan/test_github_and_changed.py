@@ -24,6 +24,7 @@ config:
   retraining:schedule: cron(0 6 * * *)
   retraining:training:
     image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/fraud-scoring:1.0.0
+  retraining:qualityGate: {}
 """
 
 

@@ -607,6 +607,7 @@ def retraining_lambda() -> list[FixtureResource]:
         dlq,
         target,
         permission,
+        model_package_group(),
         *_notification_wiring(project),
         _alarm(
             project,
@@ -734,6 +735,7 @@ def retraining_step_functions() -> list[FixtureResource]:
         machine,
         dlq,
         schedule,
+        model_package_group(**{"quality-gate-approval": "manual"}),
         *_notification_wiring(project),
         _alarm(
             project,
@@ -744,6 +746,29 @@ def retraining_step_functions() -> list[FixtureResource]:
             watched=machine,
         ),
     ]
+
+
+MODEL_PACKAGE_GROUP = "aws:sagemaker/modelPackageGroup:ModelPackageGroup"
+GATE_TAGS = {
+    "quality-gate-metric": "validation:auc",
+    "quality-gate-direction": "maximize",
+    "quality-gate-threshold": "0.85",
+    "quality-gate-approval": "automatic",
+}
+
+
+def model_package_group(**gate: str) -> FixtureResource:
+    """A gated stack's Model Package Group: the stack's tags and the gate's (`gate` on top)."""
+    tags = {**TAGS, "model": MODEL, **GATE_TAGS, **gate}
+    return res(
+        MODEL_PACKAGE_GROUP, BASE, {"modelPackageGroupName": BASE, "tags": tags}, "retraining"
+    )
+
+
+def gate_tags(**changes: str | None) -> dict[str, str]:
+    """The group's tags with `changes` (None drops a tag), for `edit(MODEL_PACKAGE_GROUP, ...)`."""
+    merged: dict[str, str | None] = {**TAGS, "model": MODEL, **GATE_TAGS, **changes}
+    return {key: value for key, value in merged.items() if value is not None}
 
 
 STACKS: dict[str, Callable[[], list[FixtureResource]]] = {

@@ -30,6 +30,23 @@ LAMBDA_STACK = "retraining/fraud-scoring-dev"
 STEP_FUNCTIONS_STACK = "retraining/churn-forecast-dev"
 
 
+def _failures_end_unreported(resources: list[FixtureResource]) -> list[FixtureResource]:
+    """The shipped state machine, but every failure of its training task goes to a Fail state:
+    no job-state rule and no publish, so failed and stopped jobs would go unnoticed (its
+    ExecutionsFailed alarm reports the orchestrator, not the job's outcome)."""
+
+    def unreported(resource: FixtureResource) -> FixtureResource:
+        if resource.type != fx.STATE_MACHINE:
+            return resource
+        definition = json.loads(resource.props["definition"])
+        definition["States"]["Unreported"] = {"Type": "Fail", "Error": "TrainingFailed"}
+        for catcher in definition["States"]["StartTrainingJob"]["Catch"]:
+            catcher["Next"] = "Unreported"
+        return replace(resource, props={**resource.props, "definition": json.dumps(definition)})
+
+    return [unreported(resource) for resource in resources]
+
+
 def _capture() -> dict[str, list[FixtureResource]]:
     discovery = discover(STACKS_DIR, StackSelection(environment="dev"))
     assert discovery.problems == []
@@ -328,8 +345,14 @@ CAPTURED_CORPUS: list[tuple[str, str, str, Mutation]] = [
         fx.drop(fx.EVENT_RULE, "job-state"),
     ),
     (
-        "job-state rule without Stopped",
+        "state machine whose failed job ends unreported",
         STEP_FUNCTIONS_STACK,
+        "notifications-required",
+        _failures_end_unreported,
+    ),
+    (
+        "job-state rule without Stopped",
+        LAMBDA_STACK,
         "notifications-required",
         fx.edit(
             fx.EVENT_RULE,
@@ -475,7 +498,30 @@ CAPTURED_CORPUS: list[tuple[str, str, str, Mutation]] = [
         "log-retention",
         fx.edit(fx.LOG_GROUP, "orchestrator", retentionInDays=fx.DELETE),
     ),
+    (
+        "automatic approval without a threshold",
+        LAMBDA_STACK,
+        "registry-gated",
+        lambda rs: _edit_group_tags(rs, drop="quality-gate-threshold"),
+    ),
+    (
+        "model package group outside the team's prefix",
+        STEP_FUNCTIONS_STACK,
+        "registry-group-name-prefixed",
+        fx.edit(fx.MODEL_PACKAGE_GROUP, "churn-dev-forecast", modelPackageGroupName="forecast"),
+    ),
 ]
+
+
+def _edit_group_tags(resources: list[FixtureResource], *, drop: str) -> list[FixtureResource]:
+    result = []
+    for resource in resources:
+        if resource.type == fx.MODEL_PACKAGE_GROUP:
+            tags = {k: v for k, v in resource.props["tags"].items() if k != drop}
+            result.append(replace(resource, props={**resource.props, "tags": tags}))
+        else:
+            result.append(resource)
+    return result
 
 
 def _edit_nested(

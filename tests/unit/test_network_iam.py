@@ -428,6 +428,11 @@ def test_lambda_role_policy_is_exactly_the_handlers_calls(deployed: StackRun) ->
         "logs:CreateLogStream",
         "logs:PutLogEvents",
         "sqs:SendMessage",
+        *iam.MODEL_GATE_REGISTRY_ACTIONS,  # the quality gate (model_gate.py)
+        "sagemaker:ListTags",
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:GetQueueAttributes",
     }
     assert iam.resources_for(document, "sns:Publish") == {
         f"arn:aws:sns:us-east-1:{OFFLINE_ACCOUNT_ID}:fraud-dev-retraining-notifications"

@@ -20,7 +20,7 @@ from retraining_stack.config import (  # noqa: E402
     TrainingSettings,
     s3_prefix_problem,
 )
-from retraining_stack.lambda_function import handler  # noqa: E402
+from retraining_stack.lambda_function import invocation  # noqa: E402
 from retraining_stack.training_spec import (  # noqa: E402
     TrainingNetwork,
     TrainingTargets,
@@ -143,7 +143,7 @@ def test_the_handler_and_the_state_machine_send_the_same_request(
     settings: TrainingSettings,
 ) -> None:
     spec = render_training_spec(settings, model="scoring", targets=TARGETS, resource_tags=TAGS)
-    assert handler.validate_training_spec(spec) == []
+    assert invocation.validate_training_spec(spec) == []
     network = TrainingNetwork(
         subnet_ids=["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
         security_group_ids=["sg-0123456789abcdef0"],
@@ -154,17 +154,35 @@ def test_the_handler_and_the_state_machine_send_the_same_request(
     topic_arn = "arn:aws:sns:us-east-1:123456789012:fraud-dev-retraining-notifications"
     # Lambda: the provider values travel in variables the handler merges.
     variables = training_spec.lambda_environment(
-        spec, network, job_name_prefix=prefix, topic_arn=topic_arn, volume_kms_key=volume_key
+        spec,
+        network,
+        job_name_prefix=prefix,
+        topic_arn=topic_arn,
+        volume_kms_key=volume_key,
+        team="fraud",
+        model="scoring",
+        environment="dev",
     )
     event = {
         "source": "aws.events",
         "detail-type": "Scheduled Event",
         "time": "2026-11-27T06:00:00Z",
     }
-    config, occurrence = handler.parse_invocation(event, variables)
-    lambda_request = handler.build_create_training_job_request(config, occurrence)
+    configuration = invocation.read_configuration(variables)
+    occurrence, problems = invocation.scheduled_occurrence(event)
+    assert configuration.problems == problems == []
+    assert occurrence is not None
+    lambda_request = invocation.create_training_job_request(configuration, occurrence)
     # Step Functions: the same values travel in the execution input the Task's paths read.
-    definition = state_machine.build_definition(spec, topic_arn, prefix, volume_kms_key=volume_key)
+    definition = state_machine.build_definition(
+        spec,
+        topic_arn,
+        prefix,
+        team="fraud",
+        model="scoring",
+        environment="dev",
+        volume_kms_key=volume_key,
+    )
     state = {
         "trainingJobName": "fraud-dev-scoring-202611270600",
         "scheduledOccurrence": "2026-11-27T06:00:00Z",
@@ -330,6 +348,9 @@ def test_the_environment_bound_covers_the_largest_network() -> None:
             job_name_prefix="fraud-dev-scoring-",
             topic_arn="arn:aws:sns:us-east-1:123456789012:fraud-dev-retraining-notifications",
             volume_kms_key=True,
+            team="fraud",
+            model="scoring",
+            environment="dev",
         )
     )
     assert actual <= bound
@@ -398,3 +419,161 @@ def test_a_reserved_concurrency_with_step_functions_is_a_problem(given: int) -> 
     ):
         assert values["orchestrator"] == "stepfunctions"
         assert RetrainingSettings.model_validate(values).lambda_reserved_concurrency == -1
+
+
+# --------------------------------------------------------------------------------------------
+# qualityGate and training.metricDefinitions
+# --------------------------------------------------------------------------------------------
+
+
+def gate_problems(**overrides: Any) -> list[tuple[tuple[str | int, ...], str, Any]]:
+    with pytest.raises(ValidationError) as caught:
+        RetrainingSettings.model_validate(example_values("fraud-scoring-dev", **overrides))
+    return [(tuple(e["loc"]), str(e["msg"]), e.get("ctx")) for e in caught.value.errors()]
+
+
+def test_the_shipped_stacks_are_gated_fraud_automatically_churn_manually() -> None:
+    fraud = example_settings("fraud-scoring-dev").quality_gate
+    churn = example_settings("churn-forecast-dev").quality_gate
+    assert fraud is not None
+    assert churn is not None
+    assert (fraud.metric, fraud.direction, fraud.approval) == (
+        "validation:auc",
+        "maximize",
+        "automatic",
+    )
+    assert (churn.metric, churn.direction, churn.approval) == (
+        "validation:rmse",
+        "minimize",
+        "manual",
+    )
+
+
+def test_without_a_gate_nothing_is_gated() -> None:
+    values = example_values("fraud-scoring-dev")
+    del values["qualityGate"]
+    assert RetrainingSettings.model_validate(values).quality_gate is None
+
+
+def test_every_gate_problem_is_reported_at_once_with_its_key_and_allowed_values() -> None:
+    problems = gate_problems(
+        qualityGate={
+            "metric": "validation:auc",
+            "direction": "up",
+            "threshold": "inf",
+            "minImprovement": -1,
+            "approval": "sometimes",
+        }
+    )
+    by_key = {loc: (message, context) for loc, message, context in problems}
+    assert set(by_key) == {
+        ("qualityGate", "direction"),
+        ("qualityGate", "threshold"),
+        ("qualityGate", "minImprovement"),
+        ("qualityGate", "approval"),
+    }
+    assert "'maximize' or 'minimize'" in by_key[("qualityGate", "direction")][0]
+    assert by_key[("qualityGate", "threshold")][1]["allowed"] == config.FINITE_NUMBER_RULE
+    assert "'manual' or 'automatic'" in by_key[("qualityGate", "approval")][0]
+
+
+def test_the_gate_metric_must_be_one_the_job_reports() -> None:
+    problems = gate_problems(
+        qualityGate={
+            "metric": "validation:f1",
+            "direction": "maximize",
+            "threshold": 0.8,
+            "approval": "manual",
+        }
+    )
+    [(loc, message, context)] = problems
+    assert loc == ("qualityGate",)
+    assert "metric 'validation:f1' is not defined in training.metricDefinitions" in message
+    assert "(defined: validation:auc)" in message
+    assert context["allowed"] == "a name from training.metricDefinitions"
+
+
+@pytest.mark.parametrize(
+    ("regex", "problem"),
+    [
+        ("validation-auc:[0-9.]+", "has no capture group around the value"),
+        ("validation-auc:([0-9.]+", "is not a regular expression"),
+    ],
+)
+def test_metric_definitions_need_a_regular_expression_with_a_capture_group(
+    regex: str, problem: str
+) -> None:
+    found = errors(metricDefinitions=[{"name": "validation:auc", "regex": regex}])
+    assert [loc for loc, _ in found] == [("metricDefinitions", 0, "regex")]
+    assert problem in found[0][1]
+
+
+def test_metric_names_are_defined_once() -> None:
+    definition = {"name": "validation:auc", "regex": "auc=([0-9.]+)"}
+    found = errors(metricDefinitions=[definition, definition])
+    assert found == [
+        (("metricDefinitions",), "defines validation:auc more than once"),
+    ]
+
+
+def test_metric_definitions_reach_the_training_job() -> None:
+    settings = training(metricDefinitions=[{"name": "validation:auc", "regex": "auc=([0-9.]+)"}])
+    spec = render_training_spec(settings, model="scoring", targets=TARGETS, resource_tags=TAGS)
+    assert spec["AlgorithmSpecification"]["MetricDefinitions"] == [
+        {"Name": "validation:auc", "Regex": "auc=([0-9.]+)"}
+    ]
+    assert (
+        "MetricDefinitions"
+        not in render_training_spec(
+            training(), model="scoring", targets=TARGETS, resource_tags=TAGS
+        )["AlgorithmSpecification"]
+    )
+
+
+GATE = {
+    "metric": "validation:auc",
+    "direction": "maximize",
+    "threshold": 0.85,
+    "minImprovement": 0.005,
+    "approval": "automatic",
+}
+
+
+def _fraud_with_padding(length: int) -> dict[str, Any]:
+    values = example_values("fraud-scoring-dev", qualityGate=GATE)
+    chunks = {f"PAD{i}": "x" * min(500, length - i * 500) for i in range(-(-length // 500))}
+    values["training"] = {**values["training"], "environment": chunks}
+    return values
+
+
+def test_the_gate_variables_count_against_the_lambda_environment() -> None:
+    # The largest padding that fits without the gate: then the gate's variables overflow 4 KB.
+    without_gate = [
+        length
+        for length in range(1, 4097, 7)
+        if training_spec.lambda_environment_upper_bound(
+            TrainingSettings.model_validate(_fraud_with_padding(length)["training"]),
+            team="fraud",
+            model="scoring",
+            environment="dev",
+        )
+        <= training_spec.LAMBDA_ENVIRONMENT_LIMIT_BYTES
+    ]
+    assert without_gate, "the fraud example leaves no room to test the limit"
+    with pytest.raises(ValidationError) as caught:
+        RetrainingSettings.model_validate(_fraud_with_padding(max(without_gate)))
+    [error] = caught.value.errors()
+    assert error["loc"] == ("qualityGate",)
+    assert "with the gate's variables the Lambda orchestrator's environment" in error["msg"]
+    # The same settings with Step Functions (no orchestrator function) are fine.
+    values = _fraud_with_padding(max(without_gate)) | {"orchestrator": "stepfunctions"}
+    assert RetrainingSettings.model_validate(values).quality_gate is not None
+
+
+def test_merging_variables_costs_their_size_less_the_braces_plus_a_comma() -> None:
+    base = {"A": "1", "BB": "22"}
+    extra = {"C": "3", "DD": '{"k":1}'}
+    merged = training_spec.environment_size({**base, **extra})
+    assert merged == (
+        training_spec.environment_size(base) + training_spec.environment_size(extra) - 1
+    )

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from offline_plan.mock_runtime import UNKNOWN, StackRun, run_program
-from retraining_shared import schedule_grammar
+from retraining_shared import naming, quality_gate_tags, schedule_grammar
 from retraining_shared.config import ConfigError
 
 REPO = Path(__file__).parents[2]
@@ -25,8 +25,16 @@ STACKS = REPO / "stacks"
 RETRAINING = STACKS / "retraining"
 sys.path.insert(0, str(RETRAINING))
 
-from retraining_stack import notification_events, state_machine  # noqa: E402
-from retraining_stack.lambda_function import handler  # noqa: E402
+from retraining_stack import (  # noqa: E402
+    job_state_queue,
+    lambda_function,
+    model_registry,
+    notification_events,
+    state_machine,
+)
+from retraining_stack.config import QualityGateSettings  # noqa: E402
+from retraining_stack.lambda_function import contract, invocation, model_gate  # noqa: E402
+from retraining_stack.lambda_function.contract import PLATFORM_HEALTH_PREFIX  # noqa: E402
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -195,7 +203,10 @@ def test_schedule_reaches_the_orchestrator_with_retries_and_dead_letter_queue(
             assert target["roleArn"] == team["schedule_invoker_role_arn"]
             assert not run.of_type(PERMISSION)
     else:
-        assert [r.name for r in run.of_type(RULE)] == [f"{BASE}-job-state"]
+        # Scheduler: the only rule left is the Lambda kind's job-state rule (the state machine
+        # reports its outcomes itself).
+        job_state_rules = [f"{BASE}-job-state"] if orchestrator == "lambda" else []
+        assert [r.name for r in run.of_type(RULE)] == job_state_rules
         group = one(run, SCHEDULE_GROUP)
         assert group["name"] == BASE
         schedule = one(run, SCHEDULE, f"{BASE}-schedule")
@@ -212,7 +223,7 @@ def test_schedule_reaches_the_orchestrator_with_retries_and_dead_letter_queue(
         assert target["retryPolicy"] == EXPECTED_RETRY
         assert target["deadLetterConfig"] == {"arn": SCHEDULE_DLQ_ARN}
         expected_input = (
-            handler.scheduler_target_input()
+            invocation.scheduler_target_input()
             if orchestrator == "lambda"
             else state_machine.scheduler_target_input(infrastructure(deployed, "fraud"))
         )
@@ -236,7 +247,11 @@ def test_dead_letter_queues_are_encrypted_and_admit_only_their_senders(
     queues = {r.name: dict(r.inputs) for r in run.of_type(QUEUE)}
     expected_queues = {f"{BASE}-schedule-dlq"}
     if orchestrator == "lambda":
-        expected_queues.add(f"{BASE}-orchestrator-dlq")
+        expected_queues |= {
+            f"{BASE}-orchestrator-dlq",
+            f"{BASE}-job-state.fifo",
+            f"{BASE}-job-state-dlq.fifo",
+        }
     assert set(queues) == expected_queues
     for queue in queues.values():
         assert queue["sqsManagedSseEnabled"] is True
@@ -244,17 +259,24 @@ def test_dead_letter_queues_are_encrypted_and_admit_only_their_senders(
 
     policy = json.loads(one(run, QUEUE_POLICY, f"{BASE}-schedule-dlq-policy")["policy"])
     statements = {s["Sid"]: s for s in policy["Statement"]}
-    events = statements["EventBridgeRulesDeadLetter"]
-    assert events["Principal"] == {"Service": "events.amazonaws.com"}
-    assert events["Action"] == ["sqs:SendMessage"]
-    assert events["Resource"] == [SCHEDULE_DLQ_ARN]
-    assert events["Condition"]["StringEquals"] == {"aws:SourceAccount": ACCOUNT}
-    source_arns = events["Condition"]["ArnEquals"]["aws:SourceArn"]
+    # The rules whose targets dead-letter here: the schedule rule, the Lambda kind's job-state
+    # rule; Scheduler + Step Functions has no rule at all.
+    expected_rules = sorted(
+        ([SCHEDULE_RULE_ARN] if kind == "rule" else [])
+        + ([JOB_STATE_RULE_ARN] if orchestrator == "lambda" else [])
+    )
+    if expected_rules:
+        events = statements["EventBridgeRulesDeadLetter"]
+        assert events["Principal"] == {"Service": "events.amazonaws.com"}
+        assert events["Action"] == ["sqs:SendMessage"]
+        assert events["Resource"] == [SCHEDULE_DLQ_ARN]
+        assert events["Condition"]["StringEquals"] == {"aws:SourceAccount": ACCOUNT}
+        assert events["Condition"]["ArnEquals"]["aws:SourceArn"] == expected_rules
+    else:
+        assert "EventBridgeRulesDeadLetter" not in statements
     if kind == "rule":
-        assert source_arns == sorted([JOB_STATE_RULE_ARN, SCHEDULE_RULE_ARN])
         assert set(statements) == {"EventBridgeRulesDeadLetter"}
     else:
-        assert source_arns == [JOB_STATE_RULE_ARN]
         scheduler = statements["SchedulerExecutionRoleDeadLetter"]
         assert scheduler["Principal"] == {"AWS": team["schedule_invoker_role_arn"]}
         assert scheduler["Resource"] == [SCHEDULE_DLQ_ARN]
@@ -271,6 +293,45 @@ def test_dead_letter_queues_are_encrypted_and_admit_only_their_senders(
         assert invoke_config["destinationConfig"] == {
             "onFailure": {"destination": ORCHESTRATOR_DLQ_ARN}
         }
+        # The handler reports every outcome itself: a Lambda retry would repeat its message.
+        assert invoke_config["maximumRetryAttempts"] == 0
+
+
+@pytest.mark.parametrize("kind", ["rule", "scheduler"])
+def test_lambda_job_state_reports_go_through_a_deduplicating_fifo_queue(
+    deployed: Upstream, kind: str
+) -> None:
+    run = run_retraining(deployed, preview=False, overrides=combination(kind, "lambda"))
+    queue_arn = arn("sqs", f"{BASE}-job-state.fifo")
+    dead_letter_arn = arn("sqs", f"{BASE}-job-state-dlq.fifo")
+    queue = one(run, QUEUE, f"{BASE}-job-state.fifo")
+    assert queue["fifoQueue"] is True
+    assert queue["contentBasedDeduplication"] is True
+    function = one(run, FUNCTION, f"{BASE}-orchestrator")
+    # "at least six times" the function timeout (Lambda developer guide, SQS event sources).
+    assert queue["visibilityTimeoutSeconds"] >= 6 * function["timeout"]
+    assert json.loads(queue["redrivePolicy"]) == {
+        "deadLetterTargetArn": dead_letter_arn,
+        "maxReceiveCount": job_state_queue.MAX_RECEIVE_COUNT,
+    }
+    assert one(run, QUEUE, f"{BASE}-job-state-dlq.fifo")["fifoQueue"] is True
+    (statement,) = json.loads(one(run, QUEUE_POLICY, f"{BASE}-job-state.fifo-policy")["policy"])[
+        "Statement"
+    ]
+    assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+    assert statement["Action"] == ["sqs:SendMessage"]
+    assert statement["Resource"] == [queue_arn]
+    assert statement["Condition"] == {
+        "ArnEquals": {"aws:SourceArn": JOB_STATE_RULE_ARN},
+        "StringEquals": {"aws:SourceAccount": ACCOUNT},
+    }
+    mapping = one(run, "aws:lambda/eventSourceMapping:EventSourceMapping")
+    assert mapping["eventSourceArn"] == queue_arn
+    assert mapping["batchSize"] == 1
+    assert mapping["functionName"] == arn("lambda", f"function:{BASE}-orchestrator")
+    alarm = one(run, ALARM, f"{BASE}-job-state-dlq-messages")
+    assert alarm["alarmDescription"].startswith(contract.PLATFORM_HEALTH_PREFIX)
+    assert alarm["dimensions"] == {"QueueName": f"{BASE}-job-state-dlq.fifo"}
 
 
 @pytest.mark.parametrize(("kind", "orchestrator"), COMBINATIONS)
@@ -280,18 +341,37 @@ def test_job_outcomes_and_failures_notify_the_team_topic(
     run = run_retraining(deployed, preview=False, overrides=combination(kind, orchestrator))
     topic_arn = deployed.topic_arn("fraud")
 
-    rule = one(run, RULE, f"{BASE}-job-state")
-    assert json.loads(rule["eventPattern"]) == notification_events.job_state_event_pattern(PREFIX)
-    target = one(run, TARGET, f"{BASE}-job-state-target")
-    assert target["arn"] == topic_arn
-    paths, template = notification_events.job_state_input_transformer("aws")
-    assert target["inputTransformer"] == {"inputPaths": paths, "inputTemplate": template}
-    assert target["deadLetterConfig"] == {"arn": SCHEDULE_DLQ_ARN}
+    if orchestrator == "lambda":
+        # Lambda: through the FIFO queue to the function, which publishes one message per job.
+        rule = one(run, RULE, f"{BASE}-job-state")
+        pattern = notification_events.job_state_event_pattern(PREFIX)
+        assert json.loads(rule["eventPattern"]) == pattern
+        target = one(run, TARGET, f"{BASE}-job-state-target")
+        assert target["arn"] == arn("sqs", f"{BASE}-job-state.fifo")
+        assert target["sqsTarget"] == {"messageGroupId": BASE}
+        assert target["inputTransformer"] == {
+            "inputPaths": dict(job_state_queue.INPUT_PATHS),
+            "inputTemplate": job_state_queue.INPUT_TEMPLATE,
+        }
+        assert target["deadLetterConfig"] == {"arn": SCHEDULE_DLQ_ARN}
+    else:
+        # The state machine publishes each occurrence's one outcome: a job-state rule would
+        # send a second copy.
+        assert f"{BASE}-job-state" not in {r.name for r in run.of_type(RULE)}
+        definition = json.loads(one(run, STATE_MACHINE)["definition"])
+        publishes = {
+            s["Parameters"]["TopicArn"]
+            for s in definition["States"].values()
+            if s["Type"] == "Task" and s["Resource"].endswith(":sns:publish")
+        }
+        assert publishes == {topic_arn}
 
     alarms = {r.name: dict(r.inputs) for r in run.of_type(ALARM)}
     assert alarms, "no alarms"
     for name, alarm in alarms.items():
         assert name.startswith(f"{BASE}-")
+        # Alarms report the platform's health, never a job's outcome.
+        assert alarm["alarmDescription"].startswith(f"{PLATFORM_HEALTH_PREFIX}: "), name
         assert alarm["alarmActions"] == [topic_arn], name
         assert alarm["threshold"] == 1.0
         assert alarm["comparisonOperator"] == "GreaterThanOrEqualToThreshold"
@@ -314,6 +394,11 @@ def test_job_outcomes_and_failures_notify_the_team_topic(
                 "AWS/SQS",
                 "ApproximateNumberOfMessagesVisible",
                 (("QueueName", f"{BASE}-orchestrator-dlq"),),
+            ),
+            (
+                "AWS/SQS",
+                "ApproximateNumberOfMessagesVisible",
+                (("QueueName", f"{BASE}-job-state-dlq.fifo"),),
             ),
         }
     else:
@@ -358,15 +443,17 @@ def test_lambda_orchestrator_runs_the_repository_handler_with_the_training_spec(
     function = one(run, FUNCTION, f"{BASE}-orchestrator")
     # Pinned, not "newest the provider knows": a provider upgrade must not change it.
     assert function["runtime"] == "python3.13"
-    assert function["handler"] == "handler.handler"
+    assert function["handler"] == "lambda_function.handler.handler"
     assert function["role"] == team["lambda_orchestrator_role_arn"]
     assert function["reservedConcurrentExecutions"] == -1.0  # no reservation by default
-    assert function["timeout"] >= handler.RECOMMENDED_TIMEOUT_SECONDS
+    # botocore's worst case (every attempt of every call timing out) fits the timeout.
+    assert function["timeout"] >= lambda_function.CALL_BUDGET.worst_case_seconds()
     assets = function["code"]["assets"]
-    assert set(assets) == {"handler.py"}
-    assert Path(assets["handler.py"]["path"]) == (
-        RETRAINING / "retraining_stack" / "lambda_function" / "handler.py"
-    )
+    package = RETRAINING / "retraining_stack" / "lambda_function"
+    assert {path: Path(asset["path"]) for path, asset in assets.items()} == {
+        f"lambda_function/{source.name}": source for source in package.glob("*.py")
+    }
+    assert function["loggingConfig"]["logFormat"] == "JSON"
 
     log_group = resource(run, LOG_GROUP, f"/aws/lambda/{BASE}-orchestrator")
     assert log_group.inputs["name"] == f"/aws/lambda/{BASE}-orchestrator"
@@ -379,6 +466,11 @@ def test_lambda_orchestrator_runs_the_repository_handler_with_the_training_spec(
     spec = json.loads(variables["TRAINING_SPEC"])
     assert variables["TRAINING_JOB_NAME_PREFIX"] == PREFIX
     assert variables["NOTIFICATION_TOPIC_ARN"] == deployed.topic_arn("fraud")
+    assert (
+        variables[contract.ENV_TEAM],
+        variables[contract.ENV_MODEL],
+        variables[contract.ENV_ENVIRONMENT],
+    ) == ("fraud", "scoring", "dev")
     assert variables["TRAINING_SUBNET_IDS"] == ",".join(network["private_subnet_ids"])
     assert variables["TRAINING_SECURITY_GROUP_IDS"] == network["training_security_group_id"]
     key_arn = network["team_kms_key_arns"]["fraud"]
@@ -390,6 +482,12 @@ def test_lambda_orchestrator_runs_the_repository_handler_with_the_training_spec(
         "AlgorithmSpecification": {
             "TrainingImage": "123456789012.dkr.ecr.us-east-1.amazonaws.com/fraud-scoring:2026.11.1",
             "TrainingInputMode": "File",
+            "MetricDefinitions": [
+                {
+                    "Name": "validation:auc",
+                    "Regex": r"validation-auc:([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)",
+                }
+            ],
         },
         "RoleArn": team["sagemaker_execution_role_arn"],
         "InputDataConfig": [
@@ -462,8 +560,11 @@ def test_the_handler_accepts_the_stacks_environment_and_completes_the_request(
         "resources": [SCHEDULE_RULE_ARN],
         "detail": {},
     }
-    config, occurrence = handler.parse_invocation(scheduled_event, variables)
-    request = handler.build_create_training_job_request(config, occurrence)
+    configuration = invocation.read_configuration(variables)
+    occurrence, problems = invocation.scheduled_occurrence(scheduled_event)
+    assert configuration.problems == problems == []
+    assert occurrence is not None
+    request = invocation.create_training_job_request(configuration, occurrence)
     assert request["TrainingJobName"] == f"{PREFIX}202611270600"
     assert request["VpcConfig"] == {
         "Subnets": network["private_subnet_ids"],
@@ -546,12 +647,18 @@ def test_exports(deployed: Upstream, kind: str, orchestrator: str) -> None:
     if kind == "rule":
         assert outputs["event_rule_name"] == f"{BASE}-schedule"
         assert outputs["event_target_id"] == "orchestrator"
-    else:
+    elif orchestrator == "lambda":
         # No schedule rule: event_rule_name/event_target_id name the job-state rule.
         assert outputs["event_rule_name"] == f"{BASE}-job-state"
-        assert outputs["event_target_id"] == "team-topic"
+        assert outputs["event_target_id"] == "job-state-queue"
+    else:
+        # No rule at all: the state machine reports its outcomes itself; the exports are null
+        # (the mock runtime leaves a null output out).
+        assert outputs.get("event_rule_name") is None
+        assert outputs.get("event_target_id") is None
     targets = {(r.inputs["rule"], r.inputs["targetId"]) for r in run.of_type(TARGET)}
-    assert (outputs["event_rule_name"], outputs["event_target_id"]) in targets
+    if outputs.get("event_rule_name") is not None:
+        assert (outputs["event_rule_name"], outputs["event_target_id"]) in targets
     assert outputs["sns_topic_arn"] == deployed.topic_arn("fraud")
     assert outputs["schedule_expression"] == "cron(0 6 * * ? *)"
     assert outputs["schedule_kind"] == kind
@@ -596,10 +703,11 @@ def test_preview_keeps_what_the_policy_pack_checks_known(
         assert one(run, PERMISSION)["sourceArn"] == SCHEDULE_RULE_ARN
     for alarm in run.of_type(ALARM):
         assert alarm.inputs["alarmActions"] == [previewed.topic_arn("fraud")]
-    job_state = one(run, RULE, f"{BASE}-job-state")
-    assert json.loads(job_state["eventPattern"])["detail"]["TrainingJobName"] == [
-        {"prefix": PREFIX}
-    ]
+    if orchestrator == "lambda":
+        job_state = one(run, RULE, f"{BASE}-job-state")
+        assert json.loads(job_state["eventPattern"])["detail"]["TrainingJobName"] == [
+            {"prefix": PREFIX}
+        ]
 
     if orchestrator == "lambda":
         variables = one(run, FUNCTION)["environment"]["variables"]
@@ -641,7 +749,7 @@ def test_preview_keeps_what_the_policy_pack_checks_known(
         "orchestrator_arn",
         "next_run_times",
     ):
-        assert outputs[key] != UNKNOWN, key
+        assert outputs.get(key) != UNKNOWN, key
 
 
 # --------------------------------------------------------------------------------------------
@@ -928,3 +1036,73 @@ def test_a_multi_instance_job_needs_a_network_that_lets_its_instances_talk(
     assert registered_types == []
     # A single-instance job needs no such network.
     run_program(RETRAINING, FRAUD, preview=True, stack_references=references)
+
+
+# --------------------------------------------------------------------------------------------
+# The quality gate's Model Package Group (issue 12)
+# --------------------------------------------------------------------------------------------
+
+MODEL_PACKAGE_GROUP = "aws:sagemaker/modelPackageGroup:ModelPackageGroup"
+
+
+def test_a_gated_stack_creates_its_group_tagged_with_the_gate(previewed: Upstream) -> None:
+    run = run_retraining(previewed, preview=True)
+    [group] = run.of_type(MODEL_PACKAGE_GROUP)
+    name = naming.model_package_group_name("fraud", "scoring", "dev")
+    assert group.name == name == "fraud-dev-scoring"
+    assert group.inputs["modelPackageGroupName"] == name
+    tags = group.inputs["tags"]
+    assert (tags["team"], tags["environment"], tags["model"]) == ("fraud", "dev", "scoring")
+    assert {key: tags[key] for key in tags if key.startswith("quality-gate-")} == {
+        quality_gate_tags.TAG_METRIC: "validation:auc",
+        quality_gate_tags.TAG_DIRECTION: "maximize",
+        quality_gate_tags.TAG_THRESHOLD: "0.85",
+        quality_gate_tags.TAG_MIN_IMPROVEMENT: "0.005",
+        quality_gate_tags.TAG_APPROVAL: "automatic",
+    }
+    assert quality_gate_tags.gate_problems(tags) == []
+    assert run.plain_outputs()["model_package_group_name"] == name
+    assert run.plain_outputs()["quality_gate"] == (
+        "validation:auc >= 0.85 and at least 0.005 better than the latest approved version: "
+        "registered in fraud-dev-scoring as Approved (automatic approval)"
+    )
+
+
+def test_the_manual_gate_is_said_in_the_plan(previewed: Upstream) -> None:
+    run = run_retraining(previewed, CHURN, preview=True)
+    assert [g.name for g in run.of_type(MODEL_PACKAGE_GROUP)] == ["churn-dev-forecast"]
+    assert run.plain_outputs()["quality_gate"] == (
+        "validation:rmse <= 12.5: registered in churn-dev-forecast as PendingManualApproval "
+        "(manual approval)"
+    )
+
+
+def test_without_a_gate_no_group_and_the_plan_says_nothing_is_registered(
+    previewed: Upstream,
+) -> None:
+    run = run_retraining(previewed, preview=True, overrides={"qualityGate": {}})
+    assert run.of_type(MODEL_PACKAGE_GROUP) == []
+    assert run.plain_outputs()["model_package_group_name"] == ""
+    assert run.plain_outputs()["quality_gate"] == model_registry.NO_GATE_TEXT
+
+
+def test_the_gate_environment_is_what_the_gate_function_reads() -> None:
+    gate = QualityGateSettings.model_validate(
+        {
+            "metric": "validation:auc",
+            "direction": "maximize",
+            "threshold": 0.85,
+            "approval": "manual",
+        }
+    )
+    text = model_registry.gate_json(gate)
+    assert list(json.loads(text)) == list(contract.QUALITY_GATE_KEYS)
+    parsed = model_gate.parse_quality_gate(text)
+    assert parsed == model_gate.QualityGate(
+        metric="validation:auc",
+        direction="maximize",
+        threshold=0.85,
+        min_improvement=None,
+        approval="manual",
+    )
+    assert parsed.approval_status == "PendingManualApproval"

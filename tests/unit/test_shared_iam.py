@@ -205,18 +205,37 @@ def test_lambda_role_grants_exactly_what_the_handler_and_lambda_call() -> None:
         "logs:CreateLogStream",
         "logs:PutLogEvents",
         "sqs:SendMessage",  # the on-failure destination every Lambda orchestrator has
+        # The quality gate (model_gate.py), on the report path and as the Step Functions task.
+        "sagemaker:CreateModelPackage",
+        "sagemaker:DescribeModelPackage",
+        "sagemaker:ListModelPackages",
+        "sagemaker:ListTags",  # the reported-outcome tag of a job-state report
+        # the event source mapping polling the job-state FIFO queue
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:GetQueueAttributes",
     }
     with_queue = iam.lambda_orchestrator_role_policy(FRAUD)
     assert iam.granted_actions(with_queue) == expected
     assert iam.resources_for(with_queue, "sqs:SendMessage") == {
         "arn:aws:sqs:us-east-1:123456789012:fraud-dev-*-orchestrator-dlq"
     }
+    for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"):
+        assert iam.resources_for(with_queue, action) == {
+            "arn:aws:sqs:us-east-1:123456789012:fraud-dev-*-job-state.fifo"
+        }
+    for action in ("sagemaker:ListTags", "sagemaker:AddTags"):
+        assert iam.resources_for(with_queue, action) == {FRAUD.training_jobs_arn}
     assert iam.resources_for(with_queue, "sns:Publish") == {
         "arn:aws:sns:us-east-1:123456789012:fraud-dev-retraining-notifications"
     }
     assert iam.resources_for(with_queue, "sagemaker:CreateTrainingJob") == {
         "arn:aws:sagemaker:us-east-1:123456789012:training-job/fraud-dev-*"
     }
+    for action in iam.MODEL_GATE_REGISTRY_ACTIONS:
+        assert iam.resources_for(with_queue, action) == {
+            "arn:aws:sagemaker:us-east-1:123456789012:model-package/fraud-dev-*"
+        }
 
 
 def test_step_functions_role_has_what_the_sync_integration_needs() -> None:
@@ -235,6 +254,10 @@ def test_step_functions_role_has_what_the_sync_integration_needs() -> None:
     }
     for action in ("events:PutTargets", "events:PutRule", "events:DescribeRule"):
         assert iam.resources_for(document, action) == rule
+    assert iam.resources_for(document, "lambda:InvokeFunction") == {
+        "arn:aws:lambda:us-east-1:123456789012:function:fraud-dev-*-model-gate",
+        "arn:aws:lambda:us-east-1:123456789012:function:fraud-dev-*-model-gate:*",
+    }
     assert iam.resources_for(document, "xray:PutTraceSegments") == {"*"}
     assert iam.resources_for(document, "logs:CreateLogDelivery") == {"*"}
 

@@ -20,6 +20,7 @@ from retraining_policies.framework import (
     parse_json,
 )
 from retraining_policies.notifications import alarms, event_patterns, state_machines
+from retraining_policies.notifications.queue_routes import reaches_topic_through_queue
 from retraining_policies.notifications.routes import (
     FAMILY,
     ORCHESTRATOR_TYPES,
@@ -116,18 +117,52 @@ def check_notifications_required(stack: Stack, config: Mapping[str, Any]) -> Ite
             notes.append(
                 f"rule {rule.name} uses an event-pattern operator this policy cannot evaluate"
             )
-    if not state_rules:
+    if state_rules:
+        yield from _state_rule_targets(stack, state_rules)
+    elif not _orchestrators_report_outcomes(stack, schedules, notes):
         detail = f" ({'; '.join(notes)})" if notes else ""
         yield Finding(
             "the stack schedules retraining but no EventRule matches source aws.sagemaker / "
-            f"detail-type '{TRAINING_STATE_CHANGE}' for {', '.join(statuses)}: failed and "
-            f"stopped (spot) jobs would go unnoticed{detail}",
+            f"detail-type '{TRAINING_STATE_CHANGE}' for {', '.join(statuses)}, and its "
+            "orchestrator does not report the job's outcome itself (a state machine whose "
+            "createTrainingJob.sync task publishes to SNS on success and on every failure): "
+            f"failed and stopped (spot) jobs would go unnoticed{detail}",
             anchor,
         )
-    else:
-        yield from _state_rule_targets(stack, state_rules)
     for schedule in schedules:
         yield from _orchestrator_failures(stack, schedule)
+
+
+def _orchestrators_report_outcomes(
+    stack: Stack, schedules: list[Resource], notes: list[str]
+) -> bool:
+    """Whether every orchestrator the schedules invoke reports its job's outcome to SNS itself.
+
+    Only a state machine can: it waits for the job with `createTrainingJob.sync` and publishes
+    (`state_machines.job_outcomes_verdict`). A Lambda function returns once the job is created.
+    """
+    found = False
+    for schedule in schedules:
+        for owner, prop, arn in _schedule_targets(stack, schedule):
+            orchestrators = _orchestrators(stack, owner, prop, arn)
+            if not orchestrators:
+                return False
+            for orchestrator in orchestrators:
+                if orchestrator.type != types.STATE_MACHINE:
+                    return False
+                definition, problem = parse_json(orchestrator.get("definition"))
+                if problem is not None or not isinstance(definition, dict):
+                    notes.append(
+                        f"state machine {orchestrator.name}'s definition "
+                        f"{problem or 'is not a JSON object'}"
+                    )
+                    return False
+                reports, why_not = state_machines.job_outcomes_verdict(definition)
+                if not reports:
+                    notes.extend(f"state machine {orchestrator.name}: {note}" for note in why_not)
+                    return False
+                found = True
+    return found
 
 
 def _state_rule_targets(stack: Stack, state_rules: list[Resource]) -> Iterator[Finding]:
@@ -135,6 +170,11 @@ def _state_rule_targets(stack: Stack, state_rules: list[Resource]) -> Iterator[F
     for rule in state_rules:
         for target in stack.referring_to(rule, "rule", types.EVENT_TARGET):
             reaches = reaches_topic(stack, target, "arn", target.get("arn"))
+            if not reaches:
+                # Lambda mode: rule -> SQS FIFO queue -> function that publishes to the topic.
+                through_queue = reaches_topic_through_queue(stack, target)
+                if through_queue or through_queue is None:
+                    reaches = through_queue
             if reaches:
                 return
             if reaches is None:
@@ -147,7 +187,8 @@ def _state_rule_targets(stack: Stack, state_rules: list[Resource]) -> Iterator[F
     names = ", ".join(rule.name for rule in state_rules)
     yield Finding(
         f"the SageMaker job-state rule(s) {names} have no EventTarget whose arn is an SNS "
-        "topic: the notifications go nowhere",
+        "topic, or an SQS queue that a Lambda function configured with an SNS topic consumes: "
+        "the notifications go nowhere",
         state_rules[0].urn,
     )
 
@@ -304,7 +345,8 @@ NOTIFICATIONS_REQUIRED = PolicyDoc(
     name="notifications-required",
     family=FAMILY,
     description="A stack that schedules retraining routes SageMaker job "
-    "Failed/Stopped events and orchestrator failures to SNS.",
+    "Failed/Stopped outcomes (a job-state rule, or a state machine that reports them) and "
+    "orchestrator failures to SNS.",
     why=(
         "Scheduled retraining fails quietly: a failed or spot-stopped job, or an orchestrator "
         "that never started one, is only noticed when the model goes stale. No generic scanner "
@@ -313,7 +355,9 @@ NOTIFICATIONS_REQUIRED = PolicyDoc(
     remediation=(
         "Add an EventRule on the default bus, ENABLED, with eventPattern {source: "
         "[aws.sagemaker], detail-type: [SageMaker Training Job State Change], detail: "
-        "{TrainingJobStatus: [Completed, Failed, Stopped]}} and an EventTarget to the team topic; "
+        "{TrainingJobStatus: [Completed, Failed, Stopped]}} and an EventTarget to the team topic "
+        "(or run the job with createTrainingJob.sync in a state machine that publishes on "
+        "success and catches States.ALL into a publish); "
         "alarm (actions enabled, missing data not breaching) on the orchestrator's Errors / "
         "ExecutionsFailed (or a dead-letter queue's depth) with the topic as alarm action, route "
         "Lambda's on-failure destination to the topic, or Catch States.ALL and publish."

@@ -1,10 +1,19 @@
-"""Step Functions: a Catch that really carries every failure to SNS.
+"""Step Functions: failures and job outcomes that really reach SNS.
 
 Amazon States Language ("Error handling in Step Functions"): `States.ALL` matches every error
-name; `States.TaskFailed` matches every error except `States.Timeout`. A catcher that lists only
-`States.Timeout` (or named errors) lets every other failure end the execution without a
-notification. So a Task state's failures reach SNS when the catchers whose `Next` path reaches an
-`sns:publish` Task together cover `States.ALL`, or both `States.TaskFailed` and `States.Timeout`.
+name; `States.TaskFailed` matches every error except `States.Timeout`; catchers are scanned in
+order. A catcher that lists only `States.Timeout` (or named errors) lets every other failure end
+the execution without a notification. So a Task state's failures reach SNS when the catchers
+whose `Next` path reaches an `sns:publish` Task together cover `States.ALL`, or both
+`States.TaskFailed` and `States.Timeout`, and no catcher sends a `States.*` error (a class of
+failures) down a path that never publishes. A catcher of a specific, named error (e.g. a
+duplicate delivery's ResourceInUse) may lead to a quiet end: that is a handled condition, not a
+swallowed failure.
+
+A state machine reports its training job's outcomes itself (instead of a SageMaker job-state
+rule) when it runs the job with `createTrainingJob.sync` (Step Functions waits for the job to
+end: "Run a Job (.sync)") and that Task both continues on success to a publish and reaches a
+publish on every failure, by the rule above.
 
 Definitions are walked iteratively with a bound, so a deeply nested or cyclic definition gives a
 clean answer instead of a recursion error.
@@ -19,6 +28,7 @@ from retraining_policies.framework import as_list
 from retraining_policies.notifications.routes import MAX_STEPS
 
 _PUBLISH_RESOURCES: Final = ("states:::sns:publish", "states:::aws-sdk:sns:publish")
+_TRAINING_JOB_SYNC: Final = "states:::sagemaker:createtrainingjob.sync"
 _MAX_MACHINES: Final = 200
 
 
@@ -72,30 +82,81 @@ def covers_every_error(errors: set[str]) -> bool:
     return "States.ALL" in errors or {"States.TaskFailed", "States.Timeout"} <= errors
 
 
-def catch_verdict(definition: Mapping[str, Any]) -> tuple[bool, list[str]]:
-    """(some Task's failures all reach SNS through Catch, notes on catchers that fall short)."""
-    complete = False
+def _failure_verdict(
+    states: Mapping[str, Any], name: str, state: Mapping[str, Any]
+) -> tuple[bool | None, list[str]]:
+    """Whether every failure of a state reaches a publish: None when it catches nothing."""
+    reported: set[str] = set()
     notes: list[str] = []
+    catchers = [c for c in as_list(state.get("Catch")) if isinstance(c, Mapping)]
+    for catcher in catchers:
+        errors = {e for e in as_list(catcher.get("ErrorEquals")) if isinstance(e, str)}
+        if _path_publishes(states, catcher.get("Next")):
+            reported |= errors
+            continue
+        classes = sorted(e for e in errors if e.startswith("States."))
+        if classes:
+            notes.append(
+                f"state {name}'s Catch sends {', '.join(classes)} to {catcher.get('Next')!r}, "
+                "a path that never publishes to SNS"
+            )
+    if not catchers:
+        return None, notes
+    if reported and not covers_every_error(reported):
+        notes.append(
+            f"state {name}'s Catch to SNS handles only {', '.join(sorted(reported))}; catch "
+            "States.ALL so every failure is reported"
+        )
+    return covers_every_error(reported) and not notes, notes
+
+
+def _tasks(
+    definition: Mapping[str, Any],
+) -> Iterator[tuple[Mapping[str, Any], str, Mapping[str, Any]]]:
+    """(the states of its machine, name, state) of every Task, nested machines included."""
     for machine in _machines(definition):
         states = machine.get("States")
         if not isinstance(states, Mapping):
             continue
         for name, state in states.items():
-            if not isinstance(state, Mapping):
-                continue
-            caught: set[str] = set()
-            for catcher in as_list(state.get("Catch")):
-                if isinstance(catcher, Mapping) and _path_publishes(states, catcher.get("Next")):
-                    caught.update(
-                        e for e in as_list(catcher.get("ErrorEquals")) if isinstance(e, str)
-                    )
-            if not caught:
-                continue
-            if covers_every_error(caught):
-                complete = True
-            else:
-                notes.append(
-                    f"state {name}'s Catch to SNS handles only {', '.join(sorted(caught))}; "
-                    "catch States.ALL so every failure is reported"
-                )
+            if isinstance(state, Mapping) and state.get("Type") == "Task":
+                yield states, str(name), state
+
+
+def catch_verdict(definition: Mapping[str, Any]) -> tuple[bool, list[str]]:
+    """(some Task's failures all reach SNS through Catch, notes on catchers that fall short)."""
+    complete = False
+    notes: list[str] = []
+    for states, name, state in _tasks(definition):
+        verdict, task_notes = _failure_verdict(states, name, state)
+        notes.extend(task_notes)
+        complete = complete or bool(verdict)
     return complete, notes
+
+
+def job_outcomes_verdict(definition: Mapping[str, Any]) -> tuple[bool, list[str]]:
+    """(the machine reports its training job's outcomes to SNS itself, why not)."""
+    notes: list[str] = []
+    trainings = [
+        (states, name, state)
+        for states, name, state in _tasks(definition)
+        if isinstance(state.get("Resource"), str)
+        and state["Resource"].lower().endswith(_TRAINING_JOB_SYNC)
+    ]
+    if not trainings:
+        return False, [
+            "it runs no createTrainingJob.sync task, so it does not see how the job ends"
+        ]
+    for states, name, state in trainings:
+        failures, failure_notes = _failure_verdict(states, name, state)
+        notes.extend(failure_notes)
+        if failures is None:
+            notes.append(
+                f"state {name} catches no error: a failed job ends the execution unreported"
+            )
+        success = _path_publishes(states, state.get("Next"))
+        if not success:
+            notes.append(f"state {name}'s success path never publishes to SNS")
+        if failures and success:
+            return True, []
+    return False, notes

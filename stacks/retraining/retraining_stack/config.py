@@ -11,6 +11,7 @@ valid) could not do.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any, Literal
 
@@ -160,6 +161,45 @@ class SpotSettings(ConfigModel):
         return _checked_prefix(value)
 
 
+MAX_METRIC_DEFINITIONS = 40
+MAX_METRIC_NAME = 255
+MAX_METRIC_REGEX = 500
+"""CreateTrainingJob API reference, AlgorithmSpecification.MetricDefinitions: at most 40, each a
+Name of 1-255 and a Regex of 1-500 characters."""
+METRIC_REGEX_RULE = (
+    "a regular expression of 1-500 characters with a capture group around the value, e.g. "
+    "validation-auc:([0-9\\.]+)"
+)
+
+
+class MetricDefinitionSettings(ConfigModel):
+    """A metric a custom training image prints to its logs: SageMaker extracts it with `regex`
+    (the first capture group is the value) and reports it in FinalMetricDataList as `name`."""
+
+    name: str = setting(
+        description="The metric's name, e.g. validation:auc.",
+        min_length=1,
+        max_length=MAX_METRIC_NAME,
+    )
+    regex: str = setting(
+        description="Regular expression over the job's log lines; group 1 is the value.",
+        allowed=METRIC_REGEX_RULE,
+        min_length=1,
+        max_length=MAX_METRIC_REGEX,
+    )
+
+    @field_validator("regex")
+    @classmethod
+    def _regex(cls, value: str) -> str:
+        try:
+            groups = re.compile(value).groups
+        except re.error as error:
+            raise invalid(f"is not a regular expression ({error})", METRIC_REGEX_RULE) from None
+        if groups < 1:
+            raise invalid("has no capture group around the value", METRIC_REGEX_RULE)
+        return value
+
+
 class TrainingSettings(ConfigModel):
     """The SageMaker training job each scheduled occurrence starts."""
 
@@ -201,6 +241,25 @@ class TrainingSettings(ConfigModel):
     inter_container_encryption: bool = setting(
         True, description="EnableInterContainerTrafficEncryption for distributed training."
     )
+    metric_definitions: list[MetricDefinitionSettings] = setting(
+        [],
+        description=(
+            "Metrics a custom image reports (AlgorithmSpecification.MetricDefinitions); the "
+            "quality gate judges one of them."
+        ),
+        max_length=MAX_METRIC_DEFINITIONS,
+    )
+
+    @field_validator("metric_definitions")
+    @classmethod
+    def _unique_metric_names(
+        cls, value: list[MetricDefinitionSettings]
+    ) -> list[MetricDefinitionSettings]:
+        names = [definition.name for definition in value]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise invalid(f"defines {', '.join(repeated)} more than once", "each metric name once")
+        return value
 
     @field_validator("image")
     @classmethod
@@ -319,6 +378,57 @@ def hyperparameter_text(value: Any) -> str:
 
 ScheduleKind = Literal["rule", "scheduler"]
 Orchestrator = Literal["lambda", "stepfunctions"]
+GateDirection = Literal["maximize", "minimize"]
+GateApproval = Literal["manual", "automatic"]
+FINITE_NUMBER_RULE = "a finite number"
+
+
+def _finite(value: float | None) -> float | None:
+    if value is not None and not math.isfinite(value):
+        raise invalid("is not a finite number", FINITE_NUMBER_RULE)
+    return value
+
+
+class QualityGateSettings(ConfigModel):
+    """The quality gate: which completed models are registered in the Model Registry, and how."""
+
+    metric: str = setting(
+        description=(
+            "The metric to judge, as the training job reports it in FinalMetricDataList "
+            "(defined in training.metricDefinitions), e.g. validation:auc."
+        ),
+        min_length=1,
+        max_length=MAX_METRIC_NAME,
+    )
+    direction: GateDirection = setting(
+        description="maximize: higher is better (AUC); minimize: lower is better (RMSE).",
+        allowed="maximize, minimize",
+    )
+    threshold: float = setting(
+        description="The absolute bound the metric must meet (>= for maximize, <= for minimize).",
+        allowed=FINITE_NUMBER_RULE,
+    )
+    min_improvement: float | None = setting(
+        None,
+        description=(
+            "Optional: the least improvement over the latest Approved version in the group "
+            "(none yet: the threshold alone decides)."
+        ),
+        ge=0,
+        allowed="a finite number >= 0",
+    )
+    approval: GateApproval = setting(
+        description=(
+            "manual: a version that passes waits as PendingManualApproval; automatic: it is "
+            "Approved at once."
+        ),
+        allowed="manual, automatic",
+    )
+
+    @field_validator("threshold", "min_improvement")
+    @classmethod
+    def _finite_numbers(cls, value: float | None) -> float | None:
+        return _finite(value)
 
 
 class RetrainingSettings(ConfigModel):
@@ -374,6 +484,14 @@ class RetrainingSettings(ConfigModel):
         allowed=LAMBDA_RESERVED_CONCURRENCY_RULE,
     )
     training: TrainingSettings = setting(description="The training job (see README).")
+    quality_gate: QualityGateSettings | None = setting(
+        None,
+        description=(
+            "The quality gate and Model Registry (see README); unset: no gate, nothing is "
+            "registered, a completed job is reported as Completed."
+        ),
+        allowed="{} (no gate) or {metric, direction, threshold, minImprovement?, approval}",
+    )
 
     @field_validator("network_iam_stack")
     @classmethod
@@ -474,6 +592,74 @@ class RetrainingSettings(ConfigModel):
                 f"(TRAINING_SPEC plus the VPC and KMS variables); Lambda allows "
                 f"{LAMBDA_ENVIRONMENT_LIMIT_BYTES} (4 KB). Shorten hyperparameters, environment "
                 "or channels, or use orchestrator: stepfunctions",
+                f"≤ {LAMBDA_ENVIRONMENT_LIMIT_BYTES} bytes of Lambda environment",
+            )
+        return value
+
+    @field_validator("quality_gate", mode="before")
+    @classmethod
+    def _empty_gate_is_no_gate(cls, value: Any) -> Any:
+        # Pulumi.yaml declares `qualityGate` with `default: {}` (a declared key without a default
+        # is required by the CLI): the empty mapping means "no gate".
+        return None if value == {} else value
+
+    @field_validator("quality_gate")
+    @classmethod
+    def _gate_metric_defined(
+        cls, value: QualityGateSettings | None, info: ValidationInfo
+    ) -> QualityGateSettings | None:
+        training = info.data.get("training")
+        if value is None or not isinstance(training, TrainingSettings):
+            return value  # no gate, or the training settings are reported themselves
+        defined = [definition.name for definition in training.metric_definitions]
+        if value.metric not in defined:
+            raise invalid(
+                f"metric {value.metric!r} is not defined in training.metricDefinitions "
+                f"(defined: {', '.join(defined) or 'none'}): the team's image reports only the "
+                "metrics its definitions extract, and a metric the job never reports would "
+                "reject every model",
+                "a name from training.metricDefinitions",
+            )
+        return value
+
+    @field_validator("quality_gate")
+    @classmethod
+    def _gate_fits_lambda_environment(
+        cls, value: QualityGateSettings | None, info: ValidationInfo
+    ) -> QualityGateSettings | None:
+        # The Lambda orchestrator runs the gate on its report path, so the gate's variables join
+        # TRAINING_SPEC & co. in its 4 KB environment (checked without them in `training`).
+        training = info.data.get("training")
+        identifiers = [info.data.get(k) for k in ("team", "model", "environment")]
+        if (
+            value is None
+            or info.data.get("orchestrator") != "lambda"
+            or not isinstance(training, TrainingSettings)
+            or not all(isinstance(identifier, str) for identifier in identifiers)
+        ):
+            return value
+        # Imported here: these modules import this one for its types.
+        from retraining_stack.model_registry import gate_variables  # noqa: PLC0415
+        from retraining_stack.training_spec import (  # noqa: PLC0415
+            LAMBDA_ENVIRONMENT_LIMIT_BYTES,
+            environment_size,
+            lambda_environment_upper_bound,
+        )
+
+        team, model, environment = (str(identifier) for identifier in identifiers)
+        base = lambda_environment_upper_bound(
+            training, team=team, model=model, environment=environment
+        )
+        if base > LAMBDA_ENVIRONMENT_LIMIT_BYTES:
+            return value  # reported at `training`
+        # Merging `{gate}` into `{base}`: the gate's braces go, one comma joins them.
+        gate = gate_variables(value, naming.model_package_group_name(team, model, environment))
+        size = base + environment_size(gate) - 1
+        if size > LAMBDA_ENVIRONMENT_LIMIT_BYTES:
+            raise invalid(
+                f"with the gate's variables the Lambda orchestrator's environment would take up "
+                f"to {size} bytes; Lambda allows {LAMBDA_ENVIRONMENT_LIMIT_BYTES} (4 KB). "
+                "Shorten the training settings or use orchestrator: stepfunctions",
                 f"≤ {LAMBDA_ENVIRONMENT_LIMIT_BYTES} bytes of Lambda environment",
             )
         return value

@@ -75,5 +75,21 @@ class StackNames:
     def orchestrator_dead_letter_queue(self) -> str:
         return naming.orchestrator_dead_letter_queue_name(self.team, self.model, self.environment)
 
+    @property
+    def model_package_group(self) -> str:
+        return naming.model_package_group_name(self.team, self.model, self.environment)
+
+    @property
+    def model_gate_function(self) -> str:
+        return naming.model_gate_function_name(self.team, self.model, self.environment)
+
+    @property
+    def job_state_queue(self) -> str:
+        return naming.job_state_queue_name(self.team, self.model, self.environment)
+
+    @property
+    def job_state_dead_letter_queue(self) -> str:
+        return naming.job_state_dead_letter_queue_name(self.team, self.model, self.environment)
+
     def alarm(self, purpose: str) -> str:
         return naming.alarm_name(self.team, self.model, self.environment, purpose)

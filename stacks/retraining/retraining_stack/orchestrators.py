@@ -1,16 +1,26 @@
-"""The orchestrator: what a scheduled occurrence invokes to start the training job.
+"""The orchestrator kinds: what a scheduled occurrence invokes to start the training job.
 
-- Lambda (`orchestrator: lambda`): the function `<base>-orchestrator` runs
-  `lambda_function/handler.py` on a pinned runtime (`LAMBDA_RUNTIME`), zipped alone from this
-  repository. Reserved concurrency `lambdaReservedConcurrency` (default -1, none: see
-  `config.DEFAULT_LAMBDA_RESERVED_CONCURRENCY`). Its log group is
-  created first with a retention (so the role needs no logs:CreateLogGroup and logs do not pile up
-  forever), failed asynchronous invocations go to `<base>-orchestrator-dlq`.
+An orchestrator kind is one builder in `ORCHESTRATOR_KINDS` (keyed by the `orchestrator` setting)
+that returns an `Orchestrator`: its resource, how a schedule rule or a Scheduler schedule invokes
+it (`ScheduleTarget`), its platform-health alarms, and how the job's outcome reaches the team
+topic (`job_state`: a job-state rule, or None when the orchestrator reports the outcome itself).
+`schedule.py`, `notifications.py` and `stack.py` read these and never branch on the kind, so a
+third kind is one builder here plus its config value.
+
+- Lambda (`orchestrator: lambda`): the function `<base>-orchestrator` runs the package
+  `lambda_function/` (zipped from this repository, `ARCHIVE_FILES`) on a pinned runtime
+  (`LAMBDA_RUNTIME`), with Lambda's JSON log format. Job-state reports reach it through the FIFO
+  queue of `job_state_queue`. Reserved concurrency `lambdaReservedConcurrency` (default -1, none:
+  see `config.DEFAULT_LAMBDA_RESERVED_CONCURRENCY`). Its log group is created first with a
+  retention (so the role needs no logs:CreateLogGroup and logs do not pile up forever). Lambda
+  does not retry a failed asynchronous invocation (the handler reports every outcome itself and
+  returns; a retry would repeat its message): a crash goes to `<base>-orchestrator-dlq`.
 - Step Functions (`orchestrator: stepfunctions`): the state machine `<base>-orchestrator` from
   `state_machine.build_definition`, logging at level ALL with execution data into its own log
   group, X-Ray tracing on. Its definition holds only values known at preview; network-iam's
   subnet, security group and KMS key ids come with each execution's input
-  (`training_infrastructure`, passed by the schedule target).
+  (`training_infrastructure`, passed by the schedule target). The state machine publishes the
+  one outcome message of its occurrence itself: no job-state rule.
 
 Both run with the roles network-iam created for the team; this stack creates no IAM.
 """
@@ -18,29 +28,31 @@ Both run with the roles network-iam created for the team; this stack creates no 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 import pulumi
 import pulumi_aws as aws
 
-from retraining_stack import queues, state_machine, training_spec
+from retraining_stack import health, job_state_queue, queues, state_machine, training_spec
+from retraining_stack import lambda_function as lambda_handler
 from retraining_stack.context import StackContext
+from retraining_stack.health import AlarmSpec
 from retraining_stack.lambda_function import (
-    HANDLER_ARCHIVE_PATH,
+    ARCHIVE_FILES,
+    FUNCTION_TIMEOUT_SECONDS,
     HANDLER_ENTRYPOINT,
-    HANDLER_SOURCE,
-    RECOMMENDED_TIMEOUT_SECONDS,
+    contract,
 )
 from retraining_stack.names import StackNames
 from retraining_stack.upstream import Upstream
 
 LOG_RETENTION_DAYS = 90
 FUNCTION_MEMORY_MB = 256
-# Lambda's own retries of a failed asynchronous invocation: safe, the handler is idempotent per
-# occurrence. After them (or an hour), the event goes to the on-failure destination.
-ASYNC_RETRY_ATTEMPTS = 2
+# No Lambda retries of a failed asynchronous invocation: the handler publishes the one NotStarted
+# message and returns; it raises only when it cannot report at all, and a retry cannot fix that.
+ASYNC_RETRY_ATTEMPTS = 0
 ASYNC_MAX_EVENT_AGE_SECONDS = 3600
 
 
@@ -51,16 +63,32 @@ the standard library and the runtime's boto3 only. Change it deliberately, with 
 
 
 @dataclass(frozen=True)
+class ScheduleTarget:
+    """How a schedule invokes the orchestrator (schedule.py builds the rule or schedule)."""
+
+    rule_input_transformer: aws.cloudwatch.EventTargetInputTransformerArgs | None
+    """What an EventBridge rule target sends; None: the raw "Scheduled Event"."""
+    rule_uses_role: bool
+    """The rule target invokes with the schedule-invoker role (Step Functions: StartExecution
+    needs an identity); otherwise the orchestrator's resource policy admits the rule."""
+    scheduler_input: pulumi.Input[str]
+    """The Scheduler target's `Input` (Scheduler always invokes with its execution role)."""
+
+
+@dataclass(frozen=True)
 class Orchestrator:
-    """What the schedule targets, and what the alarms watch."""
+    """What the schedule targets, what the alarms watch, how job outcomes are reported."""
 
     kind: str
     name: str
     arn: str
     """Deterministic (names + account), known at preview."""
     resource: pulumi.CustomResource
-    failure_queue: aws.sqs.Queue | None
-    """The Lambda's on-failure destination; None for Step Functions (failures are executions)."""
+    schedule_target: ScheduleTarget
+    health_alarms: tuple[AlarmSpec, ...]
+    """Its platform-health signals (descriptions start with contract.PLATFORM_HEALTH_PREFIX)."""
+    job_state: job_state_queue.JobStateRoute | None
+    """None: the orchestrator publishes each occurrence's outcome itself."""
 
 
 def training_infrastructure(upstream: Upstream) -> pulumi.Output[dict[str, Any]]:
@@ -89,19 +117,24 @@ def lambda_environment_variables(
     """One Input per variable, so a value unknown at preview (a subnet id) leaves TRAINING_SPEC
     and the others known: a single Output for the whole map would be entirely unknown."""
     variables: dict[str, pulumi.Input[str]] = {
-        training_spec.TRAINING_SPEC: training_spec.spec_json(spec),
-        training_spec.TRAINING_JOB_NAME_PREFIX: names.training_job_name_prefix,
-        training_spec.NOTIFICATION_TOPIC_ARN: upstream.topic_arn,
-        training_spec.TRAINING_SUBNET_IDS: upstream.subnet_ids.apply(",".join),
-        training_spec.TRAINING_SECURITY_GROUP_IDS: upstream.security_group_id,
-        training_spec.TRAINING_KMS_KEY_ARN: upstream.kms_key_arn,
+        contract.ENV_TRAINING_SPEC: training_spec.spec_json(spec),
+        contract.ENV_JOB_NAME_PREFIX: names.training_job_name_prefix,
+        contract.ENV_TOPIC_ARN: upstream.topic_arn,
+        contract.ENV_TEAM: names.team,
+        contract.ENV_MODEL: names.model,
+        contract.ENV_ENVIRONMENT: names.environment,
+        contract.ENV_SUBNET_IDS: upstream.subnet_ids.apply(",".join),
+        contract.ENV_SECURITY_GROUP_IDS: upstream.security_group_id,
+        contract.ENV_OUTPUT_KMS_KEY: upstream.kms_key_arn,
     }
     if volume_kms_key:
-        variables[training_spec.TRAINING_VOLUME_KMS_KEY_ARN] = upstream.kms_key_arn
+        variables[contract.ENV_VOLUME_KMS_KEY] = upstream.kms_key_arn
     return variables
 
 
-def lambda_orchestrator(context: StackContext, spec: Mapping[str, Any]) -> Orchestrator:
+def lambda_orchestrator(
+    context: StackContext, spec: Mapping[str, Any], schedule_dead_letter_queue: aws.sqs.Queue
+) -> Orchestrator:
     settings, names, arns, upstream = (
         context.settings,
         context.names,
@@ -136,8 +169,10 @@ def lambda_orchestrator(context: StackContext, spec: Mapping[str, Any]) -> Orche
         runtime=LAMBDA_RUNTIME,
         architectures=["arm64"],
         handler=HANDLER_ENTRYPOINT,
-        code=pulumi.AssetArchive({HANDLER_ARCHIVE_PATH: pulumi.FileAsset(str(HANDLER_SOURCE))}),
-        timeout=RECOMMENDED_TIMEOUT_SECONDS,
+        code=pulumi.AssetArchive(
+            {path: pulumi.FileAsset(str(source)) for path, source in ARCHIVE_FILES.items()}
+        ),
+        timeout=FUNCTION_TIMEOUT_SECONDS,
         memory_size=FUNCTION_MEMORY_MB,
         reserved_concurrent_executions=settings.lambda_reserved_concurrency,
         environment=aws.lambda_.FunctionEnvironmentArgs(
@@ -148,8 +183,10 @@ def lambda_orchestrator(context: StackContext, spec: Mapping[str, Any]) -> Orche
                 volume_kms_key=training_spec.sends_volume_kms_key(settings.training),
             )
         ),
+        # JSON: the runtime renders each `logging` record as one JSON object, `extra` keys
+        # included ("Working with Lambda function logs in Python", JSON log format).
         logging_config=aws.lambda_.FunctionLoggingConfigArgs(
-            log_format="Text", log_group=names.function_log_group
+            log_format="JSON", log_group=names.function_log_group
         ),
         tags=context.tags(),
         # The log group first: otherwise Lambda creates it on the first invocation, without a
@@ -168,16 +205,49 @@ def lambda_orchestrator(context: StackContext, spec: Mapping[str, Any]) -> Orche
         ),
         opts=pulumi.ResourceOptions(parent=function, depends_on=[failure_queue]),
     )
+    job_state = job_state_queue.job_state_reports(context, function, schedule_dead_letter_queue)
     return Orchestrator(
         kind="lambda",
         name=names.function,
         arn=arns.lambda_function(names.function),
         resource=function,
-        failure_queue=failure_queue,
+        schedule_target=ScheduleTarget(
+            rule_input_transformer=None,
+            rule_uses_role=False,
+            scheduler_input=lambda_handler.scheduler_target_input(),
+        ),
+        health_alarms=(
+            AlarmSpec(
+                "orchestrator-errors",
+                health.describe(
+                    f"the orchestrator function {names.function} raised errors; an occurrence "
+                    "may have gone unstarted or unreported: read its log group "
+                    f"{names.function_log_group}"
+                ),
+                "AWS/Lambda",
+                "Errors",
+                {"FunctionName": names.function},
+            ),
+            health.dead_letter_queue_alarm(
+                "orchestrator-dlq-messages",
+                names.orchestrator_dead_letter_queue,
+                "orchestrator invocations that crashed",
+            ),
+            health.dead_letter_queue_alarm(
+                "job-state-dlq-messages",
+                names.job_state_dead_letter_queue,
+                "job-state reports the orchestrator could not process (their outcome was not sent)",
+            ),
+        ),
+        job_state=job_state,
     )
 
 
-def step_functions_orchestrator(context: StackContext, spec: Mapping[str, Any]) -> Orchestrator:
+def step_functions_orchestrator(
+    context: StackContext, spec: Mapping[str, Any], schedule_dead_letter_queue: aws.sqs.Queue
+) -> Orchestrator:
+    """The state machine; it reports its occurrences' outcomes itself (no job-state rule), so
+    the dead-letter queue is not needed here (schedule.py dead-letters the schedule into it)."""
     settings, names, arns, upstream = (
         context.settings,
         context.names,
@@ -197,6 +267,9 @@ def step_functions_orchestrator(context: StackContext, spec: Mapping[str, Any]) 
             dict(spec),
             upstream.topic_arn,
             names.training_job_name_prefix,
+            team=names.team,
+            model=names.model,
+            environment=names.environment,
             volume_kms_key=training_spec.sends_volume_kms_key(settings.training),
         ),
         indent=2,
@@ -217,16 +290,58 @@ def step_functions_orchestrator(context: StackContext, spec: Mapping[str, Any]) 
         tags=context.tags(),
         opts=pulumi.ResourceOptions(depends_on=[log_group]),
     )
+    machine_arn = arns.state_machine(names.state_machine)
+    infrastructure = training_infrastructure(upstream)
     return Orchestrator(
         kind="stepfunctions",
         name=names.state_machine,
-        arn=arns.state_machine(names.state_machine),
+        arn=machine_arn,
         resource=machine,
-        failure_queue=None,
+        schedule_target=ScheduleTarget(
+            # The paths stay known at preview; the template embeds provider-computed ids.
+            rule_input_transformer=aws.cloudwatch.EventTargetInputTransformerArgs(
+                input_paths=dict(state_machine.RULE_TARGET_INPUT_PATHS),
+                input_template=infrastructure.apply(state_machine.rule_target_input_template),
+            ),
+            rule_uses_role=True,
+            scheduler_input=infrastructure.apply(state_machine.scheduler_target_input),
+        ),
+        # Every outcome ends Succeed after its one message (state_machine docstring): a failed,
+        # timed-out or aborted execution is the orchestrator itself breaking.
+        health_alarms=tuple(
+            AlarmSpec(
+                "orchestrator-" + metric.removeprefix("Executions").lower(),
+                health.describe(
+                    f"an execution of the orchestrator state machine {names.state_machine} "
+                    f"{what}; its occurrence may have gone unstarted or unreported: read the "
+                    f"execution history and the log group {names.state_machine_log_group}"
+                ),
+                "AWS/States",
+                metric,
+                {"StateMachineArn": machine_arn},
+            )
+            for metric, what in (
+                ("ExecutionsFailed", "failed"),
+                ("ExecutionsTimedOut", "timed out"),
+                ("ExecutionsAborted", "was aborted"),
+            )
+        ),
+        job_state=None,
     )
 
 
-def create_orchestrator(context: StackContext, spec: Mapping[str, Any]) -> Orchestrator:
-    if context.settings.orchestrator == "lambda":
-        return lambda_orchestrator(context, spec)
-    return step_functions_orchestrator(context, spec)
+OrchestratorBuilder = Callable[[StackContext, Mapping[str, Any], aws.sqs.Queue], Orchestrator]
+
+ORCHESTRATOR_KINDS: Final[Mapping[str, OrchestratorBuilder]] = {
+    "lambda": lambda_orchestrator,
+    "stepfunctions": step_functions_orchestrator,
+}
+"""The `orchestrator` setting's values (config.Orchestrator) and their builders."""
+
+
+def create_orchestrator(
+    context: StackContext, spec: Mapping[str, Any], schedule_dead_letter_queue: aws.sqs.Queue
+) -> Orchestrator:
+    return ORCHESTRATOR_KINDS[context.settings.orchestrator](
+        context, spec, schedule_dead_letter_queue
+    )

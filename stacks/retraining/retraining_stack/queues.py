@@ -22,6 +22,13 @@ from retraining_shared.arns import service_principal
 MESSAGE_RETENTION_SECONDS = 14 * 24 * 3600
 SEND_MESSAGE = "sqs:SendMessage"
 
+# The retry policy of every EventBridge target and Scheduler schedule before its dead-letter
+# queue. A retraining that starts an hour late is still useful; one that starts a day late
+# collides with the next occurrence. After this the event goes to the dead-letter queue (and its
+# alarm).
+RETRY_MAX_EVENT_AGE_SECONDS = 3600
+RETRY_MAX_ATTEMPTS = 5
+
 
 def dead_letter_queue(name: str, resource_tags: Mapping[str, str]) -> aws.sqs.Queue:
     return aws.sqs.Queue(
@@ -47,18 +54,20 @@ def schedule_dead_letter_queue_policy(
     Scheduler user guide, "Configuring a dead-letter queue"), so that role is the principal; a
     role session carries no `aws:SourceArn` to condition on.
     """
-    statements = [
-        iam.resource_statement(
-            "EventBridgeRulesDeadLetter",
-            principal={"Service": service_principal("events")},
-            actions=[SEND_MESSAGE],
-            resources=[queue_arn],
-            conditions={
-                "ArnEquals": {"aws:SourceArn": sorted(event_rule_arns)},
-                "StringEquals": {"aws:SourceAccount": account_id},
-            },
+    statements = []
+    if event_rule_arns:  # none with Scheduler and an orchestrator that reports itself
+        statements.append(
+            iam.resource_statement(
+                "EventBridgeRulesDeadLetter",
+                principal={"Service": service_principal("events")},
+                actions=[SEND_MESSAGE],
+                resources=[queue_arn],
+                conditions={
+                    "ArnEquals": {"aws:SourceArn": sorted(event_rule_arns)},
+                    "StringEquals": {"aws:SourceAccount": account_id},
+                },
+            )
         )
-    ]
     if schedule_invoker_role_arn is not None:
         statements.append(
             iam.resource_statement(

@@ -4,16 +4,16 @@ Either way the target has an explicit retry policy and the dead-letter queue
 `<base>-schedule-dlq`, so an occurrence that cannot reach the orchestrator is kept and alarmed on,
 never silently lost.
 
-What the orchestrator receives for one occurrence:
-- rule → Lambda: the raw "Scheduled Event" (its `time` is the occurrence); the function's
-  resource policy admits `events.amazonaws.com` for this rule only (`source_arn`);
-- rule → Step Functions: an input transformer producing `{"time": <time>,
-  "trainingInfrastructure": {...}}` (network-iam's subnet, security group and KMS key ids, which
-  the definition reads with JSONPath); EventBridge starts the execution with the schedule-invoker
-  role;
-- Scheduler → either: the target `Input` the orchestrator documents, with
-  `<aws.scheduler.scheduled-time>` (and, for Step Functions, `trainingInfrastructure`); Scheduler
-  always invokes with its execution role (the schedule-invoker role, whose identity policy allows
+What the orchestrator receives for one occurrence is the orchestrator kind's choice
+(`orchestrators.ScheduleTarget`); this module never branches on the kind:
+- rule, no input transformer and no role (Lambda): the raw "Scheduled Event" (its `time` is the
+  occurrence); the function's resource policy admits `events.amazonaws.com` for this rule only
+  (`source_arn`);
+- rule with the kind's input transformer and the schedule-invoker role (Step Functions:
+  `{"time": <time>, "trainingInfrastructure": {...}}`, network-iam's subnet, security group and
+  KMS key ids, which the definition reads with JSONPath);
+- Scheduler: the kind's target `Input`, with `<aws.scheduler.scheduled-time>`; Scheduler always
+  invokes with its execution role (the schedule-invoker role, whose identity policy allows
   invoking the team's orchestrators), so no resource policy on the function is involved.
 
 The Step Functions target input embeds provider-computed ids, so it is unknown while a new
@@ -30,17 +30,14 @@ import pulumi_aws as aws
 from retraining_shared import schedule_grammar as grammar
 from retraining_shared.arns import ArnBuilder, service_principal
 
-from retraining_stack import lambda_function as lambda_handler
-from retraining_stack import state_machine
+from retraining_stack import health
 from retraining_stack.config import RetrainingSettings
 from retraining_stack.context import StackContext
+from retraining_stack.health import AlarmSpec
 from retraining_stack.names import StackNames
-from retraining_stack.orchestrators import Orchestrator, training_infrastructure
+from retraining_stack.orchestrators import Orchestrator
+from retraining_stack.queues import RETRY_MAX_ATTEMPTS, RETRY_MAX_EVENT_AGE_SECONDS
 
-# A retraining that starts an hour late is still useful; one that starts a day late collides with
-# the next occurrence. After this the event goes to the dead-letter queue (and its alarm).
-RETRY_MAX_EVENT_AGE_SECONDS = 3600
-RETRY_MAX_ATTEMPTS = 5
 SCHEDULE_TARGET_ID = "orchestrator"
 
 
@@ -53,14 +50,14 @@ class Schedule:
     target_id: str | None
     """The rule target's id (rules only: Scheduler schedules have a single, unnamed target)."""
     resource: pulumi.CustomResource
+    health_alarms: tuple[AlarmSpec, ...]
+    """Its platform-health signal: the schedule could not invoke the orchestrator."""
 
 
-def rule_arns(settings: RetrainingSettings, names: StackNames, arns: ArnBuilder) -> list[str]:
-    """The EventBridge rules whose targets dead-letter into `<base>-schedule-dlq`."""
-    rules = [arns.events_rule(names.job_state_rule)]
-    if settings.schedule_kind == "rule":
-        rules.append(arns.events_rule(names.schedule_rule))
-    return rules
+def rule_arn(settings: RetrainingSettings, names: StackNames, arns: ArnBuilder) -> str | None:
+    """The schedule rule, whose target dead-letters into `<base>-schedule-dlq` (None: Scheduler,
+    whose execution role sends instead)."""
+    return arns.events_rule(names.schedule_rule) if settings.schedule_kind == "rule" else None
 
 
 def _retry_policy_args() -> dict[str, int]:
@@ -100,10 +97,12 @@ def _rule(context: StackContext, orchestrator: Orchestrator, dead_letter: _DeadL
         state="ENABLED",
         tags=context.tags(),
     )
+    target = orchestrator.schedule_target
     target_options = pulumi.ResourceOptions(
         parent=rule, depends_on=[orchestrator.resource, dead_letter.queue]
     )
-    if orchestrator.kind == "lambda":
+    if not target.rule_uses_role:
+        # The orchestrator's resource policy admits this rule only.
         permission = aws.lambda_.Permission(
             f"{names.schedule_rule}-invoke",
             action="lambda:InvokeFunction",
@@ -113,38 +112,37 @@ def _rule(context: StackContext, orchestrator: Orchestrator, dead_letter: _DeadL
             source_account=arns.account_id,
             opts=pulumi.ResourceOptions(parent=rule, depends_on=[orchestrator.resource]),
         )
-        aws.cloudwatch.EventTarget(
-            f"{names.schedule_rule}-target",
-            rule=rule.name,
-            target_id=SCHEDULE_TARGET_ID,
-            arn=orchestrator.arn,
-            retry_policy=aws.cloudwatch.EventTargetRetryPolicyArgs(**_retry_policy_args()),
-            dead_letter_config=aws.cloudwatch.EventTargetDeadLetterConfigArgs(arn=dead_letter.arn),
-            opts=target_options.merge(pulumi.ResourceOptions(depends_on=[permission])),
-        )
-    else:
-        template = training_infrastructure(context.upstream).apply(
-            state_machine.rule_target_input_template
-        )
-        aws.cloudwatch.EventTarget(
-            f"{names.schedule_rule}-target",
-            rule=rule.name,
-            target_id=SCHEDULE_TARGET_ID,
-            arn=orchestrator.arn,
-            role_arn=context.upstream.schedule_invoker_role_arn,
-            input_transformer=aws.cloudwatch.EventTargetInputTransformerArgs(
-                input_paths=dict(state_machine.RULE_TARGET_INPUT_PATHS), input_template=template
-            ),
-            retry_policy=aws.cloudwatch.EventTargetRetryPolicyArgs(**_retry_policy_args()),
-            dead_letter_config=aws.cloudwatch.EventTargetDeadLetterConfigArgs(arn=dead_letter.arn),
-            opts=target_options,
-        )
+        target_options = target_options.merge(pulumi.ResourceOptions(depends_on=[permission]))
+    aws.cloudwatch.EventTarget(
+        f"{names.schedule_rule}-target",
+        rule=rule.name,
+        target_id=SCHEDULE_TARGET_ID,
+        arn=orchestrator.arn,
+        role_arn=context.upstream.schedule_invoker_role_arn if target.rule_uses_role else None,
+        retry_policy=aws.cloudwatch.EventTargetRetryPolicyArgs(**_retry_policy_args()),
+        dead_letter_config=aws.cloudwatch.EventTargetDeadLetterConfigArgs(arn=dead_letter.arn),
+        input_transformer=target.rule_input_transformer,
+        opts=target_options,
+    )
     return Schedule(
         kind="rule",
         name=names.schedule_rule,
         arn=rule_arn,
         target_id=SCHEDULE_TARGET_ID,
         resource=rule,
+        health_alarms=(
+            AlarmSpec(
+                "schedule-failed-invocations",
+                health.describe(
+                    f"the schedule rule {names.schedule_rule} could not invoke the orchestrator "
+                    f"{orchestrator.name}; the occurrence waits in "
+                    f"{names.schedule_dead_letter_queue}"
+                ),
+                "AWS/Events",
+                "FailedInvocations",
+                {"RuleName": names.schedule_rule},
+            ),
+        ),
     )
 
 
@@ -154,11 +152,6 @@ def _scheduler(
     settings, names, arns = context.settings, context.names, context.arns
     group = aws.scheduler.ScheduleGroup(
         names.schedule_group, name=names.schedule_group, tags=context.tags()
-    )
-    target_input: pulumi.Input[str] = (
-        lambda_handler.scheduler_target_input()
-        if orchestrator.kind == "lambda"
-        else training_infrastructure(context.upstream).apply(state_machine.scheduler_target_input)
     )
     window = settings.flexible_window_minutes
     schedule = aws.scheduler.Schedule(
@@ -178,7 +171,7 @@ def _scheduler(
         target=aws.scheduler.ScheduleTargetArgs(
             arn=orchestrator.arn,
             role_arn=context.upstream.schedule_invoker_role_arn,
-            input=target_input,
+            input=orchestrator.schedule_target.scheduler_input,
             retry_policy=aws.scheduler.ScheduleTargetRetryPolicyArgs(**_retry_policy_args()),
             dead_letter_config=aws.scheduler.ScheduleTargetDeadLetterConfigArgs(
                 arn=dead_letter.arn
@@ -194,6 +187,19 @@ def _scheduler(
         arn=arns.scheduler_schedule(names.schedule, names.schedule_group),
         target_id=None,
         resource=schedule,
+        health_alarms=(
+            AlarmSpec(
+                "schedule-failed-invocations",
+                health.describe(
+                    f"the schedule {names.schedule} dropped an invocation of the orchestrator "
+                    f"{orchestrator.name} after its retries; the occurrence waits in "
+                    f"{names.schedule_dead_letter_queue}"
+                ),
+                "AWS/Scheduler",
+                "InvocationDroppedCount",
+                {"ScheduleGroup": names.schedule_group},
+            ),
+        ),
     )
 
 

@@ -1,5 +1,10 @@
 """The Step Functions orchestrator: an Amazon States Language definition from the training spec.
 
+The state machine is the single reporter of its scheduled occurrence: every execution that handles
+an occurrence publishes exactly ONE message to the team topic, its final outcome
+(`contract.OutcomeStatus`), and there is no job-state rule in this mode (docs/architecture.md,
+"One message per occurrence").
+
 Execution input (one shape for both triggers)::
 
     {"time": "2026-11-26T06:00:00Z",
@@ -8,51 +13,53 @@ Execution input (one shape for both triggers)::
                                 "kmsKeyArn": "arn:aws:kms:<region>:<account>:key/<id>"}}
 
 `trainingInfrastructure` carries network-iam's provider-computed values (the private subnets, the
-training security group, the team KMS key). They travel in the input, not in the definition, for
-the same reason the Lambda gets them in separate environment variables: a preview of a new
-network-iam does not know them, one unknown value makes the whole definition string unknown, and
-the policy pack must read the definition at preview. The schedule target supplies them:
+training security group, the team KMS key). They travel in the input, not in the definition: a
+preview of a new network-iam does not know them, one unknown value makes the whole definition
+string unknown, and the policy pack must read the definition at preview. The schedule target
+supplies them (`rule_target_input_transformer`, `scheduler_target_input`).
 
-- EventBridge rule target: `RULE_TARGET_INPUT_PATHS` (`{"time": "$.time"}`) and
-  `rule_target_input_template(infrastructure)` (`{"time": <time>, "trainingInfrastructure":
-  {...}}`) turn the "Scheduled Event" into it;
-- EventBridge Scheduler target: `scheduler_target_input(infrastructure)` (`{"time":
-  "<aws.scheduler.scheduled-time>", "trainingInfrastructure": {...}}`), which Scheduler fills in at
-  invocation time.
+The definition, state by state:
 
-Both send UTC timestamps ending in "Z". The definition:
+1. `CheckInput` rejects any other input -> `RejectInput` -> one NotStarted message (a missing
+   path would otherwise fail the Task with an uncatchable States.Runtime error);
+2. `DeriveTrainingJobName` formats prefix + YYYYMMDDHHMM from the occurrence, exactly the name
+   `contract.training_job_name` gives (`States.StringSplit` treats its second argument as a set
+   of delimiter characters), so every delivery of one occurrence asks for the same job;
+3. `StartTrainingJob` runs `createTrainingJob.sync`. Retries: instance quota
+   (`SageMaker.ResourceLimitExceededException`) a bounded few minutes, throttling and other API
+   errors (`SageMaker.AmazonSageMakerException`) a few seconds; these are the error names the
+   optimized SageMaker integration raises (Step Functions developer guide, "Manage SageMaker
+   with Step Functions", example Retry). `States.TaskFailed` is never retried: with `.sync` it is
+   the training job itself ending Failed or Stopped, and a re-run could only reuse the name;
+4. success -> `TrainingEnded` (the .sync output is the final DescribeTrainingJob response) ->
+   `TrainingCompleted` (`GATE_INSERTION_STATE`: issue 12's quality gate starts here) -> one
+   Completed message; a job that ended Failed or Stopped -> one Failed (FailureReason) or
+   Stopped (SecondaryStatus) message;
+5. any error -> `ClassifyStartFailure`:
+   - `States.TaskFailed` whose Cause is the job's description (JSON with TrainingJobStatus): the
+     job ran and ended; `ParseEndedJob` (`States.StringToJson`) -> `TrainingEnded` as above;
+   - ResourceInUse (named in the error or its cause): this occurrence's job exists, another
+     execution (a redelivery) owns it and reports it; `ConfirmExistingJob` (DescribeTrainingJob)
+     -> `AlreadyStartedElsewhere`, a quiet end without a message. If the confirmation itself
+     fails the execution fails: the ExecutionsFailed alarm reports a broken orchestrator;
+   - quota still exceeded after the bounded retry: one NotStarted message whose reason starts
+     with `contract.QUOTA_REASON_PREFIX` ("skipped: quota"); the next occurrence tries again;
+   - anything else: one NotStarted message with the error and cause.
 
-1. `CheckInput` rejects any other input (routed to the failure notification, not silently dropped;
-   a missing `trainingInfrastructure` path would otherwise fail the Task with an uncatchable
-   States.Runtime error). The KMS key must be a key ARN of the topic's account and region;
-2. `DeriveTrainingJobName` splits the time on "-", "T", ":" and "Z" (`States.StringSplit` treats its
-   second argument as a set of delimiter characters) and formats prefix + YYYYMMDDHHMM, exactly the
-   name the Lambda orchestrator derives, so both orchestrators are idempotent the same way;
-3. `StartTrainingJob` runs `createTrainingJob.sync` with the spec as Parameters plus
-   `TrainingJobName.$`, the orchestrator's two tags (`scheduled-occurrence` with `Value.$`) and the
-   infrastructure as JSONPath parameters: `VpcConfig.Subnets.$`, `VpcConfig.SecurityGroupIds.$`,
-   `OutputDataConfig.KmsKeyId.$` and, unless the instance type trains on local NVMe storage
-   (`volume_kms_key=False`: CreateTrainingJob rejects a volume key there),
-   `ResourceConfig.VolumeKmsKeyId.$`;
-4. on success `NotifySuccess` publishes to the topic; on any error `ClassifyFailure` tells a
-   duplicate delivery (CreateTrainingJob answered ResourceInUse for this occurrence's name) from a
-   real failure: a duplicate is confirmed with DescribeTrainingJob and ends quietly in
-   `AlreadyStarted` (the execution that started the job reports on it), a real failure is
-   published by `NotifyFailure` (error and cause) and ends in the `Failed` state.
+Every message is built by a `Report<Status>` Pass state (the keys of `contract.MESSAGE_KEYS`)
+and published by `Notify<Status>` (`Message.$: States.JsonToString($.message)`, Subject
+`contract.outcome_subject`, MessageAttributes `contract.message_attributes`); all outcomes end in
+`Reported` (Succeed): the occurrence was handled and reported. An execution therefore fails, times
+out or is aborted only when the orchestrator itself broke (a publish that kept failing, an input
+it could not even read, a confirmation it could not make), which is what the ExecutionsFailed,
+ExecutionsTimedOut and ExecutionsAborted alarms report: platform health, never a job outcome.
 
 Whoever may call states:StartExecution on the state machine chooses the subnets, security groups
-and KMS key of the job (within the checks above): network-iam grants that action to the team's
-schedule-invoker role only (README, "Starting an execution by hand").
+and KMS key of the job (within the checks of `CheckInput`): network-iam grants that action to the
+team's schedule-invoker role only (README, "Starting an execution by hand").
 
-Retries: `SageMaker.ResourceLimitExceededException` (instance quota: frees up when running jobs
-end) is retried slowly, `SageMaker.AmazonSageMakerException`/`SageMaker.ThrottlingException`
-(how the optimized integration reports throttling and other API errors) quickly; the read-only
-DescribeTrainingJob and the SNS publishes retry `States.TaskFailed`. `States.TaskFailed` is
-deliberately NOT retried on `StartTrainingJob`: with `.sync` it means the training job itself
-failed, and a retry could only reuse the same name (ResourceInUse) or break idempotency with a new
-one; the failure is reported instead.
-
-`sync=False` swaps in the request/response `createTrainingJob` integration. It exists for tests
+`sync=False` swaps in the request/response `createTrainingJob` followed by `DescribeStartedJob`
+(DescribeTrainingJob, standing in for the final description `.sync` returns). It exists for tests
 only: moto's ASL interpreter executes request/response SageMaker tasks but not `.sync`.
 """
 
@@ -60,11 +67,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Final
 
-from retraining_stack.lambda_function.handler import (
-    TAG_JOB_NAME_PREFIX,
-    TAG_SCHEDULED_OCCURRENCE,
+from retraining_stack.lambda_function import contract
+from retraining_stack.lambda_function.contract import OutcomeStatus
+from retraining_stack.lambda_function.invocation import (
     TOPIC_ARN_PATTERN,
     Problem,
     validate_job_name_prefix,
@@ -87,19 +95,65 @@ RULE_TARGET_INPUT_PATHS: Final[Mapping[str, str]] = {EXECUTION_INPUT_TIME_KEY: "
 EXECUTION_INPUT_TIME_SHAPE: Final = "*-*-*T*:*:*Z"
 TIME_DELIMITERS: Final = "-T:Z"
 
-INPUT_INVALID_ERROR: Final = "RetrainingInputInvalid"
-# An intrinsic-function string literal: no braces, quotes or backslashes besides the placeholder.
-INPUT_INVALID_CAUSE: Final = (
+INPUT_INVALID_REASON: Final = (
     "The execution input must be an object whose time key holds a UTC timestamp ending in Z "
     "(e.g. 2026-11-26T06:00:00Z) and whose trainingInfrastructure key holds subnetIds (a list of "
     "subnet ids), securityGroupIds (a list of security group ids) and kmsKeyArn (a KMS key ARN "
     "of this account and region), as produced by the EventBridge rule input transformer or the "
-    "Scheduler target input. Nothing was started. Received: {}"
+    "Scheduler target input. Received: {}"
 )
-FAILED_ERROR: Final = "RetrainingFailed"
-EVENT_STARTED: Final = "RetrainingStarted"
-EVENT_SUCCEEDED: Final = "RetrainingSucceeded"
-EVENT_FAILED: Final = "RetrainingFailed"
+"""An intrinsic-function string literal: no braces, quotes or backslashes but the placeholder."""
+
+# Error names (Step Functions developer guide): the optimized SageMaker integration reports API
+# errors as `SageMaker.<Exception>` ("Manage SageMaker with Step Functions" retries
+# SageMaker.AmazonSageMakerException and SageMaker.ResourceLimitExceededException);
+# `States.TaskFailed` matches every error but States.Timeout, and a `.sync` task that waited for
+# a job which then failed reports it ("Error handling in Step Functions").
+TASK_FAILED: Final = "States.TaskFailed"
+SAGEMAKER_QUOTA_ERROR: Final = "SageMaker.ResourceLimitExceededException"
+SAGEMAKER_TRANSIENT_ERRORS: Final = (
+    "SageMaker.AmazonSageMakerException",
+    "SageMaker.ThrottlingException",
+)
+# SageMaker's error codes (CreateTrainingJob API reference, Errors), matched in the error name or
+# its cause (the optimized integration puts the service's error code in the cause).
+RESOURCE_IN_USE: Final = "ResourceInUse"
+RESOURCE_LIMIT_EXCEEDED: Final = "ResourceLimitExceeded"
+
+# Instance quota frees up when other jobs end, which takes hours: wait a bounded few minutes
+# (60 s, then at most 120 s: 3 minutes at most, less with jitter), then skip the occurrence.
+QUOTA_RETRY: Final[Mapping[str, Any]] = {
+    "ErrorEquals": [SAGEMAKER_QUOTA_ERROR],
+    "IntervalSeconds": 60,
+    "BackoffRate": 2.0,
+    "MaxAttempts": 2,
+    "MaxDelaySeconds": 120,
+    "JitterStrategy": "FULL",
+}
+TRANSIENT_RETRY: Final[Mapping[str, Any]] = {
+    "ErrorEquals": list(SAGEMAKER_TRANSIENT_ERRORS),
+    "IntervalSeconds": 5,
+    "BackoffRate": 2.0,
+    "MaxAttempts": 3,
+    "JitterStrategy": "FULL",
+}
+
+# State names the tests, the docs and issue 12's quality gate refer to.
+START_TRAINING_JOB: Final = "StartTrainingJob"
+TRAINING_ENDED: Final = "TrainingEnded"
+GATE_INSERTION_STATE: Final = "TrainingCompleted"
+"""Where a completed job goes next: the quality gate (issue 12) starts after this state."""
+CLASSIFY_START_FAILURE: Final = "ClassifyStartFailure"
+ALREADY_STARTED_ELSEWHERE: Final = "AlreadyStartedElsewhere"
+REPORTED: Final = "Reported"
+
+# The outcomes this definition reports itself; a quality gate adds its own (Registered, Rejected).
+BASE_OUTCOMES: Final = (
+    OutcomeStatus.NOT_STARTED,
+    OutcomeStatus.COMPLETED,
+    OutcomeStatus.FAILED,
+    OutcomeStatus.STOPPED,
+)
 
 CREATE_TRAINING_JOB_SYNC: Final = "sagemaker:createTrainingJob.sync"
 CREATE_TRAINING_JOB: Final = "sagemaker:createTrainingJob"
@@ -154,9 +208,6 @@ XRAY_IAM_ACTIONS: Final = frozenset(
         "xray:GetSamplingTargets",
     }
 )
-
-# SNS Subject: at most 100 printable ASCII characters.
-MAX_SUBJECT_LENGTH: Final = 100
 
 
 class StateMachineDefinitionError(ValueError):
@@ -215,16 +266,6 @@ def _year_to_minute() -> str:
     return ", ".join(_time_part(index) for index in range(5))
 
 
-def _string_matching(path: str, pattern: str) -> list[dict[str, Any]]:
-    """Choice conditions: `path` is a string matching `pattern` (IsPresent first: a comparison
-    on a missing path is a runtime error)."""
-    return [
-        {"Variable": path, "IsPresent": True},
-        {"Variable": path, "IsString": True},
-        {"Variable": path, "StringMatches": pattern},
-    ]
-
-
 def _infrastructure_problems(training_spec: Mapping[str, Any]) -> list[Problem]:
     """The spec must not set what the execution input supplies (one source of truth)."""
     source = f"the execution input's {EXECUTION_INPUT_INFRASTRUCTURE_KEY}"
@@ -253,17 +294,43 @@ def _integration(partition: str, integration: str) -> str:
     return f"arn:{partition}:states:::{integration}"
 
 
-def _message_attributes(event_name: str, prefix: str) -> dict[str, Any]:
-    return {
-        "event": {"DataType": "String", "StringValue": event_name},
-        "trainingJobNamePrefix": {"DataType": "String", "StringValue": prefix},
-    }
+def report_state(status: OutcomeStatus) -> str:
+    """The Pass state that builds the message of `status` (the gate's states end by going here)."""
+    return f"Report{status.value}"
+
+
+def notify_state(status: OutcomeStatus) -> str:
+    """The Task state that publishes the message of `status`."""
+    return f"Notify{status.value}"
+
+
+@dataclass(frozen=True)
+class QualityGate:
+    """Issue 12's insertion point: states run after the job completed, instead of reporting
+    Completed. `start_at` is the first of `states`; they end by going to `report_state(s)` of
+    `outcomes` (e.g. Registered, Rejected), whose Report/Notify states the definition adds."""
+
+    start_at: str
+    states: Mapping[str, Any]
+    outcomes: tuple[OutcomeStatus, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class _Reporting:
+    """What every message of this state machine names: where it goes and whose job it is."""
+
+    topic_arn: str
+    team: str
+    model: str
+    environment: str
+    console_url_format: str
+    """`contract.console_url` with `{}` for the job name; "" where there is no console."""
 
 
 def _transient_task_retry() -> list[dict[str, Any]]:
     return [
         {
-            "ErrorEquals": ["States.TaskFailed"],
+            "ErrorEquals": [TASK_FAILED],
             "IntervalSeconds": 2,
             "BackoffRate": 2.0,
             "MaxAttempts": 4,
@@ -272,18 +339,294 @@ def _transient_task_retry() -> list[dict[str, Any]]:
     ]
 
 
+def _outcome_states(status: OutcomeStatus, reporting: _Reporting) -> dict[str, Any]:
+    """`Report<Status>` (the JSON body, keys `contract.MESSAGE_KEYS`) and `Notify<Status>`.
+
+    Reads `$.trainingJobName`, `$.scheduledOccurrence` and `$.outcome.reason`."""
+    team, model, environment = reporting.team, reporting.model, reporting.environment
+    console: dict[str, str] = {"consoleUrl": ""}
+    if status is not OutcomeStatus.NOT_STARTED and reporting.console_url_format:
+        console = {
+            "consoleUrl.$": f"States.Format('{reporting.console_url_format}', $.trainingJobName)"
+        }
+    message: dict[str, Any] = {
+        "subject": contract.outcome_subject(status, team, model, environment),
+        "status": status.value,
+        "team": team,
+        "model": model,
+        "environment": environment,
+        "scheduledOccurrence.$": "$.scheduledOccurrence",
+        "trainingJobName.$": "$.trainingJobName",
+        "reason.$": "$.outcome.reason",
+        **console,
+    }
+    partition = reporting.topic_arn.split(":")[1]
+    return {
+        report_state(status): {
+            "Type": "Pass",
+            "Comment": f"The one message of this occurrence: {status.value}.",
+            "Parameters": message,
+            "ResultPath": "$.message",
+            "Next": notify_state(status),
+        },
+        notify_state(status): {
+            "Type": "Task",
+            "Resource": _integration(partition, SNS_PUBLISH),
+            "Parameters": {
+                "TopicArn": reporting.topic_arn,
+                "Subject": message["subject"],
+                "Message.$": "States.JsonToString($.message)",
+                "MessageAttributes": contract.message_attributes(status, team, model, environment),
+            },
+            "ResultPath": None,
+            "Retry": _transient_task_retry(),
+            "Next": REPORTED,
+        },
+    }
+
+
+def _reason(value: str, next_state: str, comment: str) -> dict[str, Any]:
+    """A Pass state that records the outcome's reason (`value`: a JSONPath or an intrinsic)."""
+    return {
+        "Type": "Pass",
+        "Comment": comment,
+        "Parameters": {"reason.$": value},
+        "ResultPath": "$.outcome",
+        "Next": next_state,
+    }
+
+
+def _is_string(path: str) -> list[dict[str, Any]]:
+    return [{"Variable": path, "IsPresent": True}, {"Variable": path, "IsString": True}]
+
+
+def _string_matching(path: str, pattern: str) -> list[dict[str, Any]]:
+    """Choice conditions: `path` is a string matching `pattern` (IsPresent first: a comparison
+    on a missing path is a runtime error)."""
+    return [*_is_string(path), {"Variable": path, "StringMatches": pattern}]
+
+
+def _not_task_failed() -> dict[str, Any]:
+    return {"Not": {"Variable": "$.failure.Error", "StringEquals": TASK_FAILED}}
+
+
+def _names_error(code: str, error_name: str | None = None) -> dict[str, Any]:
+    """The create call failed with SageMaker error `code`: named in the error or in its cause."""
+    by_name: dict[str, Any] = (
+        {"Variable": "$.failure.Error", "StringEquals": error_name}
+        if error_name
+        else {"Variable": "$.failure.Error", "StringMatches": f"*{code}*"}
+    )
+    return {
+        "And": [
+            _not_task_failed(),
+            {"Or": [by_name, {"And": _string_matching("$.failure.Cause", f"*{code}*")}]},
+        ]
+    }
+
+
+def _training_states(
+    partition: str, parameters: dict[str, Any], *, sync: bool, gate: QualityGate | None
+) -> dict[str, Any]:
+    """From the start of the job to the outcome it ended in (or the start failure)."""
+    job_status = "$.trainingJob.TrainingJobStatus"
+    states: dict[str, Any] = {
+        START_TRAINING_JOB: {
+            "Type": "Task",
+            "Resource": _integration(
+                partition, CREATE_TRAINING_JOB_SYNC if sync else CREATE_TRAINING_JOB
+            ),
+            "Parameters": parameters,
+            "ResultPath": "$.trainingJob",
+            "Retry": [dict(QUOTA_RETRY), dict(TRANSIENT_RETRY)],
+            "Catch": [
+                {
+                    "ErrorEquals": ["States.ALL"],
+                    "ResultPath": "$.failure",
+                    "Next": CLASSIFY_START_FAILURE,
+                }
+            ],
+            "Next": TRAINING_ENDED if sync else "DescribeStartedJob",
+        },
+        TRAINING_ENDED: {
+            "Type": "Choice",
+            "Comment": "How the job ended (the final DescribeTrainingJob response).",
+            "Choices": [
+                {
+                    "And": [
+                        *_is_string(job_status),
+                        {"Variable": job_status, "StringEquals": "Completed"},
+                    ],
+                    "Next": GATE_INSERTION_STATE,
+                },
+                {
+                    "And": [
+                        *_is_string(job_status),
+                        {"Variable": job_status, "StringEquals": "Stopped"},
+                        *_is_string("$.trainingJob.SecondaryStatus"),
+                    ],
+                    "Next": "JobStopped",
+                },
+                {"And": _is_string("$.trainingJob.FailureReason"), "Next": "JobFailed"},
+            ],
+            "Default": "JobFailedWithoutReason",
+        },
+        GATE_INSERTION_STATE: {
+            "Type": "Pass",
+            "Comment": (
+                "The job completed. A quality gate (issue 12) runs from here and reports "
+                "Registered or Rejected instead of Completed."
+            ),
+            "Result": {"reason": ""},
+            "ResultPath": "$.outcome",
+            "Next": gate.start_at if gate else report_state(OutcomeStatus.COMPLETED),
+        },
+        "JobStopped": _reason(
+            "$.trainingJob.SecondaryStatus",
+            report_state(OutcomeStatus.STOPPED),
+            "Stopped: by a person, MaxRuntimeExceeded or (spot) MaxWaitTimeExceeded.",
+        ),
+        "JobFailed": _reason(
+            "$.trainingJob.FailureReason", report_state(OutcomeStatus.FAILED), "SageMaker's reason."
+        ),
+        "JobFailedWithoutReason": {
+            "Type": "Pass",
+            "Result": {"reason": "the training job did not complete and SageMaker gave no reason"},
+            "ResultPath": "$.outcome",
+            "Next": report_state(OutcomeStatus.FAILED),
+        },
+        CLASSIFY_START_FAILURE: {
+            "Type": "Choice",
+            "Comment": (
+                "States.TaskFailed with the job's description as cause: the .sync job ran and "
+                "ended. Otherwise CreateTrainingJob itself failed: ResourceInUse (this "
+                "occurrence's job exists), quota, or anything else."
+            ),
+            "Choices": [
+                {
+                    "And": [
+                        {"Variable": "$.failure.Error", "StringEquals": TASK_FAILED},
+                        *_string_matching("$.failure.Cause", '{*"TrainingJobStatus"*}'),
+                    ],
+                    "Next": "ParseEndedJob",
+                },
+                {**_names_error(RESOURCE_IN_USE), "Next": "ConfirmExistingJob"},
+                {
+                    **_names_error(RESOURCE_LIMIT_EXCEEDED, SAGEMAKER_QUOTA_ERROR),
+                    "Next": "SkippedForQuota",
+                },
+            ],
+            "Default": "StartFailed",
+        },
+        "ParseEndedJob": {
+            "Type": "Pass",
+            "Comment": "A failed .sync job's Cause is its description as a JSON string.",
+            "Parameters": {
+                "trainingJobName.$": "$.trainingJobName",
+                "scheduledOccurrence.$": "$.scheduledOccurrence",
+                "trainingJob.$": "States.StringToJson($.failure.Cause)",
+            },
+            "Next": TRAINING_ENDED,
+        },
+        "ConfirmExistingJob": {
+            "Type": "Task",
+            "Comment": (
+                "ResourceInUse: confirm the job exists. If this fails, the execution fails and "
+                "the ExecutionsFailed alarm reports a broken orchestrator; no outcome message, "
+                "since the execution that created the job reports it."
+            ),
+            "Resource": _integration(partition, DESCRIBE_TRAINING_JOB_SDK),
+            "Parameters": {"TrainingJobName.$": "$.trainingJobName"},
+            "ResultSelector": {
+                "TrainingJobArn.$": "$.TrainingJobArn",
+                "TrainingJobStatus.$": "$.TrainingJobStatus",
+            },
+            "ResultPath": "$.existingTrainingJob",
+            "Retry": _transient_task_retry(),
+            "Next": ALREADY_STARTED_ELSEWHERE,
+        },
+        ALREADY_STARTED_ELSEWHERE: {
+            "Type": "Pass",
+            "Comment": "A redelivered occurrence: the execution that started the job reports it.",
+            "Parameters": {
+                "trainingJobName.$": "$.trainingJobName",
+                "scheduledOccurrence.$": "$.scheduledOccurrence",
+                "existingTrainingJob.$": "$.existingTrainingJob",
+            },
+            "End": True,
+        },
+        "SkippedForQuota": _reason(
+            f"States.Format('{contract.QUOTA_REASON_PREFIX} (the next occurrence tries again): "
+            "{}', States.JsonToString($.failure))",
+            report_state(OutcomeStatus.NOT_STARTED),
+            "Instance quota still exceeded after a bounded retry: skip this occurrence.",
+        ),
+        "StartFailed": _reason(
+            "States.Format('CreateTrainingJob failed: {}', States.JsonToString($.failure))",
+            report_state(OutcomeStatus.NOT_STARTED),
+            "No job was created.",
+        ),
+    }
+    if not sync:
+        states["DescribeStartedJob"] = {
+            "Type": "Task",
+            "Comment": (
+                "Tests only: stands in for the final description .sync returns (its fields "
+                "that every description has; moto cannot carry the full one's timestamps)."
+            ),
+            "Resource": _integration(partition, DESCRIBE_TRAINING_JOB_SDK),
+            "Parameters": {"TrainingJobName.$": "$.trainingJobName"},
+            "ResultSelector": {
+                "TrainingJobArn.$": "$.TrainingJobArn",
+                "TrainingJobStatus.$": "$.TrainingJobStatus",
+                "SecondaryStatus.$": "$.SecondaryStatus",
+            },
+            "ResultPath": "$.trainingJob",
+            "Retry": _transient_task_retry(),
+            "Next": TRAINING_ENDED,
+        }
+    return states
+
+
+def _training_parameters(
+    training_spec: Mapping[str, Any], job_name_prefix: str, *, volume_kms_key: bool
+) -> dict[str, Any]:
+    """CreateTrainingJob's request: the spec, the name, the orchestrator's tags and the
+    infrastructure as JSONPath parameters into the execution input."""
+    parameters: dict[str, Any] = json.loads(json.dumps(training_spec))  # deep copy
+    parameters["TrainingJobName.$"] = "$.trainingJobName"
+    parameters["VpcConfig"] = {
+        "Subnets.$": SUBNET_IDS_PATH,
+        "SecurityGroupIds.$": SECURITY_GROUP_IDS_PATH,
+    }
+    parameters["OutputDataConfig"]["KmsKeyId.$"] = KMS_KEY_ARN_PATH
+    if volume_kms_key:
+        parameters["ResourceConfig"]["VolumeKmsKeyId.$"] = KMS_KEY_ARN_PATH
+    parameters["Tags"] = [
+        *parameters.get("Tags", []),
+        {"Key": contract.TAG_JOB_NAME_PREFIX, "Value": job_name_prefix},
+        {"Key": contract.TAG_SCHEDULED_OCCURRENCE, "Value.$": "$.scheduledOccurrence"},
+    ]
+    return parameters
+
+
 def build_definition(
     training_spec: dict[str, Any],
     topic_arn: str,
     job_name_prefix: str,
     *,
+    team: str,
+    model: str,
+    environment: str,
     volume_kms_key: bool,
     sync: bool = True,
+    quality_gate: QualityGate | None = None,
 ) -> dict[str, Any]:
     """The Amazon States Language definition (a dict; `json.dumps` it for the resource).
 
     `training_spec` is the request without VpcConfig and KMS key ids: those come from the
-    execution input. `volume_kms_key` is False for instance types with local NVMe storage
+    execution input. `team`, `model` and `environment` name the job in every message.
+    `volume_kms_key` is False for instance types with local NVMe storage
     (`training_spec.sends_volume_kms_key`). Raises StateMachineDefinitionError listing every
     problem with the inputs.
     """
@@ -302,35 +645,13 @@ def build_definition(
     account = topic_arn.split(":")[4]
     # Only keys of the deployment's account and region (the topic's: upstream checks they match).
     kms_key_arn_shape = f"arn:{partition}:kms:{region}:{account}:key/*"
-
-    parameters: dict[str, Any] = json.loads(json.dumps(training_spec))  # deep copy
-    parameters["TrainingJobName.$"] = "$.trainingJobName"
-    parameters["VpcConfig"] = {
-        "Subnets.$": SUBNET_IDS_PATH,
-        "SecurityGroupIds.$": SECURITY_GROUP_IDS_PATH,
-    }
-    parameters["OutputDataConfig"]["KmsKeyId.$"] = KMS_KEY_ARN_PATH
-    if volume_kms_key:
-        parameters["ResourceConfig"]["VolumeKmsKeyId.$"] = KMS_KEY_ARN_PATH
-    parameters["Tags"] = [
-        *parameters.get("Tags", []),
-        {"Key": TAG_JOB_NAME_PREFIX, "Value": job_name_prefix},
-        {"Key": TAG_SCHEDULED_OCCURRENCE, "Value.$": "$.scheduledOccurrence"},
-    ]
-    success_event = EVENT_SUCCEEDED if sync else EVENT_STARTED
-    success_verb = "succeeded" if sync else "started"
-    success_message: dict[str, Any] = {
-        "event": success_event,
-        "trainingJobName.$": "$.trainingJobName",
-        "trainingJobNamePrefix": job_name_prefix,
-        "trainingJobArn.$": "$.trainingJob.TrainingJobArn",
-        "scheduledOccurrence.$": "$.scheduledOccurrence",
-        "executionArn.$": "$$.Execution.Id",
-    }
-    if sync:
-        # The .sync output is the final DescribeTrainingJob response.
-        success_message["trainingJobStatus.$"] = "$.trainingJob.TrainingJobStatus"
-    failure_subject = f"Retraining failed for {job_name_prefix.rstrip('-')}"[:MAX_SUBJECT_LENGTH]
+    reporting = _Reporting(
+        topic_arn,
+        team,
+        model,
+        environment,
+        console_url_format=contract.console_url(partition, region, "{}"),
+    )
 
     states: dict[str, Any] = {
         "CheckInput": {
@@ -355,15 +676,15 @@ def build_definition(
         },
         "RejectInput": {
             "Type": "Pass",
+            "Comment": "Nothing was started: one NotStarted message says what was received.",
             "Parameters": {
-                "trainingJobName": None,
-                "scheduledOccurrence": None,
-                "failure": {
-                    "Error": INPUT_INVALID_ERROR,
-                    "Cause.$": f"States.Format('{INPUT_INVALID_CAUSE}', States.JsonToString($))",
+                "trainingJobName": "",
+                "scheduledOccurrence": "",
+                "outcome": {
+                    "reason.$": f"States.Format('{INPUT_INVALID_REASON}', States.JsonToString($))"
                 },
             },
-            "Next": "NotifyFailure",
+            "Next": report_state(OutcomeStatus.NOT_STARTED),
         },
         "DeriveTrainingJobName": {
             "Type": "Pass",
@@ -376,152 +697,33 @@ def build_definition(
                 "trainingJobName.$": f"States.Format('{job_name_prefix}{{}}{{}}{{}}{{}}{{}}', "
                 f"{_year_to_minute()})",
             },
-            "Next": "StartTrainingJob",
+            "Next": START_TRAINING_JOB,
         },
-        "StartTrainingJob": {
-            "Type": "Task",
-            "Resource": _integration(
-                partition, CREATE_TRAINING_JOB_SYNC if sync else CREATE_TRAINING_JOB
-            ),
-            "Parameters": parameters,
-            "ResultPath": "$.trainingJob",
-            "Retry": [
-                {
-                    "ErrorEquals": ["SageMaker.ResourceLimitExceededException"],
-                    "IntervalSeconds": 60,
-                    "BackoffRate": 2.0,
-                    "MaxAttempts": 4,
-                    "MaxDelaySeconds": 600,
-                    "JitterStrategy": "FULL",
-                },
-                {
-                    "ErrorEquals": [
-                        "SageMaker.AmazonSageMakerException",
-                        "SageMaker.ThrottlingException",
-                    ],
-                    "IntervalSeconds": 5,
-                    "BackoffRate": 2.0,
-                    "MaxAttempts": 3,
-                    "JitterStrategy": "FULL",
-                },
-            ],
-            "Catch": [
-                {
-                    "ErrorEquals": ["States.ALL"],
-                    "ResultPath": "$.failure",
-                    "Next": "ClassifyFailure",
-                }
-            ],
-            "Next": "NotifySuccess",
-        },
-        "ClassifyFailure": {
-            "Type": "Choice",
-            "Comment": (
-                "ResourceInUse from CreateTrainingJob means this occurrence's job exists: a "
-                "duplicate delivery. States.TaskFailed is the .sync job itself failing: report it."
-            ),
-            "Choices": [
-                {
-                    "And": [
-                        {"Variable": "$.failure.Cause", "IsString": True},
-                        {"Variable": "$.failure.Cause", "StringMatches": "*ResourceInUse*"},
-                        {
-                            "Not": {
-                                "Variable": "$.failure.Error",
-                                "StringEquals": "States.TaskFailed",
-                            }
-                        },
-                    ],
-                    "Next": "DescribeExistingTrainingJob",
-                }
-            ],
-            "Default": "NotifyFailure",
-        },
-        "DescribeExistingTrainingJob": {
-            "Type": "Task",
-            "Resource": _integration(partition, DESCRIBE_TRAINING_JOB_SDK),
-            "Parameters": {"TrainingJobName.$": "$.trainingJobName"},
-            "ResultSelector": {
-                "TrainingJobArn.$": "$.TrainingJobArn",
-                "TrainingJobStatus.$": "$.TrainingJobStatus",
-            },
-            "ResultPath": "$.existingTrainingJob",
-            "Retry": _transient_task_retry(),
-            "Catch": [
-                {
-                    "ErrorEquals": ["States.ALL"],
-                    "ResultPath": "$.describeFailure",
-                    "Next": "NotifyFailure",
-                }
-            ],
-            "Next": "AlreadyStarted",
-        },
-        "AlreadyStarted": {
-            "Type": "Pass",
-            "Comment": "Duplicate delivery: the execution that started the job reports on it.",
-            "Parameters": {
-                "outcome": "already_started",
-                "trainingJobName.$": "$.trainingJobName",
-                "trainingJobArn.$": "$.existingTrainingJob.TrainingJobArn",
-                "trainingJobStatus.$": "$.existingTrainingJob.TrainingJobStatus",
-                "scheduledOccurrence.$": "$.scheduledOccurrence",
-            },
-            "End": True,
-        },
-        "NotifySuccess": {
-            "Type": "Task",
-            "Resource": _integration(partition, SNS_PUBLISH),
-            "Parameters": {
-                "TopicArn": topic_arn,
-                "Subject.$": f"States.Format('Retraining {success_verb}: {{}}', $.trainingJobName)",
-                "Message": success_message,
-                "MessageAttributes": _message_attributes(success_event, job_name_prefix),
-            },
-            "ResultPath": None,
-            "Retry": _transient_task_retry(),
-            "Next": "Succeeded",
-        },
-        "Succeeded": {
-            "Type": "Pass",
-            "Parameters": {
-                "outcome": success_verb,
-                "trainingJobName.$": "$.trainingJobName",
-                "trainingJobArn.$": "$.trainingJob.TrainingJobArn",
-                "scheduledOccurrence.$": "$.scheduledOccurrence",
-            },
-            "End": True,
-        },
-        "NotifyFailure": {
-            "Type": "Task",
-            "Resource": _integration(partition, SNS_PUBLISH),
-            "Parameters": {
-                "TopicArn": topic_arn,
-                "Subject": failure_subject,
-                "Message": {
-                    "event": EVENT_FAILED,
-                    "trainingJobNamePrefix": job_name_prefix,
-                    "trainingJobName.$": "$.trainingJobName",
-                    "scheduledOccurrence.$": "$.scheduledOccurrence",
-                    "error.$": "$.failure.Error",
-                    "cause.$": "$.failure.Cause",
-                    "executionArn.$": "$$.Execution.Id",
-                },
-                "MessageAttributes": _message_attributes(EVENT_FAILED, job_name_prefix),
-            },
-            "ResultPath": None,
-            "Retry": _transient_task_retry(),
-            "Next": "Failed",
-        },
-        "Failed": {
-            "Type": "Fail",
-            "Error": FAILED_ERROR,
-            "CausePath": "$.failure.Cause",
-        },
+        **_training_states(
+            partition,
+            _training_parameters(training_spec, job_name_prefix, volume_kms_key=volume_kms_key),
+            sync=sync,
+            gate=quality_gate,
+        ),
     }
+    outcomes = BASE_OUTCOMES + (quality_gate.outcomes if quality_gate else ())
+    for status in outcomes:
+        states.update(_outcome_states(status, reporting))
+    states[REPORTED] = {
+        "Type": "Succeed",
+        "Comment": "The occurrence was handled and its one outcome message published.",
+    }
+    if quality_gate:
+        clashes = sorted(set(quality_gate.states) & set(states))
+        if clashes:
+            raise StateMachineDefinitionError(
+                [Problem("quality_gate.states", clashes, "state names not already used")]
+            )
+        states.update(quality_gate.states)
     return {
         "Comment": (
             f"Starts the SageMaker training job {job_name_prefix}<YYYYMMDDHHMM> of one scheduled "
-            "occurrence and reports the outcome to SNS."
+            "occurrence and publishes its one outcome message."
         ),
         "StartAt": "CheckInput",
         "States": states,

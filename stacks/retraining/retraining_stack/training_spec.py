@@ -31,18 +31,11 @@ from retraining_stack.config import (
     TrainingSettings,
     hyperparameter_text,
 )
+from retraining_stack.lambda_function import contract
 
 LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096
 """Lambda's limit on environment variables. Lambda measures the variables serialized as JSON
 (its error quotes the "String measured"), so quotes and escapes count."""
-
-TRAINING_SPEC = "TRAINING_SPEC"
-TRAINING_JOB_NAME_PREFIX = "TRAINING_JOB_NAME_PREFIX"
-NOTIFICATION_TOPIC_ARN = "NOTIFICATION_TOPIC_ARN"
-TRAINING_SUBNET_IDS = "TRAINING_SUBNET_IDS"
-TRAINING_SECURITY_GROUP_IDS = "TRAINING_SECURITY_GROUP_IDS"
-TRAINING_KMS_KEY_ARN = "TRAINING_KMS_KEY_ARN"
-TRAINING_VOLUME_KMS_KEY_ARN = "TRAINING_VOLUME_KMS_KEY_ARN"
 
 # The largest VpcConfig CreateTrainingJob accepts (16 subnets, 5 security groups) and the longest
 # ids EC2 issues: the size check before any resource exists must hold whatever network-iam exports.
@@ -140,6 +133,12 @@ def render_training_spec(
         "Environment": dict(settings.environment),
         "Tags": [{"Key": key, "Value": value} for key, value in sorted(resource_tags.items())],
     }
+    if settings.metric_definitions:
+        # What a custom image reports in FinalMetricDataList (the quality gate judges one).
+        spec["AlgorithmSpecification"]["MetricDefinitions"] = [
+            {"Name": definition.name, "Regex": definition.regex}
+            for definition in settings.metric_definitions
+        ]
     if settings.spot.enabled:
         stopping["MaxWaitTimeInSeconds"] = spot_max_wait_seconds(settings)
         checkpoint_prefix = settings.spot.checkpoint_prefix or default_checkpoint_prefix(model)
@@ -176,18 +175,24 @@ def lambda_environment(
     job_name_prefix: str,
     topic_arn: str,
     volume_kms_key: bool,
+    team: str,
+    model: str,
+    environment: str,
 ) -> dict[str, str]:
-    """The orchestrator function's environment variables (the contract in docs/architecture.md)."""
+    """The orchestrator function's environment variables (names: `lambda_function.contract`)."""
     variables = {
-        TRAINING_SPEC: spec_json(spec),
-        TRAINING_JOB_NAME_PREFIX: job_name_prefix,
-        NOTIFICATION_TOPIC_ARN: topic_arn,
-        TRAINING_SUBNET_IDS: ",".join(network.subnet_ids),
-        TRAINING_SECURITY_GROUP_IDS: ",".join(network.security_group_ids),
-        TRAINING_KMS_KEY_ARN: network.kms_key_arn,
+        contract.ENV_TRAINING_SPEC: spec_json(spec),
+        contract.ENV_JOB_NAME_PREFIX: job_name_prefix,
+        contract.ENV_TOPIC_ARN: topic_arn,
+        contract.ENV_TEAM: team,
+        contract.ENV_MODEL: model,
+        contract.ENV_ENVIRONMENT: environment,
+        contract.ENV_SUBNET_IDS: ",".join(network.subnet_ids),
+        contract.ENV_SECURITY_GROUP_IDS: ",".join(network.security_group_ids),
+        contract.ENV_OUTPUT_KMS_KEY: network.kms_key_arn,
     }
     if volume_kms_key:
-        variables[TRAINING_VOLUME_KMS_KEY_ARN] = network.kms_key_arn
+        variables[contract.ENV_VOLUME_KMS_KEY] = network.kms_key_arn
     return variables
 
 
@@ -228,5 +233,8 @@ def lambda_environment_upper_bound(
         job_name_prefix=naming.training_job_name_prefix(team, model, environment),
         topic_arn=arns.sns_topic(naming.notification_topic_name(team, environment)),
         volume_kms_key=sends_volume_kms_key(settings),
+        team=team,
+        model=model,
+        environment=environment,
     )
     return environment_size(variables)

@@ -13,6 +13,7 @@ from policy_fixtures import (
     EVENT_RULE,
     EVENT_TARGET,
     FUNCTION,
+    QUEUE,
     STATE_MACHINE,
     TOPIC_ARN,
     UNKNOWN,
@@ -48,6 +49,87 @@ def _machine_with_catch(name: str, errors: list[str], *, nested: int = 0) -> Cas
         name,
         "retraining-step-functions",
         chain(drop(ALARM), edit(STATE_MACHINE, "orchestrator", definition=text)),
+    )
+
+
+def _reporting_machine(name: str, *changes: Any) -> Case:
+    """The Step Functions baseline without a job-state rule: the state machine must report the
+    job's outcomes itself. `changes` edit its definition (a dict) in place."""
+    definition = json.loads(state_machine_definition(complete_spec()))
+    definition["States"]["AlreadyStarted"] = {"Type": "Succeed"}
+    for change in changes:
+        change(definition)
+    return Case(
+        name,
+        "retraining-step-functions",
+        chain(
+            drop(EVENT_TARGET, "job-state"),
+            drop(EVENT_RULE, "job-state"),
+            edit(STATE_MACHINE, "orchestrator", definition=json.dumps(definition)),
+        ),
+    )
+
+
+def _quiet_catch(*errors: str) -> Any:
+    """A catcher before the others that ends quietly (no publish) on `errors`."""
+
+    def change(definition: dict[str, Any]) -> None:
+        task = definition["States"]["StartTrainingJob"]
+        task["Catch"].insert(0, {"ErrorEquals": list(errors), "Next": "AlreadyStarted"})
+
+    return change
+
+
+def _training_resource(resource: str) -> Any:
+    def change(definition: dict[str, Any]) -> None:
+        definition["States"]["StartTrainingJob"]["Resource"] = resource
+
+    return change
+
+
+def _success_next(state: str) -> Any:
+    def change(definition: dict[str, Any]) -> None:
+        definition["States"]["StartTrainingJob"]["Next"] = state
+
+    return change
+
+
+def _failures_to(state: str) -> Any:
+    def change(definition: dict[str, Any]) -> None:
+        for catcher in definition["States"]["StartTrainingJob"]["Catch"]:
+            catcher["Next"] = state
+
+    return change
+
+
+JOB_STATE_QUEUE = f"{BASE}-job-state.fifo"
+EVENT_SOURCE_MAPPING = "aws:lambda/eventSourceMapping:EventSourceMapping"
+
+
+def _job_state_through_a_queue(name: str, **mapping: Any) -> Case:
+    """Lambda mode with the job-state rule delivering to a FIFO queue that the orchestrator
+    function consumes (it publishes the one outcome message); `mapping` edits the mapping."""
+    queue = res(
+        QUEUE,
+        JOB_STATE_QUEUE,
+        {"name": JOB_STATE_QUEUE, "fifoQueue": True, "contentBasedDeduplication": True},
+        "retraining",
+    )
+    event_source = res(
+        EVENT_SOURCE_MAPPING,
+        f"{BASE}-job-state-reports",
+        {
+            "eventSourceArn": arn("sqs", JOB_STATE_QUEUE),
+            "functionName": FUNCTION_NAME,
+            "batchSize": 1.0,
+            **mapping,
+        },
+        "retraining",
+    )
+    return _lambda(
+        name,
+        add(queue, event_source),
+        edit(EVENT_TARGET, "job-state", arn=arn("sqs", JOB_STATE_QUEUE)),
     )
 
 
@@ -182,6 +264,18 @@ NON_COMPLIANT: list[Case] = [
     _machine_with_catch(
         "deeply nested machine without a full catch", ["States.Timeout"], nested=400
     ),
+    _job_state_through_a_queue("job-state queue whose consumer is disabled", enabled=False),
+    _job_state_through_a_queue(
+        "job-state queue consumed by another function", functionName=f"{BASE}-other"
+    ),
+    # No job-state rule: the state machine must report every outcome of the job itself.
+    _reporting_machine("no rule, failed jobs end in a Fail state", _failures_to("Failed")),
+    _reporting_machine("no rule, failed jobs end quietly", _quiet_catch("States.TaskFailed")),
+    _reporting_machine("no rule, completed jobs end quietly", _success_next("AlreadyStarted")),
+    _reporting_machine(
+        "no rule, the machine does not wait for the job",
+        _training_resource("arn:aws:states:::sagemaker:createTrainingJob"),
+    ),
 ]
 COMPLIANT: list[Case] = [
     _lambda(
@@ -210,6 +304,12 @@ COMPLIANT: list[Case] = [
     ),
     _machine_with_catch("catch of TaskFailed and Timeout", ["States.TaskFailed", "States.Timeout"]),
     _machine_with_catch("nested machine with a full catch", ["States.ALL"], nested=20),
+    _job_state_through_a_queue("job-state rule to a queue the orchestrator consumes"),
+    _reporting_machine("no rule, the state machine reports every outcome"),
+    _reporting_machine(
+        "no rule, a duplicate delivery ends quietly, every failure is reported",
+        _quiet_catch("SageMaker.ResourceInUse"),
+    ),
 ]
 
 test_non_compliant = non_compliant_tests(POLICY, NON_COMPLIANT)

@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from retraining_shared.orchestrator_contract import MODEL_GATE_FUNCTION_SUFFIX
+
 from offline_plan.authorization.documents import (
     EVENT_TARGET,
     FUNCTION,
@@ -129,6 +131,20 @@ STATES_LOGS = Fact(
     "execution logging uses CloudWatch Logs vended delivery (logs:CreateLogDelivery, "
     "logs:PutResourcePolicy, ... on '*') and X-Ray tracing xray:PutTraceSegments, as the role",
 )
+EVENTBRIDGE_SQS_TARGET = Fact(
+    "Using resource-based policies for Amazon EventBridge (Amazon SQS permissions)",
+    "a rule delivers to an SQS target as events.amazonaws.com with aws:SourceArn = the rule, "
+    "admitted by the queue policy (SSE-SQS: no key policy involved)",
+)
+LAMBDA_SQS_POLLING = Fact(
+    "Using Lambda with Amazon SQS (execution role permissions)",
+    "the event source mapping polls the queue with the function's execution role: "
+    "sqs:ReceiveMessage, sqs:DeleteMessage, sqs:GetQueueAttributes",
+)
+REPORTED_OUTCOME_TAG = Fact(
+    "Actions, resources, and condition keys for Amazon SageMaker AI",
+    "ListTags and AddTags act on the training-job resource (the reported-outcome tag)",
+)
 LAMBDA_DESTINATION = Fact(
     "Capturing records of Lambda asynchronous invocations (destinations)",
     "Lambda sends on-failure records to an SQS destination with the function's execution role",
@@ -161,6 +177,16 @@ ENDPOINT_POLICIES = Fact(
     "Control access to VPC endpoints using endpoint policies (AWS PrivateLink guide)",
     "a request through an interface endpoint must also be allowed by the endpoint policy; "
     "aws:PrincipalAccount and aws:ResourceAccount keep the endpoint to this account",
+)
+MODEL_REGISTRY = Fact(
+    "Actions, resources, and condition keys for Amazon SageMaker AI",
+    "CreateModelPackage, ListModelPackages and DescribeModelPackage act on the model-package "
+    "resource type; a version in a group is model-package/<group>/<version>",
+)
+SFN_INVOKES_LAMBDA = Fact(
+    "IAM policies for invoking AWS Lambda with Step Functions",
+    "a lambda:invoke task calls lambda:InvokeFunction on the function (unqualified or "
+    "qualified ARN) as the state machine's role",
 )
 ISOLATION = Fact(
     "docs/architecture.md (naming)",
@@ -521,10 +547,15 @@ def _orchestrator_edges(b: _Builder, stack: RetrainingStack, orchestrator_arn: s
             identity=identity,
         )
     )
-    actions = ["sagemaker:AddTags", "sagemaker:DescribeTrainingJob"]
+    actions = ["sagemaker:AddTags", "sagemaker:DescribeTrainingJob", "sagemaker:ListTags"]
     if not is_lambda:
-        actions += ["sagemaker:StopTrainingJob", "sagemaker:ListTags"]
+        actions += ["sagemaker:StopTrainingJob"]
     for action in actions:
+        fact = SFN_SAGEMAKER_SYNC
+        if action == "sagemaker:AddTags":
+            fact = TAG_ON_CREATE
+        elif is_lambda and action == "sagemaker:ListTags":
+            fact = REPORTED_OUTCOME_TAG
         b.add(
             Edge(
                 f"{name}: orchestrator calls {action} on its job",
@@ -532,10 +563,25 @@ def _orchestrator_edges(b: _Builder, stack: RetrainingStack, orchestrator_arn: s
                 role,
                 action,
                 job,
-                TAG_ON_CREATE if action == "sagemaker:AddTags" else SFN_SAGEMAKER_SYNC,
+                fact,
                 identity=identity,
             )
         )
+    if is_lambda:
+        queue = docs.arn("sqs", f"{stack.outputs['training_job_name_prefix']}job-state.fifo")
+        for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"):
+            b.add(
+                Edge(
+                    f"{name}: Lambda polls the job-state queue ({action})",
+                    "allow",
+                    role,
+                    action,
+                    queue,
+                    LAMBDA_SQS_POLLING,
+                    identity=identity,
+                    resource_policy=b.policy_of(queue),
+                )
+            )
     if not is_lambda:
         sync_rule = docs.arn("events", "rule/StepFunctionsGetEventsForSageMakerTrainingJobsRule")
         for action in ("events:PutRule", "events:PutTargets", "events:DescribeRule"):
@@ -581,18 +627,45 @@ def _notification_edges(b: _Builder, stack: RetrainingStack) -> None:
     topic_policy = b.policy_of(topic)
     base = str(stack.outputs["training_job_name_prefix"]).removesuffix("-")
     rule_arn = docs.arn("events", f"rule/{base}-job-state")
-    b.add(
-        Edge(
-            f"{name}: job-state rule publishes to the team topic",
-            "allow",
-            "events.amazonaws.com",
-            "sns:Publish",
-            topic,
-            SNS_EVENT_SOURCES,
-            context=b.account_context(rule_arn),
-            resource_policy=topic_policy,
+    rule_to_topic = stack.outputs.get("orchestrator") != "lambda"
+    if rule_to_topic:
+        b.add(
+            Edge(
+                f"{name}: job-state rule publishes to the team topic",
+                "allow",
+                "events.amazonaws.com",
+                "sns:Publish",
+                topic,
+                SNS_EVENT_SOURCES,
+                context=b.account_context(rule_arn),
+                resource_policy=topic_policy,
+            )
         )
-    )
+    else:
+        # Lambda: the rule feeds the FIFO queue; the function publishes the one message.
+        queue = docs.arn("sqs", f"{base}-job-state.fifo")
+        senders: tuple[tuple[Expected, str, str], ...] = (
+            ("allow", rule_arn, "job-state rule sends reports to the job-state queue"),
+            # The queue policy's aws:SourceArn keeps every other rule of the account out.
+            (
+                "deny",
+                docs.arn("events", f"rule/{base}-schedule"),
+                "another rule cannot send to the job-state queue",
+            ),
+        )
+        for expected, sender, what in senders:
+            b.add(
+                Edge(
+                    f"{name}: {what}",
+                    expected,
+                    "events.amazonaws.com",
+                    "sqs:SendMessage",
+                    queue,
+                    EVENTBRIDGE_SQS_TARGET,
+                    context=b.account_context(sender),
+                    resource_policy=b.policy_of(queue),
+                )
+            )
     for target in stack.of_type(EVENT_TARGET):
         dlq = (target.inputs.get("deadLetterConfig") or {}).get("arn")
         if target.inputs.get("rule") == rule_arn.rsplit("/", 1)[1] and isinstance(dlq, str):
@@ -608,7 +681,7 @@ def _notification_edges(b: _Builder, stack: RetrainingStack) -> None:
                     resource_policy=b.policy_of(dlq),
                 )
             )
-    for action in ("kms:GenerateDataKey", "kms:Decrypt"):
+    for action in ("kms:GenerateDataKey", "kms:Decrypt") if rule_to_topic else ():
         b.key_edge(
             f"{name}: SNS uses the topic key for the job-state rule ({action})",
             "allow",
@@ -885,6 +958,23 @@ def _producer_edges(b: _Builder, team: str, producer: str, data: str, key: Named
     )
 
 
+def _other_environment(docs: PlanDocuments) -> str:
+    """An environment of the same account that is not the planned one."""
+    return "prod" if docs.environment != "prod" else "dev"
+
+
+def _isolation_targets(
+    docs: PlanDocuments, team: str, other_team: str | None, rest: str, noun: str
+) -> dict[str, str]:
+    """`label -> name` of what isolation keeps a team's roles from: the same team's resource in
+    another environment, and another team's (`<team>-<env>-<rest>`)."""
+    other_env = _other_environment(docs)
+    targets = {f"the same team's {other_env} {noun}": f"{team}-{other_env}-{rest}"}
+    if other_team:
+        targets[f"team {other_team}'s {noun}"] = f"{other_team}-{docs.environment}-{rest}"
+    return targets
+
+
 def _forbidden_edges(b: _Builder, stack: RetrainingStack, other_team: str | None) -> None:
     """Isolation: another team, another environment of the same account, a foreign account,
     PassRole to another service, a job outside the training network."""
@@ -898,11 +988,8 @@ def _forbidden_edges(b: _Builder, stack: RetrainingStack, other_team: str | None
     model_prefix = str(stack.outputs["training_job_name_prefix"]).split("-", 2)[2]
     unknown: list[str] = []
     context = _training_request_context(docs, team, unknown)
-    other_env = "prod" if docs.environment != "prod" else "dev"
-    targets = {f"the same team's {other_env} job": f"{team}-{other_env}-{model_prefix}"}
-    if other_team:
-        targets[f"team {other_team}'s job"] = f"{other_team}-{docs.environment}-{model_prefix}"
-    for label, prefix in targets.items():
+    other_env = _other_environment(docs)
+    for label, prefix in _isolation_targets(docs, team, other_team, model_prefix, "job").items():
         b.add(
             Edge(
                 f"{name}: orchestrator creates {label}",
@@ -1121,6 +1208,7 @@ def build_catalogue(docs: PlanDocuments) -> list[Edge]:
         _notification_edges(b, stack)
         other = next((t for t in teams if t != stack.team), None)
         _forbidden_edges(b, stack, other)
+        _model_gate_edges(b, stack, other)
         images.setdefault(stack.team, _image_repository(stack))
     for team in teams:
         _team_edges(b, team, images.get(team))
@@ -1128,6 +1216,87 @@ def build_catalogue(docs: PlanDocuments) -> list[Edge]:
     _notifications_dlq_edges(b)
     _unused_role_trust_edges(b)
     return b.edges
+
+
+def _model_gate_edges(b: _Builder, stack: RetrainingStack, other_team: str | None) -> None:
+    """A gated stack (export `model_package_group_name`): the quality gate reads and registers
+    in the stack's group as the team's Lambda orchestrator role, on the Lambda report path or as
+    the gate function a Step Functions machine invokes; never in another team's or environment's
+    group."""
+    group = str(stack.outputs.get("model_package_group_name") or "")
+    if not group:
+        return
+    docs, team, name = b.docs, stack.team, stack.stack
+    gate_role = str(docs.teams[team]["lambda_orchestrator_role_arn"])
+    identity = b.identity(gate_role)
+    if stack.outputs.get("orchestrator") != "lambda":
+        machine_role = str(docs.teams[team]["step_functions_orchestrator_role_arn"])
+        gate_function = docs.arn("lambda", f"function:{group}{MODEL_GATE_FUNCTION_SUFFIX}")
+        b.add(
+            Edge(
+                f"{name}: the state machine invokes the gate function",
+                "allow",
+                machine_role,
+                "lambda:InvokeFunction",
+                gate_function,
+                SFN_INVOKES_LAMBDA,
+                identity=b.identity(machine_role),
+            )
+        )
+        if other_team:
+            other_gate = gate_function.replace(f":function:{team}-", f":function:{other_team}-")
+            b.add(
+                Edge(
+                    f"{name}: the state machine invokes team {other_team}'s gate function",
+                    "deny",
+                    machine_role,
+                    "lambda:InvokeFunction",
+                    other_gate,
+                    ISOLATION,
+                    identity=b.identity(machine_role),
+                )
+            )
+        b.add(
+            Edge(
+                f"{name}: the gate function reads the completed job",
+                "allow",
+                gate_role,
+                "sagemaker:DescribeTrainingJob",
+                _job_arn(docs, str(stack.outputs["training_job_name_prefix"])),
+                MODEL_REGISTRY,
+                identity=identity,
+            )
+        )
+    requests = {
+        "sagemaker:ListModelPackages": docs.arn("sagemaker", f"model-package/{group}"),
+        "sagemaker:DescribeModelPackage": docs.arn("sagemaker", f"model-package/{group}/1"),
+        "sagemaker:CreateModelPackage": docs.arn("sagemaker", f"model-package/{group}"),
+    }
+    for action, resource in requests.items():
+        b.add(
+            Edge(
+                f"{name}: the quality gate calls {action} in {group}",
+                "allow",
+                gate_role,
+                action,
+                resource,
+                MODEL_REGISTRY,
+                identity=identity,
+            )
+        )
+    model = group.split("-", 2)[2]
+    for label, foreign in _isolation_targets(docs, team, other_team, model, "group").items():
+        b.add(
+            Edge(
+                f"{name}: the quality gate registers a version in {label}",
+                "deny",
+                gate_role,
+                "sagemaker:CreateModelPackage",
+                docs.arn("sagemaker", f"model-package/{foreign}"),
+                ISOLATION,
+                identity=identity,
+            )
+        )
 
 
 def _unused_role_trust_edges(b: _Builder) -> None:

@@ -1,44 +1,65 @@
-"""The Lambda orchestrator's function code and what the stack needs to deploy it.
+"""The Lambda orchestrator's code, zipped as the package `lambda_function/`, and what the stack
+needs to deploy it.
 
-`handler.py` is the entire function code: zip that one file (e.g.
-`pulumi.AssetArchive({HANDLER_ARCHIVE_PATH: pulumi.FileAsset(str(HANDLER_SOURCE))})`), set the
-handler to `HANDLER_ENTRYPOINT`, the environment variables named by `ENV_*`, a timeout of at least
-`RECOMMENDED_TIMEOUT_SECONDS`, and, for an EventBridge Scheduler target, the `Input` given by
-`scheduler_target_input()`. Importing this package needs neither boto3 nor Pulumi.
+The modules import each other relatively, so the same files run as
+`retraining_stack.lambda_function` (the stack, the tests) and as the top-level package
+`lambda_function` in the function's zip (`ARCHIVE_FILES`, handler `HANDLER_ENTRYPOINT`).
+This module and `contract`/`invocation` are standard library only: the Pulumi program imports
+them without boto3; only `handler` imports boto3 (the runtime's).
 """
 
+from __future__ import annotations
+
+import dataclasses
 from pathlib import Path
 from typing import Final
 
-from retraining_stack.lambda_function.handler import (
-    ENV_JOB_NAME_PREFIX,
-    ENV_OUTPUT_KMS_KEY,
-    ENV_SECURITY_GROUP_IDS,
-    ENV_SUBNET_IDS,
-    ENV_TOPIC_ARN,
-    ENV_TRAINING_SPEC,
-    ENV_VOLUME_KMS_KEY,
-    HANDLER_ENTRYPOINT,
-    RECOMMENDED_TIMEOUT_SECONDS,
-    SCHEDULER_TARGET_INPUT,
-    scheduler_target_input,
-)
+from .invocation import scheduler_target_input
 
-HANDLER_SOURCE: Final = Path(__file__).with_name("handler.py")
-HANDLER_ARCHIVE_PATH: Final = "handler.py"
+PACKAGE: Final = "lambda_function"
+HANDLER_ENTRYPOINT: Final = f"{PACKAGE}.handler.handler"
+SOURCE_DIR: Final = Path(__file__).parent
+# Zip path -> source file: the package's modules, nothing else (no tests, no caches).
+ARCHIVE_FILES: Final = {
+    f"{PACKAGE}/{name}": SOURCE_DIR / name
+    for name in ("__init__.py", "contract.py", "handler.py", "invocation.py")
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class CallBudget:
+    """botocore's per-call bounds (standard retry mode) and the function timeout they imply."""
+
+    max_attempts: int = 3
+    connect_timeout_seconds: int = 3
+    read_timeout_seconds: int = 10
+    # Standard mode sleeps U(0, 1) * 2^(attempt - 1) s after a failed attempt, capped at 20 s
+    # (botocore/retries/standard.py, ExponentialBackoff.delay_amount, _MAX_BACKOFF = 20).
+    max_backoff_seconds: int = 20
+    # A start makes at most three calls (Create, Describe, Publish); a report three (ListTags,
+    # Publish, AddTags).
+    calls_per_invocation: int = 3
+
+    def worst_case_seconds(self) -> int:
+        attempts = self.max_attempts * (self.connect_timeout_seconds + self.read_timeout_seconds)
+        sleeps = sum(
+            min(1 << (attempt - 1), self.max_backoff_seconds)
+            for attempt in range(1, self.max_attempts)
+        )
+        return self.calls_per_invocation * (attempts + sleeps)
+
+
+CALL_BUDGET: Final = CallBudget()
+# Rounded up to whole minutes: the function never times out while botocore is still retrying.
+FUNCTION_TIMEOUT_SECONDS: Final = 60 * -(-CALL_BUDGET.worst_case_seconds() // 60)
+RECOMMENDED_TIMEOUT_SECONDS: Final = FUNCTION_TIMEOUT_SECONDS
 
 __all__ = [
-    "ENV_JOB_NAME_PREFIX",
-    "ENV_OUTPUT_KMS_KEY",
-    "ENV_SECURITY_GROUP_IDS",
-    "ENV_SUBNET_IDS",
-    "ENV_TOPIC_ARN",
-    "ENV_TRAINING_SPEC",
-    "ENV_VOLUME_KMS_KEY",
-    "HANDLER_ARCHIVE_PATH",
+    "ARCHIVE_FILES",
+    "CALL_BUDGET",
+    "FUNCTION_TIMEOUT_SECONDS",
     "HANDLER_ENTRYPOINT",
-    "HANDLER_SOURCE",
     "RECOMMENDED_TIMEOUT_SECONDS",
-    "SCHEDULER_TARGET_INPUT",
+    "CallBudget",
     "scheduler_target_input",
 ]

@@ -55,6 +55,19 @@ def training_job_name(job_name_prefix: str, occurrence: dt.datetime) -> str:
     return job_name_prefix + occurrence_stamp(occurrence)
 
 
+def occurrence_text_of_job_name(job_name: str) -> str:
+    """The occurrence a job name was derived from, as `occurrence_text` writes it ("" when the
+    name does not end in a `YYYYMMDDHHMM` stamp)."""
+    stamp = job_name[-OCCURRENCE_NAME_LENGTH:]
+    if len(stamp) != OCCURRENCE_NAME_LENGTH or not stamp.isdigit():
+        return ""
+    try:
+        occurrence = dt.datetime.strptime(stamp, OCCURRENCE_NAME_FORMAT).replace(tzinfo=dt.UTC)
+    except ValueError:
+        return ""
+    return occurrence_text(occurrence)
+
+
 # --- Environment variables of the Lambda function ----------------------------------------------
 
 ENV_TRAINING_SPEC: Final = "TRAINING_SPEC"
@@ -73,6 +86,23 @@ ENV_VOLUME_KMS_KEY: Final = "TRAINING_VOLUME_KMS_KEY_ARN"  # -> ResourceConfig.V
 # Tags the orchestrator owns on every job; a training spec that sets them itself is rejected.
 TAG_JOB_NAME_PREFIX: Final = "training-job-name-prefix"
 TAG_SCHEDULED_OCCURRENCE: Final = "scheduled-occurrence"
+# Lambda mode: the outcome already reported for a job (AddTags after the message), so a
+# job-state event redelivered after the FIFO queue's 5-minute deduplication window is skipped.
+TAG_REPORTED_OUTCOME: Final = "retraining-reported-outcome"
+ORCHESTRATOR_TAG_KEYS: Final = frozenset(
+    {TAG_JOB_NAME_PREFIX, TAG_SCHEDULED_OCCURRENCE, TAG_REPORTED_OUTCOME}
+)
+
+# Lambda mode: the job-state rule's InputTransformer renders each SageMaker "Training Job State
+# Change" event into this JSON body (no event id or time, so EventBridge's duplicate events
+# render the same body and the FIFO queue's content-based deduplication drops them).
+REPORT_KEYS: Final = (
+    "trainingJobName",
+    "trainingJobArn",
+    "status",
+    "secondaryStatus",
+    "failureReason",
+)
 
 
 # --- The one message per outcome ------------------------------------------------------------------
@@ -187,3 +217,37 @@ def message_attributes(
             (MESSAGE_ATTRIBUTE_ENVIRONMENT, environment),
         )
     }
+
+
+# --- The quality gate and the model registry (issue 12) ------------------------------------------
+
+# Environment variables of the functions that run the gate (`model_gate`): the Lambda
+# orchestrator's report path and, with Step Functions, the gate function the state machine invokes.
+# No ENV_QUALITY_GATE: no gate, nothing registered, the occurrence ends `Completed`.
+ENV_QUALITY_GATE: Final = "RETRAINING_QUALITY_GATE"  # JSON of the keys QUALITY_GATE_KEYS
+ENV_MODEL_PACKAGE_GROUP: Final = "MODEL_PACKAGE_GROUP_NAME"
+
+# Keys of the ENV_QUALITY_GATE JSON object (the stack config's `qualityGate`, camelCase).
+QUALITY_GATE_KEYS: Final = ("metric", "direction", "threshold", "minImprovement", "approval")
+GATE_DIRECTIONS: Final = ("maximize", "minimize")
+# `approval` -> the ModelApprovalStatus of a version that passes (CreateModelPackage API
+# reference: ModelApprovalStatus is one of Approved | Rejected | PendingManualApproval).
+GATE_APPROVAL_STATUS: Final[dict[str, str]] = {
+    "manual": "PendingManualApproval",
+    "automatic": "Approved",
+}
+
+# CustomerMetadataProperties the gate writes on every version it registers (CreateModelPackage
+# API reference: 1-50 entries, keys 1-128 and values 1-256 characters of letters, digits, spaces
+# and _.:/=+-@). The gate reads the baseline's value back from METADATA_METRIC_VALUE.
+METADATA_METRIC_NAME: Final = "quality-gate-metric"
+METADATA_METRIC_VALUE: Final = "quality-gate-value"
+METADATA_BASELINE_VALUE: Final = "quality-gate-baseline"  # NO_BASELINE for the first version
+METADATA_BASELINE_VERSION: Final = "quality-gate-baseline-version"  # NO_BASELINE likewise
+METADATA_TRAINING_JOB: Final = "training-job-name"
+METADATA_SCHEDULED_OCCURRENCE: Final = "scheduled-occurrence"
+NO_BASELINE: Final = "none"
+
+# The gate function the state machine invokes as a Lambda task (`<base>` + this suffix, named by
+# `retraining_shared.naming.model_gate_function_name`).
+MODEL_GATE_FUNCTION_SUFFIX: Final = "-model-gate"

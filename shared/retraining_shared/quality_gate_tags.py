@@ -1,0 +1,1 @@
+../../policy/retraining_policies/registry/gate_tags.py
