@@ -1004,23 +1004,15 @@ def interface_endpoint_policy(arns: ArnBuilder, service: str) -> PolicyDocument:
 def notifications_key_policy(
     arns: ArnBuilder, orchestrator_role_arns: Sequence[str], alarm_arn_patterns: Sequence[str]
 ) -> PolicyDocument:
-    """The key that encrypts every team topic: EventBridge, CloudWatch alarms and the teams'
-    orchestrator roles may use it, the latter only through SNS."""
+    """The key that encrypts every team topic: CloudWatch alarms and the teams' orchestrator
+    roles may use it, the latter only through SNS."""
     roles = sorted(set(orchestrator_role_arns))
     statements = [
         _key_administration(arns),
         # Publishing to an encrypted topic makes SNS generate a data key on the publisher's
-        # behalf. "Key management" (Amazon SNS developer guide): for EventBridge publishing to an
-        # encrypted topic, aws:SourceAccount, aws:SourceArn and aws:SourceOrgID in the key policy
-        # are NOT supported (they make the delivery fail): no condition here. Which rules may
-        # publish is decided by the topic policy (aws:SourceAccount + aws:SourceArn on
-        # `rule/<team>-<env>-*`), which EventBridge does satisfy.
-        resource_statement(
-            "UseKeyForEventBridgeRules",
-            principal={"Service": service_principal("events")},
-            actions=["kms:Decrypt", "kms:GenerateDataKey"],
-            resources=[KEY_POLICY_THIS_KEY],
-        ),
+        # behalf ("Key management", Amazon SNS developer guide). No EventBridge rule publishes
+        # to a team topic (a job's outcome reaches it through the orchestrator, issue 11), so
+        # events.amazonaws.com has no statement here.
         # CloudWatch alarms do send aws:SourceAccount/aws:SourceArn with the key request (same
         # page): only alarms of this account, and only the teams' alarms.
         resource_statement(
@@ -1048,8 +1040,9 @@ def notifications_key_policy(
 
 
 def team_topic_policy(scope: TeamScope, orchestrator_role_arns: Sequence[str]) -> PolicyDocument:
-    """Who may publish to the team topic: the team's job-state rules and alarms (this account,
-    names `<team>-<env>-*`) and the team's orchestrator roles."""
+    """Who may publish to the team topic: the team's alarms (this account, names
+    `<team>-<env>-*`) and the team's orchestrator roles. No EventBridge rule: every job outcome is
+    published by an orchestrator (one message per occurrence, issue 11)."""
     arns = scope.arns
     topic = scope.topic_arn
     orchestrators = sorted(set(orchestrator_role_arns))
@@ -1057,16 +1050,6 @@ def team_topic_policy(scope: TeamScope, orchestrator_role_arns: Sequence[str]) -
         raise PolicyError(f"topic policy of {scope.team}: no orchestrator role to allow")
     return policy_document(
         [
-            resource_statement(
-                "PublishFromTeamEventRules",
-                principal={"Service": service_principal("events")},
-                actions=["sns:Publish"],
-                resources=[topic],
-                conditions={
-                    "StringEquals": {"aws:SourceAccount": arns.account_id},
-                    "ArnLike": {"aws:SourceArn": arns.events_rule(scope.pattern)},
-                },
-            ),
             resource_statement(
                 "PublishFromTeamAlarms",
                 principal={"Service": service_principal("cloudwatch")},

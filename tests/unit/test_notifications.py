@@ -150,16 +150,17 @@ def test_key_and_topic_policies_name_the_orchestrator_roles_network_iam_exported
 # --------------------------------------------------------------------------------------------
 
 
-def test_one_rotating_key_usable_by_eventbridge_and_cloudwatch(preview: StackRun) -> None:
+def test_one_rotating_key_usable_by_cloudwatch_alarms_not_eventbridge(preview: StackRun) -> None:
     (key,) = preview.of_type(KEY)
     assert key.inputs["enableKeyRotation"] is True
     statements = {s["Sid"]: s for s in policy_of(key)["Statement"]}
-    # "Key management" (SNS guide): EventBridge → encrypted topic fails with aws:Source* in
-    # the key policy; CloudWatch alarms send them, so their statement keeps them.
-    events = statements["UseKeyForEventBridgeRules"]
-    assert events["Principal"] == {"Service": "events.amazonaws.com"}
-    assert set(events["Action"]) == {"kms:GenerateDataKey", "kms:Decrypt"}
-    assert "Condition" not in events
+    # "Key management" (SNS guide): CloudWatch alarms send aws:Source* with the key request, so
+    # their statement requires them.
+    # No rule publishes to a team topic (orchestrators publish every job outcome): EventBridge
+    # gets no use of the key.
+    assert not [
+        s for s in statements.values() if s["Principal"] == {"Service": "events.amazonaws.com"}
+    ]
     alarms = statements["UseKeyForTeamAlarms"]
     assert alarms["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
     assert alarms["Condition"]["StringEquals"] == {"aws:SourceAccount": OFFLINE_ACCOUNT_ID}

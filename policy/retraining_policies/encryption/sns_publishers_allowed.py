@@ -1,4 +1,5 @@
-"""sns-publishers-allowed: key and topic policies let EventBridge and CloudWatch publish."""
+"""sns-publishers-allowed: key and topic policies let the publishing services (CloudWatch alarms)
+publish."""
 
 from __future__ import annotations
 
@@ -107,10 +108,12 @@ PUBLISHERS_ALLOWED = PolicyDoc(
     name="sns-publishers-allowed",
     family="encryption",
     description="Encrypted topics' KMS key policies and topic "
-    "policies let EventBridge and CloudWatch publish.",
+    "policies let the publishing services (CloudWatch alarms) publish.",
     why=(
-        "An encrypted topic whose key policy omits events.amazonaws.com drops every job-state "
-        "notification without an error anyone sees; the same for a topic policy without them."
+        "An encrypted topic whose key policy omits cloudwatch.amazonaws.com drops every "
+        "platform-health alarm without an error anyone sees; the same for a topic policy without "
+        "it. Job outcomes are published by the orchestrators' roles, not by a service: add "
+        "events.amazonaws.com here only if a rule of yours targets a topic."
     ),
     remediation=(
         "In the key policy allow each publishing service kms:GenerateDataKey* and kms:Decrypt "
@@ -122,7 +125,7 @@ PUBLISHERS_ALLOWED = PolicyDoc(
         "publishingServices": {
             "type": "array",
             "items": {"type": "string"},
-            "default": ["events.amazonaws.com", "cloudwatch.amazonaws.com"],
+            "default": ["cloudwatch.amazonaws.com"],
             "description": "Service principals that must be able to publish to every topic.",
         }
     },

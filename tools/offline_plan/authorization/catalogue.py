@@ -16,6 +16,7 @@ from typing import Any, Literal
 from retraining_shared.orchestrator_contract import MODEL_GATE_FUNCTION_SUFFIX
 
 from offline_plan.authorization.documents import (
+    EVENT_RULE,
     EVENT_TARGET,
     FUNCTION,
     METRIC_ALARM,
@@ -627,22 +628,11 @@ def _notification_edges(b: _Builder, stack: RetrainingStack) -> None:
     topic_policy = b.policy_of(topic)
     base = str(stack.outputs["training_job_name_prefix"]).removesuffix("-")
     rule_arn = docs.arn("events", f"rule/{base}-job-state")
-    rule_to_topic = stack.outputs.get("orchestrator") != "lambda"
-    if rule_to_topic:
-        b.add(
-            Edge(
-                f"{name}: job-state rule publishes to the team topic",
-                "allow",
-                "events.amazonaws.com",
-                "sns:Publish",
-                topic,
-                SNS_EVENT_SOURCES,
-                context=b.account_context(rule_arn),
-                resource_policy=topic_policy,
-            )
-        )
-    else:
-        # Lambda: the rule feeds the FIFO queue; the function publishes the one message.
+    # Only the Lambda kind has a job-state rule (the state machine reports its job's outcome
+    # itself): the rule feeds the FIFO queue and the function publishes the one message. No rule
+    # publishes to the topic.
+    rule_name = rule_arn.rsplit("/", 1)[1]
+    if any(rule.inputs.get("name") == rule_name for rule in stack.of_type(EVENT_RULE)):
         queue = docs.arn("sqs", f"{base}-job-state.fifo")
         senders: tuple[tuple[Expected, str, str], ...] = (
             ("allow", rule_arn, "job-state rule sends reports to the job-state queue"),
@@ -681,17 +671,6 @@ def _notification_edges(b: _Builder, stack: RetrainingStack) -> None:
                     resource_policy=b.policy_of(dlq),
                 )
             )
-    for action in ("kms:GenerateDataKey", "kms:Decrypt") if rule_to_topic else ():
-        b.key_edge(
-            f"{name}: SNS uses the topic key for the job-state rule ({action})",
-            "allow",
-            "events.amazonaws.com",
-            action,
-            docs.notifications_key,
-            SNS_KMS,
-            {},  # SNS documents that EventBridge deliveries carry no usable aws:Source* here
-            alias="notifications key",
-        )
     for alarm in stack.of_type(METRIC_ALARM):
         alarm_arn = docs.arn("cloudwatch", f"alarm:{alarm.inputs['name']}")
         b.add(
