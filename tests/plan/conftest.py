@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,15 +21,3 @@ def plan_cli(
         return run_cli([*base, *arguments], json_path)
 
     return run
-
-
-@pytest.fixture(autouse=True)
-def _forget_modules_of_copied_stacks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """A test that plans a copy of stacks/ imports that copy's packages (`retraining_stack`, …):
-    drop them afterwards, so a later test in this worker imports the repository's own."""
-    yield
-    copies = tmp_path_factory.getbasetemp().resolve()
-    for name, module in list(sys.modules.items()):
-        origin = getattr(module, "__file__", None)
-        if origin and Path(origin).resolve().is_relative_to(copies):
-            del sys.modules[name]

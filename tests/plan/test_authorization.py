@@ -22,6 +22,7 @@ from offline_plan.authorization.proof import (
     FAILED,
     PASSED,
     AuthorizationProof,
+    EarlyProof,
     _simulation,
     prove,
     verdicts,
@@ -64,8 +65,8 @@ def report(stacks_with_producers: Path) -> PlanReport:
         selection=StackSelection(environment="dev"),
         policy_pack=None,
     )
-    # The copy's program packages leave sys.modules after the test that first uses this
-    # (conftest.py, _forget_modules_of_copied_stacks).
+    # The copy's program packages leave sys.modules when the plan ends
+    # (offline_plan/program_modules.py).
     return plan(request)
 
 
@@ -283,8 +284,22 @@ def test_an_unknown_document_is_not_proven_never_passed(report: PlanReport) -> N
     assert verdict.decision == "not evaluated"
 
 
+@pytest.fixture
+def engine_batches(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The size of each batch of requests `engine.evaluate` sends to a Node process of its own."""
+    batches: list[int] = []
+    run_engine = engine._run_engine
+
+    def counting(node: str, requests: list[str]) -> Any:
+        batches.append(len(requests))
+        return run_engine(node, requests)
+
+    monkeypatch.setattr(engine, "_run_engine", counting)
+    return batches
+
+
 def test_the_engine_answers_each_request_as_alone_when_deduplicated_and_split(
-    report: PlanReport, monkeypatch: pytest.MonkeyPatch
+    report: PlanReport, monkeypatch: pytest.MonkeyPatch, engine_batches: list[int]
 ) -> None:
     """`engine.evaluate` sends identical requests once and splits the rest over processes; every
     id must still get the answer its own request gets from one process evaluating them all."""
@@ -299,15 +314,8 @@ def test_the_engine_answers_each_request_as_alone_when_deduplicated_and_split(
     )
     expected = dict(zip(simulations, (item["decision"] for item in alone), strict=True))
     assert set(expected.values()) >= {"Allowed", "ExplicitlyDenied"}, "both kinds of answer"
+    engine_batches.clear()  # from here on: what `evaluate` sends
 
-    batches: list[int] = []
-    run_engine = engine._run_engine
-
-    def counting(node: str, requests: list[str]) -> Any:
-        batches.append(len(requests))
-        return run_engine(node, requests)
-
-    monkeypatch.setattr(engine, "_run_engine", counting)
     monkeypatch.setattr(engine, "MIN_REQUESTS_PER_PROCESS", 1)
     monkeypatch.setattr(engine.os, "cpu_count", lambda: 3)
     decisions, versions = engine.evaluate(simulations)
@@ -315,9 +323,41 @@ def test_the_engine_answers_each_request_as_alone_when_deduplicated_and_split(
     assert {k: d.decision for k, d in decisions.items()} == expected
     assert list(decisions) == list(simulations), "answers in the order of the requests"
     distinct = {json.dumps(s, sort_keys=True) for s in simulations.values()}
-    assert len(batches) == 3
-    assert sum(batches) == len(distinct) <= len(simulations) // 2, "each request sent once"
+    assert len(engine_batches) == 3
+    assert sum(engine_batches) == len(distinct) <= len(simulations) // 2, "each request sent once"
     assert versions["@cloud-copilot/iam-simulate"]
+
+
+def test_requests_sent_while_the_plan_runs_change_no_verdict_and_are_not_sent_again(
+    stacks_with_producers: Path, monkeypatch: pytest.MonkeyPatch, engine_batches: list[int]
+) -> None:
+    """The planner sends each retraining stack's requests to the engine when the stack is planned
+    (proof.EarlyProof); the proof after the plan asks the engine only what was not sent then, and
+    its verdicts are those of a proof that sent nothing early."""
+    request = PlanRequest(
+        stacks_dir=stacks_with_producers,
+        selection=StackSelection(environment="dev"),
+        policy_pack=None,
+    )
+    again = plan(request)
+    assert again.authorization is not None
+    assert sum(engine_batches) == 0, "every request of the shipped stacks was sent while planning"
+
+    monkeypatch.setattr(EarlyProof, "stack_planned", lambda *_: None)
+    at_the_end = plan(request)
+    assert at_the_end.authorization is not None
+    assert sum(engine_batches) > 0, (
+        "without the early requests the proof asks the engine everything"
+    )
+    assert _in_order(at_the_end.authorization) == _in_order(again.authorization)
+
+
+def _in_order(proof: AuthorizationProof) -> dict[str, Any]:
+    """A proof's JSON with its edges sorted (they follow the programs' registration order, which
+    is not the same from run to run: plan_harness.comparable_report)."""
+    document = proof.to_json()
+    document["edges"] = sorted(document["edges"], key=lambda e: json.dumps(e, sort_keys=True))
+    return document
 
 
 # --------------------------------------------------------------------------------------------

@@ -34,8 +34,10 @@ import pulumi
 import yaml
 from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import resource as sdk_resource
 from pulumi.runtime import rpc
 from pulumi.runtime.config import set_all_config
+from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.settings import get_root_resource
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
@@ -834,6 +836,32 @@ def _per_key_stack_references() -> Iterator[None]:
 
 
 @contextmanager
+def _without_source_positions() -> Iterator[None]:
+    """Skip the SDK's walk of the Python stack at every resource registration and read.
+
+    The SDK tells the engine which program line created each resource: `register_resource` and
+    `read_resource` call `_get_stack_trace()` (pulumi 3.272.0, sdk/python/lib/pulumi/runtime/
+    resource.py:741, `traceback.extract_stack()` plus a file URI per frame) for the request's
+    `sourcePosition` and `stackTrace`. The engine shows them beside a resource's diagnostics; the
+    analyzer protocol never carries them (`AnalyzerResource` has type, properties, urn, name,
+    options, provider, parent, dependencies, propertyDependencies: pulumi/runtime/proto/
+    analyzer_pb2.pyi) and the offline plan records neither. Under the mocks the SDK's own answer
+    for "no user frame found", an empty StackTrace, is given instead: a fifth of a retraining
+    program's CPU (tools/bench_plan.py). The real CLI runs the SDK unpatched.
+    """
+    original = sdk_resource._get_stack_trace
+
+    def no_stack_trace() -> source_pb2.StackTrace:
+        return source_pb2.StackTrace()
+
+    sdk_resource._get_stack_trace = no_stack_trace
+    try:
+        yield
+    finally:
+        sdk_resource._get_stack_trace = original
+
+
+@contextmanager
 def _program_environment(project_dir: Path) -> Iterator[None]:
     """cwd and sys.path as the CLI's language host sets them for the program."""
     previous_cwd = Path.cwd()
@@ -896,7 +924,7 @@ def run_program(
 
     def execute() -> None:
         set_all_config(loaded.values, loaded.secret_keys)
-        pulumi.runtime.set_mocks(
+        pulumi.runtime.set_mocks(  # registers the root stack resource
             mocks,
             project=loaded.project,
             stack=stack,
@@ -916,5 +944,6 @@ def run_program(
 
     # Pulumi's settings, config and root stack live in context variables: a fresh context per
     # run keeps consecutive runs in one process (tests, the multi-stack plan) from leaking.
-    contextvars.Context().run(execute)
+    with _without_source_positions():
+        contextvars.Context().run(execute)
     return run

