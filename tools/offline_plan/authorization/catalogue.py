@@ -1228,10 +1228,42 @@ def _model_gate_edges(b: _Builder, stack: RetrainingStack, other_team: str | Non
         return
     docs, team, name = b.docs, stack.team, stack.stack
     gate_role = str(docs.teams[team]["lambda_orchestrator_role_arn"])
-    identity = b.identity(gate_role)
     if stack.outputs.get("orchestrator") != "lambda":
+        # The gate function as the plan registers it: its name, the role it really runs with.
+        gate = next(
+            (
+                function
+                for function in stack.of_type(FUNCTION)
+                if str(function.inputs["name"]).endswith(MODEL_GATE_FUNCTION_SUFFIX)
+            ),
+            None,
+        )
+        # (tests/unit/test_retraining_stack.py proves a gated Step Functions stack plans it.)
+        gate_name = f"{group}{MODEL_GATE_FUNCTION_SUFFIX}"
+        if gate is not None:
+            gate_name, gate_role = str(gate.inputs["name"]), str(gate.inputs["role"])
+        b.assume(
+            f"{name}: Lambda assumes the gate function's role",
+            "lambda",
+            gate_role,
+            LAMBDA_EXECUTION_ROLE,
+            b.account_context(),
+        )
+        stream = f"log-group:/aws/lambda/{gate_name}:log-stream:2026/01/01/[$LATEST]0"
+        for action in ("logs:CreateLogStream", "logs:PutLogEvents"):
+            b.add(
+                Edge(
+                    f"{name}: Lambda writes the gate function's logs ({action})",
+                    "allow",
+                    gate_role,
+                    action,
+                    docs.arn("logs", stream),
+                    LAMBDA_LOGS,
+                    identity=b.identity(gate_role),
+                )
+            )
         machine_role = str(docs.teams[team]["step_functions_orchestrator_role_arn"])
-        gate_function = docs.arn("lambda", f"function:{group}{MODEL_GATE_FUNCTION_SUFFIX}")
+        gate_function = docs.arn("lambda", f"function:{gate_name}")
         b.add(
             Edge(
                 f"{name}: the state machine invokes the gate function",
@@ -1264,9 +1296,10 @@ def _model_gate_edges(b: _Builder, stack: RetrainingStack, other_team: str | Non
                 "sagemaker:DescribeTrainingJob",
                 _job_arn(docs, str(stack.outputs["training_job_name_prefix"])),
                 MODEL_REGISTRY,
-                identity=identity,
+                identity=b.identity(gate_role),
             )
         )
+    identity = b.identity(gate_role)
     requests = {
         "sagemaker:ListModelPackages": docs.arn("sagemaker", f"model-package/{group}"),
         "sagemaker:DescribeModelPackage": docs.arn("sagemaker", f"model-package/{group}/1"),
