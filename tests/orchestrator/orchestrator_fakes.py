@@ -80,6 +80,17 @@ def training_job_arn(job_name: str) -> str:
     return f"arn:{PARTITION}:sagemaker:{REGION}:{ACCOUNT_ID}:training-job/{job_name.lower()}"
 
 
+def report_final_metrics(job_name: str, metrics: Mapping[str, float]) -> None:
+    """The final metrics the job "reported": moto 5.2 fixes FinalMetricDataList at
+    `train:progress`, so they are set on moto's own job record (DescribeTrainingJob then returns
+    them through moto's serialization and botocore's parser)."""
+    record = sagemaker_models.sagemaker_backends[ACCOUNT_ID][REGION].training_jobs[job_name]
+    record.final_metric_data_list = [
+        {"MetricName": name, "Value": value, "Timestamp": record.creation_time}
+        for name, value in metrics.items()
+    ]
+
+
 def model_package_arn(group_name: str) -> str:
     return f"arn:{PARTITION}:sagemaker:{REGION}:{ACCOUNT_ID}:model-package/{group_name.lower()}"
 

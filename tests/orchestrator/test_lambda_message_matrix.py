@@ -19,6 +19,7 @@ from orchestrator_fakes import (
     ACCOUNT_ID,
     REGION,
     AwsLikeSageMaker,
+    report_final_metrics,
     resource_limit_exceeded,
     throttling,
     validation_error,
@@ -182,21 +183,12 @@ def gated_lambda_aws(lambda_aws: LambdaAccount) -> Iterator[LambdaAccount]:
     backend.model_package_name_mapping.clear()
 
 
-def _reports(job_name: str, metrics: dict[str, float]) -> None:
-    """The job's final metrics, as SageMaker would return them in FinalMetricDataList."""
-    record = sagemaker_backends[ACCOUNT_ID][REGION].training_jobs[job_name]
-    record.final_metric_data_list = [
-        {"MetricName": name, "Value": value, "Timestamp": record.creation_time}
-        for name, value in metrics.items()
-    ]
-
-
 def _occurrence(
     world: LambdaAccount, job_name: str, metrics: dict[str, float], time: str, *events_ids: str
 ) -> None:
     """One scheduled occurrence end to end: started, trained (`metrics`), reported."""
     world.run(scheduled_event(time, event_id=f"start-{job_name}"))
-    _reports(job_name, metrics)
+    report_final_metrics(job_name, metrics)
     _job_ends(world, *(job_state_change(job_name, "Completed", event_id=i) for i in events_ids))
 
 

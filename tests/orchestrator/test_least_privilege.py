@@ -19,10 +19,7 @@ from typing import Any
 
 import boto3
 import pytest
-from moto.sagemaker.models import sagemaker_backends
 from orchestrator_fakes import (
-    ACCOUNT_ID,
-    REGION,
     AwsLikeSageMaker,
     CallRecorder,
     IamRequest,
@@ -31,6 +28,7 @@ from orchestrator_fakes import (
     create_training_job_context,
     iam_requests,
     policy_actions,
+    report_final_metrics,
     training_job_arn,
     validation_error,
 )
@@ -124,10 +122,7 @@ def every_handler_path(
     for day, value in (("28", 0.9), ("29", 0.95)):
         gated_job = f"{JOB_NAME_PREFIX}202611{day}0600"
         world.run(scheduled_event(f"2026-11-{day}T06:00:00Z", f"gated-{day}"), **gate)
-        record = sagemaker_backends[ACCOUNT_ID][REGION].training_jobs[gated_job]
-        record.final_metric_data_list = [
-            {"MetricName": "validation:auc", "Value": value, "Timestamp": record.creation_time}
-        ]
+        report_final_metrics(gated_job, {"validation:auc": value})
         world.job_state.deliver(job_state_change(gated_job, "Completed"))
         assert world.job_state.poll(lambda event: world.run(event, **gate)) == [
             {"reported": [gated_job], "skipped": []}

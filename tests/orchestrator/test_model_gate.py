@@ -18,7 +18,6 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 from moto import mock_aws
-from moto.sagemaker import models as sagemaker_models
 from orchestrator_fakes import (
     ACCOUNT_ID,
     PARTITION,
@@ -26,6 +25,7 @@ from orchestrator_fakes import (
     IamRequest,
     allowing_statements,
     model_registry_request,
+    report_final_metrics,
     training_job_arn,
 )
 from orchestrator_support import (
@@ -82,11 +82,7 @@ def completed_job(client: Any, occurrence: dt.datetime, metrics: dict[str, float
     spec = training_spec()
     spec.pop("Tags")
     client.create_training_job(TrainingJobName=name, **spec)
-    record = sagemaker_models.sagemaker_backends[ACCOUNT_ID][REGION].training_jobs[name]
-    record.final_metric_data_list = [
-        {"MetricName": key, "Value": value, "Timestamp": record.creation_time}
-        for key, value in (metrics or {}).items()
-    ]
+    report_final_metrics(name, metrics or {})
     return name
 
 

@@ -33,6 +33,7 @@ from orchestrator_fakes import (
     ACCOUNT_ID,
     AwsLikeSageMaker,
     apply_input_transformer,
+    report_final_metrics,
     resource_limit_exceeded,
     training_job_arn,
     validation_error,
@@ -433,11 +434,7 @@ class GateFunction:
         assert parameters["FunctionName"] == ARNS.lambda_function(GATE_FUNCTION_NAME)
         payload = parameters["Payload"]
         event = json.loads(payload) if isinstance(payload, str | bytes) else payload
-        record = sagemaker_models.sagemaker_backends[ACCOUNT_ID][REGION].training_jobs[JOB_NAME]
-        record.final_metric_data_list = [
-            {"MetricName": name, "Value": value, "Timestamp": record.creation_time}
-            for name, value in self.reported_metrics.items()
-        ]
+        report_final_metrics(JOB_NAME, self.reported_metrics)
 
         class Context:
             invoked_function_arn = parameters["FunctionName"]
@@ -456,10 +453,7 @@ def _approved_baseline(sagemaker: Any, value: float) -> None:
     spec = training_spec()
     spec.pop("Tags")
     sagemaker.create_training_job(TrainingJobName=earlier, **spec)
-    record = sagemaker_models.sagemaker_backends[ACCOUNT_ID][REGION].training_jobs[earlier]
-    record.final_metric_data_list = [
-        {"MetricName": GATE_METRIC, "Value": value, "Timestamp": record.creation_time}
-    ]
+    report_final_metrics(earlier, {GATE_METRIC: value})
     automatic = dict(GATE_ENVIRONMENT)
     automatic[contract.ENV_QUALITY_GATE] = automatic[contract.ENV_QUALITY_GATE].replace(
         '"manual"', '"automatic"'

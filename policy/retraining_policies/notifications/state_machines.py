@@ -61,34 +61,14 @@ def _is_publish(state: Mapping[str, Any]) -> bool:
     )
 
 
-def _tasks_before_publish(states: Mapping[str, Any], start: Any) -> list[str]:
-    """The Tasks (other than publishes) on the Next/Choices/Default paths from `start` up to
-    the first publish: e.g. a quality gate's Lambda task between the job and its message."""
+def _walk_to_publish(states: Mapping[str, Any], start: Any) -> tuple[bool, list[str]]:
+    """Following Next/Choices/Default from `start`: whether a Task publishing to SNS is reached,
+    and the other Tasks passed before the first publish (e.g. a quality gate's Lambda task
+    between the job and its message)."""
     pending = [start]
     seen: set[str] = set()
     tasks: list[str] = []
-    while pending and len(seen) < MAX_STEPS:
-        name = pending.pop()
-        if not isinstance(name, str) or name in seen:
-            continue
-        seen.add(name)
-        state = states.get(name)
-        if not isinstance(state, Mapping) or _is_publish(state):
-            continue
-        if state.get("Type") == "Task":
-            tasks.append(name)
-        pending.append(state.get("Next"))
-        pending.append(state.get("Default"))
-        pending.extend(
-            c.get("Next") for c in as_list(state.get("Choices")) if isinstance(c, Mapping)
-        )
-    return tasks
-
-
-def _path_publishes(states: Mapping[str, Any], start: Any) -> bool:
-    """Whether following Next/Choices/Default from `start` reaches a Task publishing to SNS."""
-    pending = [start]
-    seen: set[str] = set()
+    publishes = False
     while pending and len(seen) < MAX_STEPS:
         name = pending.pop()
         if not isinstance(name, str) or name in seen:
@@ -98,13 +78,21 @@ def _path_publishes(states: Mapping[str, Any], start: Any) -> bool:
         if not isinstance(state, Mapping):
             continue
         if _is_publish(state):
-            return True
+            publishes = True
+            continue
+        if state.get("Type") == "Task":
+            tasks.append(name)
         pending.append(state.get("Next"))
         pending.append(state.get("Default"))
         pending.extend(
             c.get("Next") for c in as_list(state.get("Choices")) if isinstance(c, Mapping)
         )
-    return False
+    return publishes, tasks
+
+
+def _path_publishes(states: Mapping[str, Any], start: Any) -> bool:
+    """Whether following Next/Choices/Default from `start` reaches a Task publishing to SNS."""
+    return _walk_to_publish(states, start)[0]
 
 
 def covers_every_error(errors: set[str]) -> bool:
@@ -183,12 +171,12 @@ def job_outcomes_verdict(definition: Mapping[str, Any]) -> tuple[bool, list[str]
             notes.append(
                 f"state {name} catches no error: a failed job ends the execution unreported"
             )
-        success = _path_publishes(states, state.get("Next"))
+        success, between_tasks = _walk_to_publish(states, state.get("Next"))
         if not success:
             notes.append(f"state {name}'s success path never publishes to SNS")
         # A Task between the completed job and its message (a quality gate) must report its
         # own failures too, or a completed job can end the execution unreported.
-        for between in _tasks_before_publish(states, state.get("Next")):
+        for between in between_tasks:
             verdict, between_notes = _failure_verdict(states, between, states[between])
             notes.extend(between_notes)
             if not verdict:

@@ -481,19 +481,9 @@ def _orchestrator_edges(b: _Builder, stack: RetrainingStack, orchestrator_arn: s
                 resource_policy=b.policy_of(dlq),
             )
         )
-        stream = f"log-group:/aws/lambda/{function.inputs['name']}:log-stream:2026/01/01/[$LATEST]0"
-        for action in ("logs:CreateLogStream", "logs:PutLogEvents"):
-            b.add(
-                Edge(
-                    f"{name}: Lambda writes the function's logs ({action})",
-                    "allow",
-                    role,
-                    action,
-                    docs.arn("logs", stream),
-                    LAMBDA_LOGS,
-                    identity=b.identity(role),
-                )
-            )
+        _lambda_log_edges(
+            b, f"{name}: Lambda writes the function's logs", role, str(function.inputs["name"])
+        )
     else:
         machine = next(stack.of_type(STATE_MACHINE))
         role = str(machine.inputs["roleArn"])
@@ -1218,6 +1208,23 @@ def build_catalogue(docs: PlanDocuments) -> list[Edge]:
     return b.edges
 
 
+def _lambda_log_edges(b: _Builder, label: str, role: str, function_name: str) -> None:
+    """Lambda writes a function's log streams (`/aws/lambda/<name>`) with its execution role."""
+    stream = f"log-group:/aws/lambda/{function_name}:log-stream:2026/01/01/[$LATEST]0"
+    for action in ("logs:CreateLogStream", "logs:PutLogEvents"):
+        b.add(
+            Edge(
+                f"{label} ({action})",
+                "allow",
+                role,
+                action,
+                b.docs.arn("logs", stream),
+                LAMBDA_LOGS,
+                identity=b.identity(role),
+            )
+        )
+
+
 def _model_gate_edges(b: _Builder, stack: RetrainingStack, other_team: str | None) -> None:
     """A gated stack (export `model_package_group_name`): the quality gate reads and registers
     in the stack's group as the team's Lambda orchestrator role, on the Lambda report path or as
@@ -1249,19 +1256,9 @@ def _model_gate_edges(b: _Builder, stack: RetrainingStack, other_team: str | Non
             LAMBDA_EXECUTION_ROLE,
             b.account_context(),
         )
-        stream = f"log-group:/aws/lambda/{gate_name}:log-stream:2026/01/01/[$LATEST]0"
-        for action in ("logs:CreateLogStream", "logs:PutLogEvents"):
-            b.add(
-                Edge(
-                    f"{name}: Lambda writes the gate function's logs ({action})",
-                    "allow",
-                    gate_role,
-                    action,
-                    docs.arn("logs", stream),
-                    LAMBDA_LOGS,
-                    identity=b.identity(gate_role),
-                )
-            )
+        _lambda_log_edges(
+            b, f"{name}: Lambda writes the gate function's logs", gate_role, gate_name
+        )
         machine_role = str(docs.teams[team]["step_functions_orchestrator_role_arn"])
         gate_function = docs.arn("lambda", f"function:{gate_name}")
         b.add(
