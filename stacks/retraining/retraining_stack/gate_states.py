@@ -118,6 +118,8 @@ def gate_states(
                 "MessageAttributes.$": f"{GATE_RESULT_PATH}.outcome.messageAttributes",
             },
             "ResultPath": None,
+            # As every publish of the machine: SNS's transient errors are retried.
+            "Retry": state_machine.transient_task_retry(),
             **ending,
         },
         BUILD_NOT_RUN_MESSAGE: {
@@ -138,6 +140,8 @@ def gate_states(
                 ),
             },
             "ResultPath": None,
+            # As every publish of the machine: SNS's transient errors are retried.
+            "Retry": state_machine.transient_task_retry(),
             **ending,
         },
     }

@@ -335,7 +335,9 @@ class _Reporting:
     """`contract.console_url` with `{}` for the job name; "" where there is no console."""
 
 
-def _transient_task_retry() -> list[dict[str, Any]]:
+def transient_task_retry() -> list[dict[str, Any]]:
+    """The Retry of a publish (and of the duplicate's confirmation): a few attempts, seconds
+    apart, so a transient service error does not lose the occurrence's one message."""
     return [
         {
             "ErrorEquals": [TASK_FAILED],
@@ -387,7 +389,7 @@ def _outcome_states(status: OutcomeStatus, reporting: _Reporting) -> dict[str, A
                 "MessageAttributes": contract.message_attributes(status, team, model, environment),
             },
             "ResultPath": None,
-            "Retry": _transient_task_retry(),
+            "Retry": transient_task_retry(),
             "Next": REPORTED,
         },
     }
@@ -550,7 +552,7 @@ def _training_states(
                 "TrainingJobStatus.$": "$.TrainingJobStatus",
             },
             "ResultPath": "$.existingTrainingJob",
-            "Retry": _transient_task_retry(),
+            "Retry": transient_task_retry(),
             "Next": ALREADY_STARTED_ELSEWHERE,
         },
         ALREADY_STARTED_ELSEWHERE: {
@@ -590,7 +592,7 @@ def _training_states(
                 "SecondaryStatus.$": "$.SecondaryStatus",
             },
             "ResultPath": "$.trainingJob",
-            "Retry": _transient_task_retry(),
+            "Retry": transient_task_retry(),
             "Next": TRAINING_ENDED,
         }
     return states
