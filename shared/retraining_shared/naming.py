@@ -393,6 +393,12 @@ def model_gate_function_name(team: str, model: str, environment: str) -> str:
     return LAMBDA_FUNCTION_NAME.check(f"{base_name(team, model, environment)}{suffix}")
 
 
+def model_gate_log_group_name(team: str, model: str, environment: str) -> str:
+    """The gate function's log group; the stack creates it (as the orchestrator's)."""
+    function = model_gate_function_name(team, model, environment)
+    return LOG_GROUP_NAME.check(f"/aws/lambda/{function}")
+
+
 def training_job_name_prefix(team: str, model: str, environment: str) -> str:
     """`<team>-<env>-<model>-`: every training job of this stack starts with it."""
     return f"{base_name(team, model, environment)}-"

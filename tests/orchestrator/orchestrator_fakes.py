@@ -80,6 +80,36 @@ def training_job_arn(job_name: str) -> str:
     return f"arn:{PARTITION}:sagemaker:{REGION}:{ACCOUNT_ID}:training-job/{job_name.lower()}"
 
 
+def report_final_metrics(job_name: str, metrics: Mapping[str, float]) -> None:
+    """The final metrics the job "reported": moto 5.2 fixes FinalMetricDataList at
+    `train:progress`, so they are set on moto's own job record (DescribeTrainingJob then returns
+    them through moto's serialization and botocore's parser)."""
+    record = sagemaker_models.sagemaker_backends[ACCOUNT_ID][REGION].training_jobs[job_name]
+    record.final_metric_data_list = [
+        {"MetricName": name, "Value": value, "Timestamp": record.creation_time}
+        for name, value in metrics.items()
+    ]
+
+
+def model_package_arn(group_name: str) -> str:
+    return f"arn:{PARTITION}:sagemaker:{REGION}:{ACCOUNT_ID}:model-package/{group_name.lower()}"
+
+
+def model_registry_request(operation: str, params: Mapping[str, Any]) -> IamRequest | None:
+    """The authorization of one quality-gate registry call, or None for another operation.
+    Resources as the Service Authorization Reference types them: a model-package, which for a
+    version is `model-package/<group>/<version>` (the List and Create calls name the group, so
+    they are modelled on `model-package/<group>`; the role's `model-package/<team>-<env>-*`
+    covers both forms)."""
+    if operation == "DescribeModelPackage":
+        return IamRequest("sagemaker:DescribeModelPackage", params["ModelPackageName"])
+    if operation in ("ListModelPackages", "CreateModelPackage"):
+        return IamRequest(
+            f"sagemaker:{operation}", model_package_arn(params["ModelPackageGroupName"])
+        )
+    return None
+
+
 class AwsLikeSageMaker:
     """Installs AWS behaviour on moto's SageMaker and SNS backends for one test.
 
@@ -255,6 +285,11 @@ def iam_requests(call: RecordedCall) -> list[IamRequest]:
         return requests
     if call.service == "sagemaker" and call.operation in {"ListTags", "AddTags"}:
         return [IamRequest(call.action, call.params["ResourceArn"])]
+    registry = (
+        model_registry_request(call.operation, call.params) if call.service == "sagemaker" else None
+    )
+    if registry is not None:  # the quality gate on the report path
+        return [registry]
     if call.service == "sns" and call.operation == "Publish":
         return [IamRequest(call.action, call.params["TopicArn"])]
     raise AssertionError(

@@ -37,7 +37,7 @@ from orchestrator_fakes import (  # noqa: E402 - needs the sys.path entry above 
     CallRecorder,
     apply_input_transformer,
 )
-from retraining_stack import job_state_queue, state_machine  # noqa: E402
+from retraining_stack import gate_states, job_state_queue, state_machine  # noqa: E402
 from retraining_stack.lambda_function import contract, invocation  # noqa: E402
 from retraining_stack.lambda_function import handler as orchestrator  # noqa: E402
 
@@ -142,6 +142,16 @@ def state_machine_definition(
         volume_kms_key=volume_kms_key,
         sync=sync,
         quality_gate=quality_gate,
+    )
+
+
+GATE_FUNCTION_NAME = naming.model_gate_function_name(TEAM, MODEL, ENVIRONMENT)
+
+
+def quality_gate() -> state_machine.QualityGate:
+    """A gated stack's gate states, as `functions.model_gate_function` inserts them."""
+    return gate_states.state_machine_gate(
+        ARNS, GATE_FUNCTION_NAME, TOPIC_ARN, team=TEAM, model=MODEL, environment=ENVIRONMENT
     )
 
 

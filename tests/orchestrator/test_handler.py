@@ -371,10 +371,12 @@ def test_a_malformed_report_raises_so_the_queue_retries_then_dead_letters_it(
     assert lambda_aws.account.notifications() == []
 
 
-def test_the_report_hook_decides_the_outcome_of_a_completed_job() -> None:
-    # Issue 12 replaces the Completed branch of `outcome_of` with the quality gate's decision.
+def test_without_a_quality_gate_a_completed_job_is_reported_completed() -> None:
+    # No gate in the environment: `model_gate.run_gate` returns None before any AWS call
+    # (clients without a single method would fail any call).
     report = orchestrator.JobReport(JOB_NAME, "arn", "Completed", "Completed", "")
-    assert orchestrator.outcome_of(report, clients=None) == orchestrator.Outcome(  # type: ignore[arg-type]
+    no_calls = orchestrator.Clients(object(), object())  # type: ignore[arg-type]
+    assert orchestrator.outcome_of(report, no_calls, {}) == orchestrator.Outcome(
         contract.OutcomeStatus.COMPLETED, JOB_NAME, ""
     )
 

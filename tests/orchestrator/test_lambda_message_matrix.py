@@ -9,24 +9,33 @@ content-based deduplication -> one record per invocation). Then the inbox is cou
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from moto.sagemaker.models import sagemaker_backends
 from orchestrator_fakes import (
+    ACCOUNT_ID,
+    REGION,
     AwsLikeSageMaker,
+    report_final_metrics,
     resource_limit_exceeded,
     throttling,
     validation_error,
 )
 from orchestrator_support import (
+    ENVIRONMENT,
     JOB_NAME_PREFIX,
+    MODEL,
+    TEAM,
     LambdaAccount,
     contract,
     job_state_change,
     scheduled_event,
     scheduler_invocation,
 )
+from retraining_shared import naming
 from retraining_stack import lambda_function
 
 JOB_NAME = f"{JOB_NAME_PREFIX}202611260600"
@@ -133,3 +142,158 @@ def test_lambda_outcome_sends_exactly_one_message(
     assert message.body["status"] == row.status.value
     assert message.body["trainingJobName"] == JOB_NAME
     assert row.reason(message.body["reason"]), message.body["reason"]
+
+
+# --- Gated stacks: the quality gate's one message replaces Completed -----------------------------
+#
+# moto's registry is real (CreateModelPackage, ListModelPackages with its approval filter and
+# sort, DescribeModelPackage); moto fixes a job's FinalMetricDataList at `train:progress`, so a
+# scenario sets the metrics the job "reported" on moto's own job record, as test_model_gate does.
+
+GROUP = naming.model_package_group_name(TEAM, MODEL, ENVIRONMENT)
+METRIC = "validation:auc"
+GATE = {
+    "metric": METRIC,
+    "direction": "maximize",
+    "threshold": 0.85,
+    "minImprovement": 0.01,
+    "approval": "automatic",
+}
+EARLIER_JOB = f"{JOB_NAME_PREFIX}202611250600"
+
+
+@pytest.fixture
+def gated_lambda_aws(lambda_aws: LambdaAccount) -> Iterator[LambdaAccount]:
+    """The module's account with the stack's gate in the function's environment and an empty
+    Model Package Group."""
+    backend = sagemaker_backends[ACCOUNT_ID][REGION]
+    backend.model_packages.clear()
+    backend.model_package_name_mapping.clear()
+    if GROUP not in backend.model_package_groups:
+        lambda_aws.account.sagemaker.create_model_package_group(ModelPackageGroupName=GROUP)
+    yield dataclasses.replace(
+        lambda_aws,
+        environment=lambda_aws.environment
+        | {
+            contract.ENV_QUALITY_GATE: json.dumps(GATE),
+            contract.ENV_MODEL_PACKAGE_GROUP: GROUP,
+        },
+    )
+    backend.model_packages.clear()
+    backend.model_package_name_mapping.clear()
+
+
+def _occurrence(
+    world: LambdaAccount, job_name: str, metrics: dict[str, float], time: str, *events_ids: str
+) -> None:
+    """One scheduled occurrence end to end: started, trained (`metrics`), reported."""
+    world.run(scheduled_event(time, event_id=f"start-{job_name}"))
+    report_final_metrics(job_name, metrics)
+    _job_ends(world, *(job_state_change(job_name, "Completed", event_id=i) for i in events_ids))
+
+
+def _approved_baseline(world: LambdaAccount, value: float) -> None:
+    """An earlier occurrence that passed (automatic approval): the group's Approved baseline.
+    Its own message is consumed, so the inbox then holds only the occurrence under test."""
+    _occurrence(world, EARLIER_JOB, {METRIC: value}, "2026-11-25T06:00:00Z", "earlier")
+    [earlier] = world.account.notifications()
+    assert earlier.attributes["status"] == Status.REGISTERED.value
+
+
+def gated_first_version(world: LambdaAccount) -> None:
+    _occurrence(world, JOB_NAME, {METRIC: 0.91, "train:auc": 0.95}, "2026-11-26T06:00:00Z", "e")
+
+
+def gated_registered_over_baseline(world: LambdaAccount) -> None:
+    _approved_baseline(world, 0.90)
+    _occurrence(world, JOB_NAME, {METRIC: 0.93}, "2026-11-26T06:00:00Z", "e")
+
+
+def gated_rejected_threshold(world: LambdaAccount) -> None:
+    _occurrence(world, JOB_NAME, {METRIC: 0.80}, "2026-11-26T06:00:00Z", "e")
+
+
+def gated_rejected_no_improvement(world: LambdaAccount) -> None:
+    _approved_baseline(world, 0.90)
+    _occurrence(world, JOB_NAME, {METRIC: 0.905}, "2026-11-26T06:00:00Z", "e")
+
+
+def gated_missing_metric(world: LambdaAccount) -> None:
+    _occurrence(world, JOB_NAME, {"train:auc": 0.95}, "2026-11-26T06:00:00Z", "e")
+
+
+def gated_redelivered_completed_event(world: LambdaAccount) -> None:
+    # Two deliveries inside the FIFO deduplication window, then one after it.
+    _occurrence(world, JOB_NAME, {METRIC: 0.91}, "2026-11-26T06:00:00Z", "a", "b")
+    world.account.sqs.purge_queue(QueueUrl=world.job_state.url)  # past the window
+    _job_ends(world, job_state_change(JOB_NAME, "Completed", event_id="c"))
+
+
+@dataclasses.dataclass(frozen=True)
+class GatedRow:
+    scenario: Callable[[LambdaAccount], None]
+    status: contract.OutcomeStatus
+    reason: str
+    versions: int
+    """Versions in the group afterwards (the baseline's included)."""
+
+
+FIRST_VERSION_REASON = (
+    f"version 1 of {GROUP} registered, approval status Approved: validation:auc 0.91 vs no "
+    "approved version to compare with (first version); threshold 0.85 (maximize), "
+    "minImprovement 0.01"
+)
+GATED_ROWS = [
+    GatedRow(gated_first_version, Status.REGISTERED, FIRST_VERSION_REASON, 1),
+    GatedRow(
+        gated_registered_over_baseline,
+        Status.REGISTERED,
+        f"version 2 of {GROUP} registered, approval status Approved: validation:auc 0.93 vs "
+        "baseline 0.9 (approved version 1); threshold 0.85 (maximize), minImprovement 0.01",
+        2,
+    ),
+    GatedRow(
+        gated_rejected_threshold,
+        Status.REJECTED,
+        "validation:auc 0.8 is below the threshold 0.85 (maximize); nothing registered",
+        0,
+    ),
+    GatedRow(
+        gated_rejected_no_improvement,
+        Status.REJECTED,
+        "validation:auc 0.905 vs baseline 0.9 (approved version 1): improvement 0.005 is less "
+        "than minImprovement 0.01 (maximize); nothing registered",
+        1,
+    ),
+    GatedRow(
+        gated_missing_metric,
+        Status.REJECTED,
+        "the job reported no finite validation:auc (its final metrics: train:auc); check "
+        "qualityGate.metric and, for a custom image, training.metricDefinitions; nothing "
+        "registered",
+        0,
+    ),
+    GatedRow(gated_redelivered_completed_event, Status.REGISTERED, FIRST_VERSION_REASON, 1),
+]
+
+
+@pytest.mark.parametrize("row", GATED_ROWS, ids=[row.scenario.__name__ for row in GATED_ROWS])
+def test_gated_lambda_outcome_sends_exactly_one_message(
+    gated_lambda_aws: LambdaAccount, row: GatedRow
+) -> None:
+    row.scenario(gated_lambda_aws)
+    received = gated_lambda_aws.account.notifications()
+    assert [message.attributes["status"] for message in received] == [row.status.value]
+    (message,) = received
+    assert tuple(message.body) == contract.MESSAGE_KEYS
+    assert message.body["trainingJobName"] == JOB_NAME
+    assert message.body["reason"] == row.reason
+    assert message.subject == contract.outcome_subject(row.status, TEAM, MODEL, ENVIRONMENT)
+    summaries = gated_lambda_aws.account.sagemaker.list_model_packages(ModelPackageGroupName=GROUP)[
+        "ModelPackageSummaryList"
+    ]
+    assert len(summaries) == row.versions
+    # The reported-outcome tag records the gate's status (a later duplicate is skipped).
+    job = gated_lambda_aws.account.sagemaker.describe_training_job(TrainingJobName=JOB_NAME)
+    tags = gated_lambda_aws.account.sagemaker.list_tags(ResourceArn=job["TrainingJobArn"])["Tags"]
+    assert {"Key": contract.TAG_REPORTED_OUTCOME, "Value": row.status.value} in tags

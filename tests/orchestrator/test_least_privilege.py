@@ -28,6 +28,7 @@ from orchestrator_fakes import (
     create_training_job_context,
     iam_requests,
     policy_actions,
+    report_final_metrics,
     training_job_arn,
     validation_error,
 )
@@ -45,8 +46,10 @@ from orchestrator_support import (
     TOPIC_ARN,
     AwsAccount,
     LambdaAccount,
+    contract,
     execution_input,
     job_state_change,
+    quality_gate,
     run_execution,
     scheduled_event,
     state_machine_definition,
@@ -100,6 +103,32 @@ def every_handler_path(
     world.account.sqs.purge_queue(QueueUrl=world.job_state.url)  # past the dedup window
     world.job_state.deliver(job_state_change(JOB_NAME, "Completed", event_id="late"))
     assert world.job_state.poll(world.run) == [{"reported": [], "skipped": [JOB_NAME]}]
+    # A gated stack: the report path runs the quality gate, which registers a first version,
+    # then judges the next occurrence against it (the Approved baseline).
+    group = naming.model_package_group_name(TEAM, MODEL, ENVIRONMENT)
+    world.account.sagemaker.create_model_package_group(ModelPackageGroupName=group)
+    gate = {
+        contract.ENV_QUALITY_GATE: json.dumps(
+            {
+                "metric": "validation:auc",
+                "direction": "maximize",
+                "threshold": 0.5,
+                "minImprovement": 0.01,
+                "approval": "automatic",
+            }
+        ),
+        contract.ENV_MODEL_PACKAGE_GROUP: group,
+    }
+    for day, value in (("28", 0.9), ("29", 0.95)):
+        gated_job = f"{JOB_NAME_PREFIX}202611{day}0600"
+        world.run(scheduled_event(f"2026-11-{day}T06:00:00Z", f"gated-{day}"), **gate)
+        report_final_metrics(gated_job, {"validation:auc": value})
+        world.job_state.deliver(job_state_change(gated_job, "Completed"))
+        assert world.job_state.poll(lambda event: world.run(event, **gate)) == [
+            {"reported": [gated_job], "skipped": []}
+        ]
+    statuses = [m.attributes["status"] for m in world.account.notifications()]
+    assert statuses[-2:] == ["Registered", "Registered"]
     return world.handler.recorder
 
 
@@ -116,6 +145,10 @@ def test_recorded_handler_actions_are_exactly_the_golden_list(
         "sagemaker:ListTags",
         "sagemaker:AddTags",
         "sns:Publish",
+        # The quality gate on a gated stack's report path.
+        "sagemaker:ListModelPackages",
+        "sagemaker:CreateModelPackage",
+        "sagemaker:DescribeModelPackage",
     }
     assert every_handler_path.actions() == set(GOLDEN["handler"])
 
@@ -146,9 +179,15 @@ def test_lambda_role_allows_every_recorded_request_on_its_resource(
     for request in requests:
         assert allowing_statements(policy, request), f"not allowed: {request}"
     # The resources the calls touched are this stack's, by name.
-    assert {r.resource for r in requests if r.action.startswith("sagemaker:")} == {
-        training_job_arn(JOB_NAME),
-        training_job_arn(f"{JOB_NAME_PREFIX}202611270600"),
+    sagemaker_resources = {r.resource for r in requests if r.action.startswith("sagemaker:")}
+    group_package = ARNS.sagemaker_model_package(
+        naming.model_package_group_name(TEAM, MODEL, ENVIRONMENT)
+    )
+    registry = {arn for arn in sagemaker_resources if ":model-package/" in arn}
+    assert registry
+    assert all(arn == group_package or arn.startswith(f"{group_package}/") for arn in registry)
+    assert sagemaker_resources - registry == {
+        training_job_arn(f"{JOB_NAME_PREFIX}2026112{day}0600") for day in (6, 7, 8, 9)
     }
     assert {r.resource for r in requests if r.action == "iam:PassRole"} == {SAGEMAKER_ROLE_ARN}
     assert {r.resource for r in requests if r.action == "sns:Publish"} == {TOPIC_ARN}
@@ -282,7 +321,9 @@ def test_null_conditions_are_evaluated_as_iam_does() -> None:
 
 
 def deployed_definition() -> dict[str, Any]:
-    return state_machine_definition(sync=True)
+    """A gated stack's definition: the team role serves gated and ungated stacks alike, and the
+    gated one uses every integration (the gate function's Lambda task too)."""
+    return state_machine_definition(sync=True, quality_gate=quality_gate())
 
 
 def test_step_functions_role_grants_exactly_the_integrations_logging_and_tracing() -> None:
@@ -292,10 +333,8 @@ def test_step_functions_role_grants_exactly_the_integrations_logging_and_tracing
         state_machine.required_iam_actions(deployed_definition())
         | state_machine.LOG_DELIVERY_IAM_ACTIONS
         | state_machine.XRAY_IAM_ACTIONS
-        # A gated stack's machine invokes its gate function after `.sync` (model_gate.py);
-        # the team role serves gated and ungated stacks alike.
-        | {"lambda:InvokeFunction"}
     )
+    assert "lambda:InvokeFunction" in expected  # the gate's task
     granted = policy_actions(policy)
     assert granted - expected == set(), "granted but never needed"
     assert expected - granted == set(), "needed but not granted"
@@ -311,6 +350,9 @@ def definition_requests(definition: dict[str, Any], job_name: str) -> list[IamRe
         "events": sync_rule,
         "logs": "*",
         "xray": "*",
+        "lambda": ARNS.lambda_function(
+            naming.model_gate_function_name(job_name.split("-", maxsplit=1)[0], MODEL, ENVIRONMENT)
+        ),
     }
     requests: list[IamRequest] = []
     task = definition["States"]["StartTrainingJob"]
@@ -350,8 +392,8 @@ def test_step_functions_role_allows_each_integration_on_its_resource() -> None:
     for request in requests:
         assert allowing_statements(policy, request), f"not allowed: {request}"
     for request in definition_requests(deployed_definition(), "risk-dev-scoring-202611260600"):
-        if request.action.startswith("sagemaker:"):
-            assert allowing_statements(policy, request) == [], f"another team's job: {request}"
+        if request.action.startswith(("sagemaker:", "lambda:")):
+            assert allowing_statements(policy, request) == [], f"another team's: {request}"
 
 
 @pytest.fixture

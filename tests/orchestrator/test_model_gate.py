@@ -18,13 +18,14 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 from moto import mock_aws
-from moto.sagemaker import models as sagemaker_models
 from orchestrator_fakes import (
     ACCOUNT_ID,
     PARTITION,
     REGION,
     IamRequest,
     allowing_statements,
+    model_registry_request,
+    report_final_metrics,
     training_job_arn,
 )
 from orchestrator_support import (
@@ -81,11 +82,7 @@ def completed_job(client: Any, occurrence: dt.datetime, metrics: dict[str, float
     spec = training_spec()
     spec.pop("Tags")
     client.create_training_job(TrainingJobName=name, **spec)
-    record = sagemaker_models.sagemaker_backends[ACCOUNT_ID][REGION].training_jobs[name]
-    record.final_metric_data_list = [
-        {"MetricName": key, "Value": value, "Timestamp": record.creation_time}
-        for key, value in (metrics or {}).items()
-    ]
+    report_final_metrics(name, metrics or {})
     return name
 
 
@@ -399,21 +396,16 @@ def test_step_functions_task_without_a_job_name_is_a_rejection() -> None:
 
 
 def gate_iam_request(operation: str, params: dict[str, Any]) -> IamRequest:
-    """The authorization one gate call needs. Resources as the Service Authorization Reference
-    types them: DescribeTrainingJob a training-job; the registry calls a model-package, which for
-    a version is `model-package/<group>/<version>` (the List and Create calls name the group, so
-    they are modelled on `model-package/<group>`; the role's `model-package/<team>-<env>-*`
-    covers both forms)."""
+    """The authorization one gate call needs: DescribeTrainingJob on the job, the registry calls
+    as `orchestrator_fakes.model_registry_request` models them."""
     if operation == "DescribeTrainingJob":
         return IamRequest(
             "sagemaker:DescribeTrainingJob", training_job_arn(params["TrainingJobName"])
         )
-    if operation == "DescribeModelPackage":
-        return IamRequest("sagemaker:DescribeModelPackage", params["ModelPackageName"])
-    if operation in ("ListModelPackages", "CreateModelPackage"):
-        group = params["ModelPackageGroupName"]
-        return IamRequest(f"sagemaker:{operation}", ARNS.sagemaker_model_package(group))
-    raise AssertionError(f"the gate called {operation}, which this test does not map to IAM yet")
+    request = model_registry_request(operation, params)
+    if request is None:
+        raise AssertionError(f"the gate called {operation}, which this test does not map to IAM")
+    return request
 
 
 def test_every_gate_call_is_granted_to_its_role_and_the_golden_list_is_exact(

@@ -20,6 +20,7 @@ What runs where (honestly):
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
 import json
 from collections.abc import Iterator
@@ -27,16 +28,20 @@ from typing import Any
 
 import pytest
 from moto.sagemaker import models as sagemaker_models
+from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from orchestrator_fakes import (
     ACCOUNT_ID,
     AwsLikeSageMaker,
     apply_input_transformer,
+    report_final_metrics,
     resource_limit_exceeded,
     training_job_arn,
     validation_error,
 )
 from orchestrator_support import (
+    ARNS,
     ENVIRONMENT,
+    GATE_FUNCTION_NAME,
     JOB_NAME_PREFIX,
     KMS_KEY_ARN,
     MODEL,
@@ -49,13 +54,15 @@ from orchestrator_support import (
     AwsAccount,
     Notification,
     execution_input,
+    quality_gate,
     run_execution,
     scheduled_event,
     state_machine_definition,
     training_spec,
 )
-from retraining_stack import state_machine
-from retraining_stack.lambda_function import contract
+from retraining_shared import naming
+from retraining_stack import gate_states, state_machine
+from retraining_stack.lambda_function import contract, model_gate
 from retraining_stack.lambda_function.contract import OutcomeStatus
 
 JOB_NAME = f"{JOB_NAME_PREFIX}202611260600"
@@ -384,6 +391,176 @@ def test_local_storage_instances_get_the_output_key_only(sfn_aws: AwsAccount) ->
     assert job["VpcConfig"] == {"Subnets": SUBNET_IDS, "SecurityGroupIds": SECURITY_GROUP_IDS}
 
 
+# --- The message-count matrix, gated stacks: the gate's one message replaces Completed ----------
+#
+# moto cannot run a Lambda function (no container runtime here), so the one step that stands in
+# for AWS is Lambda itself: moto's ASL interpreter invokes the gate function through
+# `lambda_eval_utils._invoke_lambda_function`, which these tests replace by a call of the real
+# handler (`model_gate.lambda_handler`) with the payload the deployed JudgeModel state built,
+# the gate function's environment, and moto's SageMaker (the registry is moto's). Everything
+# else (the machine's states, the publish of the gate's message) is executed as deployed.
+
+GATE_METRIC = "validation:auc"
+GATE_GROUP = naming.model_package_group_name(TEAM, MODEL, ENVIRONMENT)
+GATE_ENVIRONMENT = {
+    contract.ENV_QUALITY_GATE: json.dumps(
+        {
+            "metric": GATE_METRIC,
+            "direction": "maximize",
+            "threshold": 0.85,
+            "minImprovement": 0.01,
+            "approval": "manual",
+        }
+    ),
+    contract.ENV_MODEL_PACKAGE_GROUP: GATE_GROUP,
+    contract.ENV_TEAM: TEAM,
+    contract.ENV_MODEL: MODEL,
+    contract.ENV_ENVIRONMENT: ENVIRONMENT,
+}
+
+
+@dataclasses.dataclass
+class GateFunction:
+    """The gate function as Lambda would run it: what the job reported, how often Step
+    Functions invoked it, what it returned."""
+
+    sagemaker: Any
+    reported_metrics: dict[str, float]
+    invocations: int = 0
+    lost_answers: int = 0
+    """Invocations whose answer is lost before Step Functions sees it (Retry invokes again)."""
+
+    def __call__(self, parameters: dict[str, Any], region: str, state_credentials: Any) -> Any:
+        assert parameters["FunctionName"] == ARNS.lambda_function(GATE_FUNCTION_NAME)
+        payload = parameters["Payload"]
+        event = json.loads(payload) if isinstance(payload, str | bytes) else payload
+        report_final_metrics(JOB_NAME, self.reported_metrics)
+
+        class Context:
+            invoked_function_arn = parameters["FunctionName"]
+
+        output = {}
+        for _ in range(1 + self.lost_answers):
+            self.invocations += 1
+            output = model_gate.lambda_handler(event, Context(), self.sagemaker)
+        return {"StatusCode": 200, "Payload": json.loads(json.dumps(output))}
+
+
+def _approved_baseline(sagemaker: Any, value: float) -> None:
+    """An earlier occurrence's model, judged by the real gate with automatic approval: the
+    group's Approved version 1 recording `value`."""
+    earlier = f"{JOB_NAME_PREFIX}202611250600"
+    spec = training_spec()
+    spec.pop("Tags")
+    sagemaker.create_training_job(TrainingJobName=earlier, **spec)
+    report_final_metrics(earlier, {GATE_METRIC: value})
+    automatic = dict(GATE_ENVIRONMENT)
+    automatic[contract.ENV_QUALITY_GATE] = automatic[contract.ENV_QUALITY_GATE].replace(
+        '"manual"', '"automatic"'
+    )
+    outcome = model_gate.run_gate(earlier, automatic, sagemaker)
+    assert outcome is not None
+    assert outcome.status is OutcomeStatus.REGISTERED, outcome.reason
+
+
+@dataclasses.dataclass(frozen=True)
+class GatedRow:
+    name: str
+    reported_metrics: dict[str, float]
+    status: OutcomeStatus
+    reason: str
+    versions: int
+    baseline: float | None = None
+    lost_answers: int = 0
+
+
+PENDING_FIRST = (
+    f"version 1 of {GATE_GROUP} registered, approval status PendingManualApproval: "
+    "validation:auc 0.91 vs no approved version to compare with (first version); threshold "
+    "0.85 (maximize), minImprovement 0.01"
+)
+GATED_ROWS = [
+    GatedRow("first_version", {GATE_METRIC: 0.91}, OutcomeStatus.REGISTERED, PENDING_FIRST, 1),
+    GatedRow(
+        "registered_over_baseline",
+        {GATE_METRIC: 0.93},
+        OutcomeStatus.REGISTERED,
+        f"version 2 of {GATE_GROUP} registered, approval status PendingManualApproval: "
+        "validation:auc 0.93 vs baseline 0.9 (approved version 1); threshold 0.85 (maximize), "
+        "minImprovement 0.01",
+        2,
+        baseline=0.90,
+    ),
+    GatedRow(
+        "rejected_threshold",
+        {GATE_METRIC: 0.80},
+        OutcomeStatus.REJECTED,
+        "validation:auc 0.8 is below the threshold 0.85 (maximize); nothing registered",
+        0,
+    ),
+    GatedRow(
+        "rejected_no_improvement",
+        {GATE_METRIC: 0.905},
+        OutcomeStatus.REJECTED,
+        "validation:auc 0.905 vs baseline 0.9 (approved version 1): improvement 0.005 is less "
+        "than minImprovement 0.01 (maximize); nothing registered",
+        1,
+        baseline=0.90,
+    ),
+    GatedRow(
+        "missing_metric",
+        {"train:auc": 0.95},
+        OutcomeStatus.REJECTED,
+        "the job reported no finite validation:auc (its final metrics: train:auc); check "
+        "qualityGate.metric and, for a custom image, training.metricDefinitions; nothing "
+        "registered",
+        0,
+    ),
+    # The task invoked again after a lost answer (Step Functions' Retry of JudgeModel): the
+    # gate finds the version it registered, registers nothing twice, one message.
+    GatedRow(
+        "retried_gate_task",
+        {GATE_METRIC: 0.91},
+        OutcomeStatus.REGISTERED,
+        PENDING_FIRST,
+        1,
+        lost_answers=1,
+    ),
+]
+
+
+@pytest.mark.parametrize("row", GATED_ROWS, ids=[row.name for row in GATED_ROWS])
+def test_a_gated_completed_job_sends_the_gates_one_message(
+    row: GatedRow, sfn_aws: AwsAccount, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sfn_aws.sagemaker.create_model_package_group(ModelPackageGroupName=GATE_GROUP)
+    if row.baseline is not None:
+        _approved_baseline(sfn_aws.sagemaker, row.baseline)
+    for key, value in GATE_ENVIRONMENT.items():
+        monkeypatch.setenv(key, value)
+    gate_function = GateFunction(sfn_aws.sagemaker, row.reported_metrics, 0, row.lost_answers)
+    monkeypatch.setattr(lambda_eval_utils, "_invoke_lambda_function", gate_function)
+
+    gated = state_machine_definition(sync=False, quality_gate=quality_gate())
+    described = execute(gated, execution_input())
+
+    assert described["status"] == "SUCCEEDED", described.get("cause")
+    assert entered_states(described)[-4:] == [
+        state_machine.GATE_INSERTION_STATE,
+        gate_states.JUDGE_MODEL,
+        gate_states.REPORT_GATE_OUTCOME,
+        state_machine.REPORTED,
+    ]
+    assert gate_function.invocations == 1 + row.lost_answers
+    message = the_one_message(sfn_aws, row.status)
+    assert message.body["reason"] == row.reason
+    assert message.body["trainingJobName"] == JOB_NAME
+    assert message.body["scheduledOccurrence"] == OCCURRENCE
+    assert message.body["consoleUrl"] == CONSOLE_URL
+    versions = sfn_aws.sagemaker.list_model_packages(ModelPackageGroupName=GATE_GROUP)
+    assert len(versions["ModelPackageSummaryList"]) == row.versions
+
+
 # --- The deployed (.sync) definition, walked -----------------------------------------------------
 
 
@@ -411,8 +588,10 @@ def _is_publish(state: dict[str, Any]) -> bool:
     return state["Type"] == "Task" and state["Resource"].endswith(":sns:publish")
 
 
-def test_no_path_publishes_twice() -> None:
-    states = definition(sync=True)["States"]
+@pytest.mark.parametrize("gated", [False, True], ids=["ungated", "gated"])
+def test_no_path_publishes_twice(gated: bool) -> None:
+    gate = quality_gate() if gated else None
+    states = state_machine_definition(sync=True, quality_gate=gate)["States"]
     paths = list(_paths(states, "CheckInput"))
     ends = {}
     for path in paths:
@@ -426,9 +605,11 @@ def test_no_path_publishes_twice() -> None:
     # A Task without a Catch can only fail the execution (ExecutionsFailed alarm), never skip or
     # repeat a message: the publishes themselves and the duplicate's confirmation.
     uncaught = {n for n, s in states.items() if s["Type"] == "Task" and not s.get("Catch")}
-    assert uncaught == {f"Notify{status.value}" for status in state_machine.BASE_OUTCOMES} | {
-        "ConfirmExistingJob"
-    }
+    notified = set(state_machine.BASE_OUTCOMES) - ({OutcomeStatus.COMPLETED} if gated else set())
+    gate_publishes = {gate_states.REPORT_GATE_OUTCOME, gate_states.REPORT_GATE_NOT_RUN}
+    assert uncaught == {f"Notify{status.value}" for status in notified} | {"ConfirmExistingJob"} | (
+        gate_publishes if gated else set()
+    )
 
 
 def test_each_publish_sends_its_status_built_from_the_contract() -> None:
@@ -669,6 +850,6 @@ def test_required_iam_actions_follow_the_integrations_used() -> None:
         "sns:Publish",
     }
     unknown = definition()
-    unknown["States"]["NotifyCompleted"]["Resource"] = "arn:aws:states:::lambda:invoke"
+    unknown["States"]["NotifyCompleted"]["Resource"] = "arn:aws:states:::ecs:runTask.sync"
     with pytest.raises(ValueError, match="unknown Step Functions integration"):
         state_machine.required_iam_actions(unknown)

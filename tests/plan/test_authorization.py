@@ -150,6 +150,16 @@ def test_the_shipped_stacks_prove_every_edge(proof: AuthorizationProof) -> None:
         "a rule of a foreign account publishes to the team topic",
         "SageMaker of a foreign account assumes the execution role",
         "orchestrator passes the SageMaker role to another service",
+        # The quality gate (issue 12): on the Lambda report path (fraud) and as the gate function
+        # the state machine invokes (churn), never in another team's group or function.
+        "fraud-scoring-dev: the quality gate calls sagemaker:CreateModelPackage",
+        "churn-forecast-dev: the quality gate calls sagemaker:CreateModelPackage",
+        "churn-forecast-dev: the state machine invokes the gate function",
+        "churn-forecast-dev: Lambda assumes the gate function's role",
+        "churn-forecast-dev: Lambda writes the gate function's logs (logs:PutLogEvents)",
+        "churn-forecast-dev: the gate function reads the completed job",
+        "the quality gate registers a version in",
+        "the state machine invokes team",
     ],
 )
 def test_the_catalogue_covers(proof: AuthorizationProof, fragment: str) -> None:

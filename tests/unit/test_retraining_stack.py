@@ -26,6 +26,7 @@ RETRAINING = STACKS / "retraining"
 sys.path.insert(0, str(RETRAINING))
 
 from retraining_stack import (  # noqa: E402
+    gate_states,
     job_state_queue,
     lambda_function,
     model_registry,
@@ -406,6 +407,8 @@ def test_job_outcomes_and_failures_notify_the_team_topic(
             ("AWS/States", metric, (("StateMachineArn", STATE_MACHINE_ARN),))
             for metric in ("ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted")
         }
+        # The fraud stack is gated: the state machine invokes its gate function.
+        expected.add(("AWS/Lambda", "Errors", (("FunctionName", f"{BASE}-model-gate"),)))
     if kind == "rule":
         expected.add(("AWS/Events", "FailedInvocations", (("RuleName", f"{BASE}-schedule"),)))
     else:
@@ -476,6 +479,9 @@ def test_lambda_orchestrator_runs_the_repository_handler_with_the_training_spec(
     key_arn = network["team_kms_key_arns"]["fraud"]
     assert variables["TRAINING_KMS_KEY_ARN"] == key_arn
     assert variables["TRAINING_VOLUME_KMS_KEY_ARN"] == key_arn  # ml.m5: EBS volume
+    # The fraud stack is gated: the report path runs the gate with its settings and group.
+    assert json.loads(variables[contract.ENV_QUALITY_GATE])["metric"] == "validation:auc"
+    assert variables[contract.ENV_MODEL_PACKAGE_GROUP] == BASE
 
     data, artifacts = team["data_bucket_name"], team["artifact_bucket_name"]
     assert spec == {
@@ -1106,3 +1112,84 @@ def test_the_gate_environment_is_what_the_gate_function_reads() -> None:
         approval="manual",
     )
     assert parsed.approval_status == "PendingManualApproval"
+
+
+# The gate in each orchestrator mode.
+
+GATE_FUNCTION = f"{BASE}-model-gate"
+GATE_VARIABLES = (contract.ENV_QUALITY_GATE, contract.ENV_MODEL_PACKAGE_GROUP)
+
+
+def test_a_lambda_stack_runs_the_gate_in_its_orchestrator_not_a_function_of_its_own(
+    previewed: Upstream,
+) -> None:
+    run = run_retraining(previewed, preview=True)
+    assert [f.name for f in run.of_type(FUNCTION)] == [f"{BASE}-orchestrator"]
+    variables = one(run, FUNCTION, f"{BASE}-orchestrator")["environment"]["variables"]
+    assert {key: variables[key] for key in GATE_VARIABLES} == (
+        model_registry.gate_variables(
+            QualityGateSettings.model_validate(
+                {
+                    "metric": "validation:auc",
+                    "direction": "maximize",
+                    "threshold": 0.85,
+                    "minImprovement": 0.005,
+                    "approval": "automatic",
+                }
+            ),
+            BASE,
+        )
+    )
+    # Ungated: no gate variables, the report path publishes Completed.
+    ungated = run_retraining(previewed, preview=True, overrides={"qualityGate": {}})
+    variables = one(ungated, FUNCTION, f"{BASE}-orchestrator")["environment"]["variables"]
+    assert not set(GATE_VARIABLES) & set(variables)
+
+
+def test_a_gated_step_functions_stack_invokes_its_gate_function_after_sync_success(
+    deployed: Upstream,
+) -> None:
+    run = run_retraining(deployed, preview=False, overrides={"orchestrator": "stepfunctions"})
+    team = deployed.team("fraud")
+    gate = one(run, FUNCTION, GATE_FUNCTION)
+    assert gate["handler"] == "lambda_function.model_gate.lambda_handler"
+    assert gate["role"] == team["lambda_orchestrator_role_arn"]
+    assert gate["runtime"] == "python3.13"
+    assert gate["timeout"] >= lambda_function.GATE_CALL_BUDGET.worst_case_seconds()
+    assert gate["loggingConfig"] == {
+        "logFormat": "JSON",
+        "logGroup": f"/aws/lambda/{GATE_FUNCTION}",
+    }
+    assert set(gate["code"]["assets"]) == set(lambda_function.ARCHIVE_FILES)
+    variables = gate["environment"]["variables"]
+    assert variables[contract.ENV_MODEL_PACKAGE_GROUP] == BASE
+    assert json.loads(variables[contract.ENV_QUALITY_GATE])["approval"] == "automatic"
+    assert (
+        variables[contract.ENV_TEAM],
+        variables[contract.ENV_MODEL],
+        variables[contract.ENV_ENVIRONMENT],
+    ) == ("fraud", "scoring", "dev")
+    log_group = resource(run, LOG_GROUP, f"/aws/lambda/{GATE_FUNCTION}")
+    assert log_group.inputs["retentionInDays"] == 90.0
+    assert log_group.urn in resource(run, FUNCTION, GATE_FUNCTION).dependencies
+    machine = resource(run, STATE_MACHINE, f"{BASE}-orchestrator")
+    assert resource(run, FUNCTION, GATE_FUNCTION).urn in machine.dependencies
+
+    states = json.loads(machine.inputs["definition"])["States"]
+    assert states[state_machine.GATE_INSERTION_STATE]["Next"] == gate_states.JUDGE_MODEL
+    judge = states[gate_states.JUDGE_MODEL]
+    assert judge["Parameters"]["FunctionName"] == arn("lambda", f"function:{GATE_FUNCTION}")
+    assert states[gate_states.REPORT_GATE_OUTCOME]["Next"] == state_machine.REPORTED
+    assert "ReportCompleted" not in states  # the gate's message replaces Completed
+
+
+def test_an_ungated_step_functions_stack_reports_completed_and_has_no_gate_function(
+    previewed: Upstream,
+) -> None:
+    run = run_retraining(
+        previewed, preview=True, overrides={"orchestrator": "stepfunctions", "qualityGate": {}}
+    )
+    assert [f.name for f in run.of_type(FUNCTION)] == []
+    states = json.loads(one(run, STATE_MACHINE)["definition"])["States"]
+    assert gate_states.JUDGE_MODEL not in states
+    assert states[state_machine.GATE_INSERTION_STATE]["Next"] == "ReportCompleted"

@@ -13,7 +13,8 @@ swallowed failure.
 A state machine reports its training job's outcomes itself (instead of a SageMaker job-state
 rule) when it runs the job with `createTrainingJob.sync` (Step Functions waits for the job to
 end: "Run a Job (.sync)") and that Task both continues on success to a publish and reaches a
-publish on every failure, by the rule above.
+publish on every failure, by the rule above; every Task between the job and that publish (a
+quality gate's Lambda task) must reach a publish on every failure too.
 
 Definitions are walked iteratively with a bound, so a deeply nested or cyclic definition gives a
 clean answer instead of a recursion error.
@@ -51,10 +52,23 @@ def _machines(root: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
                 pending.extend(state.get(key) for key in ("Iterator", "ItemProcessor"))
 
 
-def _path_publishes(states: Mapping[str, Any], start: Any) -> bool:
-    """Whether following Next/Choices/Default from `start` reaches a Task publishing to SNS."""
+def _is_publish(state: Mapping[str, Any]) -> bool:
+    resource = state.get("Resource")
+    return (
+        state.get("Type") == "Task"
+        and isinstance(resource, str)
+        and resource.lower().endswith(_PUBLISH_RESOURCES)
+    )
+
+
+def _walk_to_publish(states: Mapping[str, Any], start: Any) -> tuple[bool, list[str]]:
+    """Following Next/Choices/Default from `start`: whether a Task publishing to SNS is reached,
+    and the other Tasks passed before the first publish (e.g. a quality gate's Lambda task
+    between the job and its message)."""
     pending = [start]
     seen: set[str] = set()
+    tasks: list[str] = []
+    publishes = False
     while pending and len(seen) < MAX_STEPS:
         name = pending.pop()
         if not isinstance(name, str) or name in seen:
@@ -63,19 +77,22 @@ def _path_publishes(states: Mapping[str, Any], start: Any) -> bool:
         state = states.get(name)
         if not isinstance(state, Mapping):
             continue
-        resource = state.get("Resource")
-        if (
-            state.get("Type") == "Task"
-            and isinstance(resource, str)
-            and resource.lower().endswith(_PUBLISH_RESOURCES)
-        ):
-            return True
+        if _is_publish(state):
+            publishes = True
+            continue
+        if state.get("Type") == "Task":
+            tasks.append(name)
         pending.append(state.get("Next"))
         pending.append(state.get("Default"))
         pending.extend(
             c.get("Next") for c in as_list(state.get("Choices")) if isinstance(c, Mapping)
         )
-    return False
+    return publishes, tasks
+
+
+def _path_publishes(states: Mapping[str, Any], start: Any) -> bool:
+    """Whether following Next/Choices/Default from `start` reaches a Task publishing to SNS."""
+    return _walk_to_publish(states, start)[0]
 
 
 def covers_every_error(errors: set[str]) -> bool:
@@ -154,9 +171,21 @@ def job_outcomes_verdict(definition: Mapping[str, Any]) -> tuple[bool, list[str]
             notes.append(
                 f"state {name} catches no error: a failed job ends the execution unreported"
             )
-        success = _path_publishes(states, state.get("Next"))
+        success, between_tasks = _walk_to_publish(states, state.get("Next"))
         if not success:
             notes.append(f"state {name}'s success path never publishes to SNS")
+        # A Task between the completed job and its message (a quality gate) must report its
+        # own failures too, or a completed job can end the execution unreported.
+        for between in between_tasks:
+            verdict, between_notes = _failure_verdict(states, between, states[between])
+            notes.extend(between_notes)
+            if not verdict:
+                success = False
+                if verdict is None:
+                    notes.append(
+                        f"state {between}, on {name}'s success path, catches no error: a "
+                        "completed job ends the execution unreported when it fails"
+                    )
         if failures and success:
             return True, []
     return False, notes

@@ -25,6 +25,9 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from retraining_shared.arns import ArnBuilder
+
+from retraining_stack import state_machine
 from retraining_stack.lambda_function import contract
 
 JUDGE_MODEL: Final = "JudgeModel"
@@ -115,6 +118,8 @@ def gate_states(
                 "MessageAttributes.$": f"{GATE_RESULT_PATH}.outcome.messageAttributes",
             },
             "ResultPath": None,
+            # As every publish of the machine: SNS's transient errors are retried.
+            "Retry": state_machine.transient_task_retry(),
             **ending,
         },
         BUILD_NOT_RUN_MESSAGE: {
@@ -135,6 +140,29 @@ def gate_states(
                 ),
             },
             "ResultPath": None,
+            # As every publish of the machine: SNS's transient errors are retried.
+            "Retry": state_machine.transient_task_retry(),
             **ending,
         },
     }
+
+
+def state_machine_gate(
+    arns: ArnBuilder, function_name: str, topic_arn: str, *, team: str, model: str, environment: str
+) -> state_machine.QualityGate:
+    """The gate as `state_machine.build_definition` inserts it after `.sync` success: the gate
+    function `function_name` judges `$.trainingJobName`, its message replaces Completed, and
+    both reports end in the machine's `Reported` state."""
+    states = gate_states(
+        partition=arns.partition,
+        region=arns.region,
+        function_arn=arns.lambda_function(function_name),
+        topic_arn=topic_arn,
+        team=team,
+        model=model,
+        environment=environment,
+        job_name_path=state_machine.JOB_NAME_PATH,
+        occurrence_path=state_machine.OCCURRENCE_PATH,
+        next_state=state_machine.REPORTED,
+    )
+    return state_machine.QualityGate(JUDGE_MODEL, states)

@@ -84,6 +84,10 @@ class StackNames:
         return naming.model_gate_function_name(self.team, self.model, self.environment)
 
     @property
+    def model_gate_log_group(self) -> str:
+        return naming.model_gate_log_group_name(self.team, self.model, self.environment)
+
+    @property
     def job_state_queue(self) -> str:
         return naming.job_state_queue_name(self.team, self.model, self.environment)
 

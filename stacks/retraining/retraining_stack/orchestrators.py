@@ -8,19 +8,22 @@ topic (`job_state`: a job-state rule, or None when the orchestrator reports the 
 third kind is one builder here plus its config value.
 
 - Lambda (`orchestrator: lambda`): the function `<base>-orchestrator` runs the package
-  `lambda_function/` (zipped from this repository, `ARCHIVE_FILES`) on a pinned runtime
-  (`LAMBDA_RUNTIME`), with Lambda's JSON log format. Job-state reports reach it through the FIFO
-  queue of `job_state_queue`. Reserved concurrency `lambdaReservedConcurrency` (default -1, none:
-  see `config.DEFAULT_LAMBDA_RESERVED_CONCURRENCY`). Its log group is created first with a
-  retention (so the role needs no logs:CreateLogGroup and logs do not pile up forever). Lambda
-  does not retry a failed asynchronous invocation (the handler reports every outcome itself and
-  returns; a retry would repeat its message): a crash goes to `<base>-orchestrator-dlq`.
+  `lambda_function/` (`functions.package_function`: zipped from this repository, pinned
+  runtime, JSON logs, its log group first). With a `qualityGate` its report path runs the
+  gate on a completed job (`model_registry.gate_environment`). Job-state reports reach it
+  through the FIFO queue of `job_state_queue`. Reserved concurrency `lambdaReservedConcurrency`
+  (default -1, none: see `config.DEFAULT_LAMBDA_RESERVED_CONCURRENCY`). Lambda does not retry
+  a failed asynchronous invocation (the handler reports every outcome itself and returns; a
+  retry would repeat its message): a crash goes to `<base>-orchestrator-dlq`.
 - Step Functions (`orchestrator: stepfunctions`): the state machine `<base>-orchestrator` from
   `state_machine.build_definition`, logging at level ALL with execution data into its own log
   group, X-Ray tracing on. Its definition holds only values known at preview; network-iam's
   subnet, security group and KMS key ids come with each execution's input
   (`training_infrastructure`, passed by the schedule target). The state machine publishes the
-  one outcome message of its occurrence itself: no job-state rule.
+  one outcome message of its occurrence itself: no job-state rule. With a `qualityGate`, the
+  gate function `<base>-model-gate` (`functions.model_gate_function`) judges a completed job
+  and the state machine publishes the gate's message (Registered / Rejected) instead of
+  Completed.
 
 Both run with the roles network-iam created for the team; this stack creates no IAM.
 """
@@ -35,12 +38,19 @@ from typing import Any, Final
 import pulumi
 import pulumi_aws as aws
 
-from retraining_stack import health, job_state_queue, queues, state_machine, training_spec
+from retraining_stack import (
+    functions,
+    health,
+    job_state_queue,
+    model_registry,
+    queues,
+    state_machine,
+    training_spec,
+)
 from retraining_stack import lambda_function as lambda_handler
 from retraining_stack.context import StackContext
 from retraining_stack.health import AlarmSpec
 from retraining_stack.lambda_function import (
-    ARCHIVE_FILES,
     FUNCTION_TIMEOUT_SECONDS,
     HANDLER_ENTRYPOINT,
     contract,
@@ -48,18 +58,12 @@ from retraining_stack.lambda_function import (
 from retraining_stack.names import StackNames
 from retraining_stack.upstream import Upstream
 
-LOG_RETENTION_DAYS = 90
-FUNCTION_MEMORY_MB = 256
+LOG_RETENTION_DAYS = functions.LOG_RETENTION_DAYS
 # No Lambda retries of a failed asynchronous invocation: the handler publishes the one NotStarted
 # message and returns; it raises only when it cannot report at all, and a retry cannot fix that.
 ASYNC_RETRY_ATTEMPTS = 0
 ASYNC_MAX_EVENT_AGE_SECONDS = 3600
-
-
-LAMBDA_RUNTIME = aws.lambda_.Runtime.PYTHON3D13
-"""Pinned: a provider upgrade must never change the runtime the handler runs on. python3.13 is
-supported until 30 Jun 2029 (AWS Lambda developer guide, "Lambda runtimes"); the handler uses
-the standard library and the runtime's boto3 only. Change it deliberately, with the tests."""
+LAMBDA_RUNTIME = functions.LAMBDA_RUNTIME
 
 
 @dataclass(frozen=True)
@@ -141,12 +145,6 @@ def lambda_orchestrator(
         context.arns,
         context.upstream,
     )
-    log_group = aws.cloudwatch.LogGroup(
-        names.function_log_group,
-        name=names.function_log_group,
-        retention_in_days=LOG_RETENTION_DAYS,
-        tags=context.tags(),
-    )
     failure_queue = queues.dead_letter_queue(
         names.orchestrator_dead_letter_queue, context.resource_tags
     )
@@ -158,40 +156,27 @@ def lambda_orchestrator(
             failure_queue_arn, lambda_role_arn=upstream.lambda_orchestrator_role_arn
         ),
     )
-    function = aws.lambda_.Function(
-        names.function,
+    function = functions.package_function(
+        context,
         name=names.function,
+        log_group_name=names.function_log_group,
+        handler=HANDLER_ENTRYPOINT,
+        timeout_seconds=FUNCTION_TIMEOUT_SECONDS,
         description=(
             f"Starts the {settings.model} training job ({names.training_job_name_prefix}"
-            "YYYYMMDDHHMM) for each scheduled occurrence"
+            "YYYYMMDDHHMM) for each scheduled occurrence and reports its outcome"
         ),
-        role=upstream.lambda_orchestrator_role_arn,
-        runtime=LAMBDA_RUNTIME,
-        architectures=["arm64"],
-        handler=HANDLER_ENTRYPOINT,
-        code=pulumi.AssetArchive(
-            {path: pulumi.FileAsset(str(source)) for path, source in ARCHIVE_FILES.items()}
-        ),
-        timeout=FUNCTION_TIMEOUT_SECONDS,
-        memory_size=FUNCTION_MEMORY_MB,
-        reserved_concurrent_executions=settings.lambda_reserved_concurrency,
-        environment=aws.lambda_.FunctionEnvironmentArgs(
-            variables=lambda_environment_variables(
+        variables={
+            **lambda_environment_variables(
                 spec,
                 upstream,
                 names,
                 volume_kms_key=training_spec.sends_volume_kms_key(settings.training),
-            )
-        ),
-        # JSON: the runtime renders each `logging` record as one JSON object, `extra` keys
-        # included ("Working with Lambda function logs in Python", JSON log format).
-        logging_config=aws.lambda_.FunctionLoggingConfigArgs(
-            log_format="JSON", log_group=names.function_log_group
-        ),
-        tags=context.tags(),
-        # The log group first: otherwise Lambda creates it on the first invocation, without a
-        # retention, and the next `pulumi up` collides with it.
-        opts=pulumi.ResourceOptions(depends_on=[log_group]),
+            ),
+            # With a quality gate the report path judges a completed job (model_gate.run_gate).
+            **model_registry.gate_environment(context),
+        },
+        reserved_concurrency=settings.lambda_reserved_concurrency,
     )
     aws.lambda_.FunctionEventInvokeConfig(
         f"{names.function}-async",
@@ -260,6 +245,9 @@ def step_functions_orchestrator(
         retention_in_days=LOG_RETENTION_DAYS,
         tags=context.tags(),
     )
+    # With a quality gate, its function, and its states after `.sync` success (its message
+    # replaces Completed).
+    gate = functions.model_gate_function(context, upstream.topic_arn)
     # A plain string, known at preview: the VPC and KMS ids are JSONPath parameters read from the
     # execution input (see `training_infrastructure`), so the policy pack can judge the spec.
     definition = json.dumps(
@@ -271,6 +259,7 @@ def step_functions_orchestrator(
             model=names.model,
             environment=names.environment,
             volume_kms_key=training_spec.sends_volume_kms_key(settings.training),
+            quality_gate=gate.quality_gate if gate else None,
         ),
         indent=2,
         sort_keys=True,
@@ -288,7 +277,7 @@ def step_functions_orchestrator(
         ),
         tracing_configuration=aws.sfn.StateMachineTracingConfigurationArgs(enabled=True),
         tags=context.tags(),
-        opts=pulumi.ResourceOptions(depends_on=[log_group]),
+        opts=pulumi.ResourceOptions(depends_on=[log_group, *([gate.function] if gate else [])]),
     )
     machine_arn = arns.state_machine(names.state_machine)
     infrastructure = training_infrastructure(upstream)
@@ -308,7 +297,8 @@ def step_functions_orchestrator(
         ),
         # Every outcome ends Succeed after its one message (state_machine docstring): a failed,
         # timed-out or aborted execution is the orchestrator itself breaking.
-        health_alarms=tuple(
+        health_alarms=(gate.health_alarms if gate else ())
+        + tuple(
             AlarmSpec(
                 "orchestrator-" + metric.removeprefix("Executions").lower(),
                 health.describe(

@@ -146,6 +146,10 @@ GATE_INSERTION_STATE: Final = "TrainingCompleted"
 CLASSIFY_START_FAILURE: Final = "ClassifyStartFailure"
 ALREADY_STARTED_ELSEWHERE: Final = "AlreadyStartedElsewhere"
 REPORTED: Final = "Reported"
+# Where every state after DeriveTrainingJobName finds the job's name and scheduled occurrence
+# (a quality gate's states read them too).
+JOB_NAME_PATH: Final = "$.trainingJobName"
+OCCURRENCE_PATH: Final = "$.scheduledOccurrence"
 
 # The outcomes this definition reports itself; a quality gate adds its own (Registered, Rejected).
 BASE_OUTCOMES: Final = (
@@ -159,6 +163,8 @@ CREATE_TRAINING_JOB_SYNC: Final = "sagemaker:createTrainingJob.sync"
 CREATE_TRAINING_JOB: Final = "sagemaker:createTrainingJob"
 DESCRIBE_TRAINING_JOB_SDK: Final = "aws-sdk:sagemaker:describeTrainingJob"
 SNS_PUBLISH: Final = "sns:publish"
+# A quality gate's Lambda task (gate_states.JUDGE_MODEL) invokes the gate function.
+LAMBDA_INVOKE: Final = "lambda:invoke"
 
 # What the state machine's role needs for each integration this module emits (AWS Step Functions
 # developer guide, "IAM policies for ... Amazon SageMaker AI" and "... Amazon SNS").
@@ -182,6 +188,8 @@ INTEGRATION_IAM_ACTIONS: Final[Mapping[str, frozenset[str]]] = {
     CREATE_TRAINING_JOB: frozenset({"sagemaker:CreateTrainingJob", "iam:PassRole"}),
     DESCRIBE_TRAINING_JOB_SDK: frozenset({"sagemaker:DescribeTrainingJob"}),
     SNS_PUBLISH: frozenset({"sns:Publish"}),
+    # "IAM policies for invoking AWS Lambda with Step Functions" (Step Functions guide).
+    LAMBDA_INVOKE: frozenset({"lambda:InvokeFunction"}),
 }
 # Tags in CreateTrainingJob are authorized as sagemaker:AddTags as well.
 TAGGING_IAM_ACTION: Final = "sagemaker:AddTags"
@@ -327,7 +335,9 @@ class _Reporting:
     """`contract.console_url` with `{}` for the job name; "" where there is no console."""
 
 
-def _transient_task_retry() -> list[dict[str, Any]]:
+def transient_task_retry() -> list[dict[str, Any]]:
+    """The Retry of a publish (and of the duplicate's confirmation): a few attempts, seconds
+    apart, so a transient service error does not lose the occurrence's one message."""
     return [
         {
             "ErrorEquals": [TASK_FAILED],
@@ -355,8 +365,8 @@ def _outcome_states(status: OutcomeStatus, reporting: _Reporting) -> dict[str, A
         "team": team,
         "model": model,
         "environment": environment,
-        "scheduledOccurrence.$": "$.scheduledOccurrence",
-        "trainingJobName.$": "$.trainingJobName",
+        "scheduledOccurrence.$": OCCURRENCE_PATH,
+        "trainingJobName.$": JOB_NAME_PATH,
         "reason.$": "$.outcome.reason",
         **console,
     }
@@ -379,7 +389,7 @@ def _outcome_states(status: OutcomeStatus, reporting: _Reporting) -> dict[str, A
                 "MessageAttributes": contract.message_attributes(status, team, model, environment),
             },
             "ResultPath": None,
-            "Retry": _transient_task_retry(),
+            "Retry": transient_task_retry(),
             "Next": REPORTED,
         },
     }
@@ -542,7 +552,7 @@ def _training_states(
                 "TrainingJobStatus.$": "$.TrainingJobStatus",
             },
             "ResultPath": "$.existingTrainingJob",
-            "Retry": _transient_task_retry(),
+            "Retry": transient_task_retry(),
             "Next": ALREADY_STARTED_ELSEWHERE,
         },
         ALREADY_STARTED_ELSEWHERE: {
@@ -582,7 +592,7 @@ def _training_states(
                 "SecondaryStatus.$": "$.SecondaryStatus",
             },
             "ResultPath": "$.trainingJob",
-            "Retry": _transient_task_retry(),
+            "Retry": transient_task_retry(),
             "Next": TRAINING_ENDED,
         }
     return states
@@ -707,6 +717,12 @@ def build_definition(
         ),
     }
     outcomes = BASE_OUTCOMES + (quality_gate.outcomes if quality_gate else ())
+    if quality_gate:
+        # The gate reports a completed job instead; Step Functions refuses a definition with a
+        # state nothing reaches ("MISSING_TRANSITION_TARGET: State ... is not reachable", the
+        # CreateStateMachine InvalidDefinition error quoted in localstack/localstack#11978 and
+        # aws-cloudformation/cfn-lint#4073).
+        outcomes = tuple(status for status in outcomes if status is not OutcomeStatus.COMPLETED)
     for status in outcomes:
         states.update(_outcome_states(status, reporting))
     states[REPORTED] = {

@@ -102,6 +102,30 @@ def _failures_to(state: str) -> Any:
     return change
 
 
+def _quality_gate(*, gate_failures_to: str = "NotifyFailure") -> Any:
+    """A gated machine (issue 12): a completed job goes to the gate's Lambda task, whose message
+    (Registered / Rejected) is the success report; the gate's own failures go to
+    `gate_failures_to`."""
+
+    def change(definition: dict[str, Any]) -> None:
+        definition["States"]["StartTrainingJob"]["Next"] = "JudgeModel"
+        definition["States"]["JudgeModel"] = {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke",
+            "Parameters": {
+                "FunctionName": arn("lambda", f"function:{BASE}-model-gate"),
+                "Payload": {"TrainingJobName.$": "$.trainingJobName"},
+            },
+            "ResultPath": "$.gate",
+            "Catch": [
+                {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": gate_failures_to}
+            ],
+            "Next": "NotifySuccess",
+        }
+
+    return change
+
+
 JOB_STATE_QUEUE = f"{BASE}-job-state.fifo"
 EVENT_SOURCE_MAPPING = "aws:lambda/eventSourceMapping:EventSourceMapping"
 
@@ -273,6 +297,10 @@ NON_COMPLIANT: list[Case] = [
     _reporting_machine("no rule, failed jobs end quietly", _quiet_catch("States.TaskFailed")),
     _reporting_machine("no rule, completed jobs end quietly", _success_next("AlreadyStarted")),
     _reporting_machine(
+        "no rule, a gated machine's gate failures end quietly",
+        _quality_gate(gate_failures_to="AlreadyStarted"),
+    ),
+    _reporting_machine(
         "no rule, the machine does not wait for the job",
         _training_resource("arn:aws:states:::sagemaker:createTrainingJob"),
     ),
@@ -306,6 +334,7 @@ COMPLIANT: list[Case] = [
     _machine_with_catch("nested machine with a full catch", ["States.ALL"], nested=20),
     _job_state_through_a_queue("job-state rule to a queue the orchestrator consumes"),
     _reporting_machine("no rule, the state machine reports every outcome"),
+    _reporting_machine("no rule, a gated machine reports the gate's outcome", _quality_gate()),
     _reporting_machine(
         "no rule, a duplicate delivery ends quietly, every failure is reported",
         _quiet_catch("SageMaker.ResourceInUse"),

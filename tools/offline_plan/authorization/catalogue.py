@@ -482,19 +482,9 @@ def _orchestrator_edges(b: _Builder, stack: RetrainingStack, orchestrator_arn: s
                 resource_policy=b.policy_of(dlq),
             )
         )
-        stream = f"log-group:/aws/lambda/{function.inputs['name']}:log-stream:2026/01/01/[$LATEST]0"
-        for action in ("logs:CreateLogStream", "logs:PutLogEvents"):
-            b.add(
-                Edge(
-                    f"{name}: Lambda writes the function's logs ({action})",
-                    "allow",
-                    role,
-                    action,
-                    docs.arn("logs", stream),
-                    LAMBDA_LOGS,
-                    identity=b.identity(role),
-                )
-            )
+        _lambda_log_edges(
+            b, f"{name}: Lambda writes the function's logs", role, str(function.inputs["name"])
+        )
     else:
         machine = next(stack.of_type(STATE_MACHINE))
         role = str(machine.inputs["roleArn"])
@@ -1197,6 +1187,23 @@ def build_catalogue(docs: PlanDocuments) -> list[Edge]:
     return b.edges
 
 
+def _lambda_log_edges(b: _Builder, label: str, role: str, function_name: str) -> None:
+    """Lambda writes a function's log streams (`/aws/lambda/<name>`) with its execution role."""
+    stream = f"log-group:/aws/lambda/{function_name}:log-stream:2026/01/01/[$LATEST]0"
+    for action in ("logs:CreateLogStream", "logs:PutLogEvents"):
+        b.add(
+            Edge(
+                f"{label} ({action})",
+                "allow",
+                role,
+                action,
+                b.docs.arn("logs", stream),
+                LAMBDA_LOGS,
+                identity=b.identity(role),
+            )
+        )
+
+
 def _model_gate_edges(b: _Builder, stack: RetrainingStack, other_team: str | None) -> None:
     """A gated stack (export `model_package_group_name`): the quality gate reads and registers
     in the stack's group as the team's Lambda orchestrator role, on the Lambda report path or as
@@ -1207,10 +1214,32 @@ def _model_gate_edges(b: _Builder, stack: RetrainingStack, other_team: str | Non
         return
     docs, team, name = b.docs, stack.team, stack.stack
     gate_role = str(docs.teams[team]["lambda_orchestrator_role_arn"])
-    identity = b.identity(gate_role)
     if stack.outputs.get("orchestrator") != "lambda":
+        # The gate function as the plan registers it: its name, the role it really runs with.
+        gate = next(
+            (
+                function
+                for function in stack.of_type(FUNCTION)
+                if str(function.inputs["name"]).endswith(MODEL_GATE_FUNCTION_SUFFIX)
+            ),
+            None,
+        )
+        # (tests/unit/test_retraining_stack.py proves a gated Step Functions stack plans it.)
+        gate_name = f"{group}{MODEL_GATE_FUNCTION_SUFFIX}"
+        if gate is not None:
+            gate_name, gate_role = str(gate.inputs["name"]), str(gate.inputs["role"])
+        b.assume(
+            f"{name}: Lambda assumes the gate function's role",
+            "lambda",
+            gate_role,
+            LAMBDA_EXECUTION_ROLE,
+            b.account_context(),
+        )
+        _lambda_log_edges(
+            b, f"{name}: Lambda writes the gate function's logs", gate_role, gate_name
+        )
         machine_role = str(docs.teams[team]["step_functions_orchestrator_role_arn"])
-        gate_function = docs.arn("lambda", f"function:{group}{MODEL_GATE_FUNCTION_SUFFIX}")
+        gate_function = docs.arn("lambda", f"function:{gate_name}")
         b.add(
             Edge(
                 f"{name}: the state machine invokes the gate function",
@@ -1243,9 +1272,10 @@ def _model_gate_edges(b: _Builder, stack: RetrainingStack, other_team: str | Non
                 "sagemaker:DescribeTrainingJob",
                 _job_arn(docs, str(stack.outputs["training_job_name_prefix"])),
                 MODEL_REGISTRY,
-                identity=identity,
+                identity=b.identity(gate_role),
             )
         )
+    identity = b.identity(gate_role)
     requests = {
         "sagemaker:ListModelPackages": docs.arn("sagemaker", f"model-package/{group}"),
         "sagemaker:DescribeModelPackage": docs.arn("sagemaker", f"model-package/{group}/1"),

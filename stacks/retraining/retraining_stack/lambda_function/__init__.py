@@ -18,12 +18,20 @@ from .invocation import scheduler_target_input
 
 PACKAGE: Final = "lambda_function"
 HANDLER_ENTRYPOINT: Final = f"{PACKAGE}.handler.handler"
+# The Step Functions mode's gate function: the same zip, the quality gate's own entry point.
+GATE_HANDLER_ENTRYPOINT: Final = f"{PACKAGE}.model_gate.lambda_handler"
 SOURCE_DIR: Final = Path(__file__).parent
 # Zip path -> source file: the package's modules, nothing else (no tests, no caches).
 ARCHIVE_FILES: Final = {
     f"{PACKAGE}/{name}": SOURCE_DIR / name
-    for name in ("__init__.py", "contract.py", "handler.py", "invocation.py")
+    for name in ("__init__.py", "contract.py", "handler.py", "invocation.py", "model_gate.py")
 }
+
+
+# The quality gate (model_gate.judge_and_register) makes at most six calls, on the path that
+# registers: DescribeTrainingJob, ListModelPackages (this job's version), ListModelPackages (the
+# latest Approved), DescribeModelPackage (its metric), CreateModelPackage, DescribeModelPackage.
+GATE_CALLS: Final = 6
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,8 +45,8 @@ class CallBudget:
     # (botocore/retries/standard.py, ExponentialBackoff.delay_amount, _MAX_BACKOFF = 20).
     max_backoff_seconds: int = 20
     # A start makes at most three calls (Create, Describe, Publish); a report three (ListTags,
-    # Publish, AddTags).
-    calls_per_invocation: int = 3
+    # Publish, AddTags) plus the quality gate's (`GATE_CALLS`).
+    calls_per_invocation: int = 3 + GATE_CALLS
 
     def worst_case_seconds(self) -> int:
         attempts = self.max_attempts * (self.connect_timeout_seconds + self.read_timeout_seconds)
@@ -48,16 +56,27 @@ class CallBudget:
         )
         return self.calls_per_invocation * (attempts + sleeps)
 
+    def timeout_seconds(self) -> int:
+        """The worst case rounded up to whole minutes: a function with this timeout never
+        times out while botocore is still retrying."""
+        return 60 * -(-self.worst_case_seconds() // 60)
+
 
 CALL_BUDGET: Final = CallBudget()
-# Rounded up to whole minutes: the function never times out while botocore is still retrying.
-FUNCTION_TIMEOUT_SECONDS: Final = 60 * -(-CALL_BUDGET.worst_case_seconds() // 60)
+FUNCTION_TIMEOUT_SECONDS: Final = CALL_BUDGET.timeout_seconds()
+# The gate function (Step Functions mode) makes only the gate's calls.
+GATE_CALL_BUDGET: Final = dataclasses.replace(CALL_BUDGET, calls_per_invocation=GATE_CALLS)
+GATE_FUNCTION_TIMEOUT_SECONDS: Final = GATE_CALL_BUDGET.timeout_seconds()
 RECOMMENDED_TIMEOUT_SECONDS: Final = FUNCTION_TIMEOUT_SECONDS
 
 __all__ = [
     "ARCHIVE_FILES",
     "CALL_BUDGET",
     "FUNCTION_TIMEOUT_SECONDS",
+    "GATE_CALLS",
+    "GATE_CALL_BUDGET",
+    "GATE_FUNCTION_TIMEOUT_SECONDS",
+    "GATE_HANDLER_ENTRYPOINT",
     "HANDLER_ENTRYPOINT",
     "RECOMMENDED_TIMEOUT_SECONDS",
     "CallBudget",

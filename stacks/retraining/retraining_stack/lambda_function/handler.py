@@ -14,6 +14,8 @@
    SageMaker's duplicate events within 5 minutes) -> `report`: ONE outcome message per job, then
    the tag `contract.TAG_REPORTED_OUTCOME` on the job, so a duplicate arriving later is skipped.
    The queue's single message group serializes reports: no two invocations race on one job.
+   With a quality gate (`model_gate`, configured through the environment), a `Completed` job's
+   one message is the gate's decision instead: `Registered` or `Rejected`.
 
 AWS calls use botocore's `standard` retry mode and bounded timeouts (`CALL_BUDGET`); logs go
 through `logging`, rendered as JSON by the runtime (the function's `logging_config`
@@ -34,7 +36,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
-from . import CALL_BUDGET, contract
+from . import CALL_BUDGET, contract, model_gate
 from .invocation import (
     TOPIC_ARN_PATTERN,
     Configuration,
@@ -289,23 +291,26 @@ def parse_report(body: str, job_name_prefix: str) -> JobReport:
     )
 
 
-def outcome_of(report: JobReport, clients: Clients) -> Outcome:
-    """The outcome a job-state report announces.
-
-    Issue 12 hook: with a quality gate, a Completed job's outcome is the gate's decision
-    (Registered / Rejected) instead of Completed; the gate is called here, in place of the
-    Completed branch, and nothing else in `report` changes.
-    """
+def outcome_of(report: JobReport, clients: Clients, environ: Mapping[str, str]) -> Outcome:
+    """The outcome a job-state report announces. With a quality gate configured, a Completed
+    job's outcome is the gate's decision (`Registered` / `Rejected`, `model_gate.run_gate`)
+    instead of `Completed`: still one message."""
     status = REPORTED_STATUSES[report.status]
     if status is contract.OutcomeStatus.FAILED:
         return Outcome(status, report.job_name, report.failure_reason)
     if status is contract.OutcomeStatus.STOPPED:
         return Outcome(status, report.job_name, report.secondary_status)
-    return Outcome(status, report.job_name, "")
+    gated = model_gate.run_gate(report.job_name, environ, clients.sagemaker)
+    if gated is None:  # no gate configured
+        return Outcome(status, report.job_name, "")
+    return Outcome(gated.status, report.job_name, gated.reason)
 
 
 def report(
-    records: list[Mapping[str, Any]], configuration: Configuration, clients: Clients
+    records: list[Mapping[str, Any]],
+    configuration: Configuration,
+    clients: Clients,
+    environ: Mapping[str, str],
 ) -> dict[str, list[str]]:
     """Publish the outcome of each job-state record once; raise (the record is retried, then
     dead-lettered) if a record is malformed or the message cannot be published."""
@@ -320,7 +325,7 @@ def report(
             )
             skipped.append(job.job_name)
             continue
-        outcome = outcome_of(job, clients)
+        outcome = outcome_of(job, clients, environ)
         publish(clients, configuration, outcome)
         reported.append(job.job_name)
         try:
@@ -365,7 +370,7 @@ def run(
     clients = clients or default_clients()
     if is_job_state_batch(event):
         assert isinstance(event, dict)  # noqa: S101 - narrowed by is_job_state_batch
-        return report(event["Records"], configuration, clients)
+        return report(event["Records"], configuration, clients, environ)
     return start(event, configuration, clients)
 
 

@@ -512,13 +512,13 @@ def task_output(
 
 
 def default_sagemaker_client() -> Any:
+    """The gate function's client: the package's botocore retry and timeout bounds
+    (`handler.CLIENT_CONFIG`, `CALL_BUDGET`), which the function's timeout is derived from."""
     import boto3  # noqa: PLC0415 - the runtime's boto3, only when the function really runs
-    from botocore.config import Config  # noqa: PLC0415
 
-    config = Config(
-        retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=10
-    )
-    return boto3.client("sagemaker", config=config)
+    from .handler import CLIENT_CONFIG  # noqa: PLC0415 - handler imports this module
+
+    return boto3.client("sagemaker", config=CLIENT_CONFIG)
 
 
 def lambda_handler(event: object, context: object, sagemaker: Any = None) -> dict[str, Any]:
