@@ -2,7 +2,8 @@
 
 - `AwsLikeSageMaker` makes moto's SageMaker answer a duplicate training job name with
   `ResourceInUse` the way AWS does (moto silently overwrites) and lets a test script faults
-  (throttling, quota, 5xx) into CreateTrainingJob, DescribeTrainingJob and SNS Publish. Faults are
+  (throttling, quota, 5xx, a 5xx after the job was created: `ActedThenFailed`) into
+  CreateTrainingJob, DescribeTrainingJob and SNS Publish. Faults are
   raised inside moto's backend, so they travel through moto's HTTP serialization and botocore's
   parser exactly like a real error response.
 - `CallRecorder` hooks botocore's `before-call` event: it sees every request a client is about to
@@ -70,6 +71,14 @@ def internal_failure() -> SageMakerError:
 
 def service_unavailable() -> SageMakerError:
     return SageMakerError("ServiceUnavailable", "Service is unavailable.", 503)
+
+
+@dataclasses.dataclass(frozen=True)
+class ActedThenFailed(Exception):
+    """A fault for `AwsLikeSageMaker.fail_next`: the service carries out the call, then answers
+    with `error` (a 5xx after the job was created, say)."""
+
+    error: Exception
 
 
 def validation_error(message: str) -> SageMakerError:
@@ -140,7 +149,11 @@ class AwsLikeSageMaker:
         original_publish = sns_models.SNSBackend.publish
 
         def create_training_job(self_: Any, *args: Any, **kwargs: Any) -> Any:
-            fake._maybe_fail("CreateTrainingJob")
+            try:
+                fake._maybe_fail("CreateTrainingJob")
+            except ActedThenFailed as fault:
+                original_create(self_, *args, **kwargs)
+                raise fault.error from None
             name = kwargs["training_job_name"]
             if name in self_.training_jobs:
                 raise SageMakerError(

@@ -17,10 +17,12 @@ from typing import Any
 
 import pytest
 from orchestrator_fakes import (
+    ActedThenFailed,
     SnsInternalError,
     internal_failure,
     lose_next_response,
     resource_limit_exceeded,
+    service_unavailable,
     throttling,
     validation_error,
 )
@@ -152,6 +154,36 @@ def test_errors_still_failing_after_botocore_retries_send_one_not_started(
     message = only_message(lambda_aws)
     assert_outcome(message, contract.OutcomeStatus.NOT_STARTED, JOB_NAME)
     assert message.body["reason"] == "CreateTrainingJob failed: ThrottlingException: Rate exceeded"
+
+
+def test_a_server_error_after_the_job_was_created_is_found_and_stays_quiet(
+    lambda_aws: LambdaAccount, aws_like_sagemaker: Any
+) -> None:
+    # botocore's last attempt created the job but answered 500: the job exists, its end is
+    # reported by the job-state route, so no NotStarted.
+    aws_like_sagemaker.fail_next(
+        "CreateTrainingJob",
+        *[throttling()] * (MAX_ATTEMPTS - 1),
+        ActedThenFailed(internal_failure()),
+    )
+    assert lambda_aws.run(scheduled_event())["outcome"] == "AlreadyStarted"
+    assert aws_like_sagemaker.backend_calls == ["CreateTrainingJob"] * MAX_ATTEMPTS + [
+        "DescribeTrainingJob"
+    ]
+    assert lambda_aws.account.training_job_names() == [JOB_NAME]
+    assert lambda_aws.account.notifications() == []
+
+
+def test_a_server_error_without_a_job_sends_one_not_started(
+    lambda_aws: LambdaAccount, aws_like_sagemaker: Any
+) -> None:
+    aws_like_sagemaker.fail_next("CreateTrainingJob", *[service_unavailable()] * MAX_ATTEMPTS)
+    assert lambda_aws.run(scheduled_event())["outcome"] == "NotStarted"
+    assert aws_like_sagemaker.backend_calls == ["CreateTrainingJob"] * MAX_ATTEMPTS + [
+        "DescribeTrainingJob",
+        "Publish",
+    ]
+    assert "ServiceUnavailable" in only_message(lambda_aws).body["reason"]
 
 
 def test_quota_skips_the_occurrence_at_once_with_one_message(

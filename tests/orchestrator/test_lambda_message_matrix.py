@@ -18,7 +18,9 @@ from moto.sagemaker.models import sagemaker_backends
 from orchestrator_fakes import (
     ACCOUNT_ID,
     REGION,
+    ActedThenFailed,
     AwsLikeSageMaker,
+    internal_failure,
     report_final_metrics,
     resource_limit_exceeded,
     throttling,
@@ -75,6 +77,17 @@ def start_failure_transient_persistent(world: LambdaAccount, fake: AwsLikeSageMa
     world.run(scheduled_event())
 
 
+def created_but_server_error(world: LambdaAccount, fake: AwsLikeSageMaker) -> None:
+    # botocore's last attempt created the job and answered 500: no NotStarted, the job's end.
+    fake.fail_next(
+        "CreateTrainingJob",
+        *[throttling()] * (MAX_ATTEMPTS - 1),
+        ActedThenFailed(internal_failure()),
+    )
+    world.run(scheduled_event())
+    _job_ends(world, job_state_change(JOB_NAME, "Completed"))
+
+
 def start_failure_permanent(world: LambdaAccount, fake: AwsLikeSageMaker) -> None:
     fake.fail_next("CreateTrainingJob", validation_error("image not found"))
     world.run(scheduled_event())
@@ -121,6 +134,7 @@ ROWS = [
         Status.NOT_STARTED,
         lambda reason: "ThrottlingException" in reason,
     ),
+    Row(created_but_server_error, Status.COMPLETED, lambda reason: reason == ""),
     Row(
         start_failure_permanent, Status.NOT_STARTED, lambda reason: "ValidationException" in reason
     ),
