@@ -131,9 +131,10 @@ def model_gate_function(context: StackContext, topic_arn: str) -> GateFunction |
     alarm = AlarmSpec(
         "model-gate-errors",
         health.describe(
-            f"the quality-gate function {names.model_gate_function} raised errors; the "
-            "occurrences it judged were reported Rejected (the gate could not run): read its "
-            f"log group {names.model_gate_log_group}"
+            f"the quality-gate function {names.model_gate_function} raised errors (an AWS "
+            "call failing after botocore's retries, or a crash); the state machine retries it, "
+            "and an occurrence whose gate still cannot run is reported Rejected (the gate could "
+            f"not run): read its log group {names.model_gate_log_group}"
         ),
         "AWS/Lambda",
         "Errors",
