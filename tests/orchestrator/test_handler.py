@@ -293,15 +293,55 @@ def test_an_unpublishable_not_started_raises_for_the_errors_alarm(
     assert aws_like_sagemaker.backend_calls.count("Publish") == MAX_ATTEMPTS
 
 
-def test_logs_are_records_with_the_job_name_for_the_json_log_format(
-    lambda_aws: LambdaAccount, caplog: pytest.LogCaptureFixture
+# The LogRecord attributes the runtime's JsonFormatter leaves out; every other attribute of the
+# record, each `extra` key included, becomes a field of the JSON object it writes with a plain
+# `json.JSONEncoder` (no `default`: a value JSON cannot encode fails the log line). awslambdaric
+# lambda_runtime_log_utils.py, `_RESERVED_FIELDS` and `JsonFormatter.format`.
+RUNTIME_RESERVED_FIELDS = frozenset(
+    {
+        "name", "msg", "args", "levelname", "levelno", "pathname", "filename", "module",
+        "exc_info", "exc_text", "stack_info", "lineno", "funcName", "created", "msecs",
+        "relativeCreated", "thread", "threadName", "processName", "process", "aws_request_id",
+        "tenant_id", "_frame_type",
+    }
+)  # fmt: skip
+
+
+def as_lambda_json(record: logging.LogRecord) -> dict[str, Any]:
+    """The record as the runtime's JSON log format writes it (its fields, encoded, parsed)."""
+    fields = {
+        "level": record.levelname,
+        "message": record.getMessage(),
+        "logger": record.name,
+    } | {
+        key: value
+        for key, value in record.__dict__.items()
+        if key not in RUNTIME_RESERVED_FIELDS and key not in ("message",)
+    }
+    encoded: dict[str, Any] = json.loads(json.JSONEncoder(ensure_ascii=False).encode(fields))
+    return encoded
+
+
+def test_logs_serialise_as_json_with_the_job_name_for_the_json_log_format(
+    lambda_aws: LambdaAccount, aws_like_sagemaker: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
+    aws_like_sagemaker.fail_next("CreateTrainingJob", validation_error("image not found"))
     with caplog.at_level(logging.INFO, logger=orchestrator.LOGGER.name):
-        lambda_aws.run(scheduled_event())
-    (started,) = [r for r in caplog.records if r.getMessage() == "training job started"]
-    # Lambda's JSON format writes `extra` keys as fields of the record's JSON object.
-    assert started.__dict__["trainingJobName"] == JOB_NAME
-    assert started.__dict__["trainingJobArn"].endswith(f"training-job/{JOB_NAME}")
+        lambda_aws.run(scheduled_event())  # not started: an error record and a publish record
+        lambda_aws.run(scheduled_event())  # started
+        lambda_aws.job_state.deliver(job_state_change(JOB_NAME, "Completed"))
+        lambda_aws.job_state.poll(lambda_aws.run)  # reported
+    logged = [as_lambda_json(record) for record in caplog.records]
+    started = [line for line in logged if line["message"] == "training job started"]
+    assert [(line["trainingJobName"], line["level"]) for line in started] == [(JOB_NAME, "INFO")]
+    assert started[0]["trainingJobArn"].endswith(f"training-job/{JOB_NAME}")
+    not_started = [line for line in logged if line["message"] == "training job not started"]
+    assert [line["error"] for line in not_started] == [["ValidationException", "image not found"]]
+    published = [line for line in logged if line["message"] == "outcome published"]
+    assert [(line["status"], line["trainingJobName"]) for line in published] == [
+        ("NotStarted", JOB_NAME),
+        ("Completed", JOB_NAME),
+    ]
 
 
 def test_the_lambda_entry_point_reads_the_environment(
