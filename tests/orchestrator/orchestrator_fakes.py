@@ -108,14 +108,19 @@ def model_package_arn(group_name: str) -> str:
 def model_registry_request(operation: str, params: Mapping[str, Any]) -> IamRequest | None:
     """The authorization of one quality-gate registry call, or None for another operation.
     Resources as the Service Authorization Reference types them: a model-package, which for a
-    version is `model-package/<group>/<version>` (the List and Create calls name the group, so
-    they are modelled on `model-package/<group>`; the role's `model-package/<team>-<env>-*`
-    covers both forms)."""
+    version is `model-package/<group>/<version>` (the Create call names the group, so it is
+    modelled on `model-package/<group>`; the role's `model-package/<team>-<env>-*` covers both
+    forms)."""
     if operation == "DescribeModelPackage":
         return IamRequest("sagemaker:DescribeModelPackage", params["ModelPackageName"])
-    if operation in ("ListModelPackages", "CreateModelPackage"):
+    if operation == "ListModelPackages":
+        # An optional resource type, and AWS does not document the ARN a List call is evaluated
+        # on: modelled as "*", which only a grant on "*" allows (retraining_policies.iam
+        # .list_actions).
+        return IamRequest("sagemaker:ListModelPackages", "*")
+    if operation == "CreateModelPackage":
         return IamRequest(
-            f"sagemaker:{operation}", model_package_arn(params["ModelPackageGroupName"])
+            "sagemaker:CreateModelPackage", model_package_arn(params["ModelPackageGroupName"])
         )
     return None
 

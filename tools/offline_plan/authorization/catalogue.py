@@ -184,6 +184,11 @@ MODEL_REGISTRY = Fact(
     "CreateModelPackage, ListModelPackages and DescribeModelPackage act on the model-package "
     "resource type; a version in a group is model-package/<group>/<version>",
 )
+MODEL_REGISTRY_LIST = Fact(
+    "Actions, resources, and condition keys for Amazon SageMaker AI",
+    "ListModelPackages is a List action whose model-package resource type is optional; which "
+    "ARN it is evaluated on is not documented, so the request is modelled on *",
+)
 SFN_INVOKES_LAMBDA = Fact(
     "IAM policies for invoking AWS Lambda with Step Functions",
     "a lambda:invoke task calls lambda:InvokeFunction on the function (unqualified or "
@@ -1277,11 +1282,17 @@ def _model_gate_edges(b: _Builder, stack: RetrainingStack, other_team: str | Non
         )
     identity = b.identity(gate_role)
     requests = {
-        "sagemaker:ListModelPackages": docs.arn("sagemaker", f"model-package/{group}"),
-        "sagemaker:DescribeModelPackage": docs.arn("sagemaker", f"model-package/{group}/1"),
-        "sagemaker:CreateModelPackage": docs.arn("sagemaker", f"model-package/{group}"),
+        "sagemaker:ListModelPackages": ("*", MODEL_REGISTRY_LIST),
+        "sagemaker:DescribeModelPackage": (
+            docs.arn("sagemaker", f"model-package/{group}/1"),
+            MODEL_REGISTRY,
+        ),
+        "sagemaker:CreateModelPackage": (
+            docs.arn("sagemaker", f"model-package/{group}"),
+            MODEL_REGISTRY,
+        ),
     }
-    for action, resource in requests.items():
+    for action, (resource, fact) in requests.items():
         b.add(
             Edge(
                 f"{name}: the quality gate calls {action} in {group}",
@@ -1289,7 +1300,7 @@ def _model_gate_edges(b: _Builder, stack: RetrainingStack, other_team: str | Non
                 gate_role,
                 action,
                 resource,
-                MODEL_REGISTRY,
+                fact,
                 identity=identity,
             )
         )
