@@ -294,6 +294,12 @@ class TeamScope:
         return self.arns.sagemaker_model_package(self.pattern)
 
     @property
+    def orchestrator_functions_arn(self) -> str:
+        """The team's Lambda orchestrators in this environment (`<team>-<env>-*-orchestrator`),
+        unqualified as the schedules target them; not the gate functions (`*-model-gate`)."""
+        return self.arns.lambda_function(f"{self.pattern}{naming.ORCHESTRATOR_FUNCTION_SUFFIX}")
+
+    @property
     def model_gate_function_arns(self) -> list[str]:
         """The team's gate functions (`<team>-<env>-<model>-model-gate`), unqualified and with a
         version or alias qualifier."""
@@ -698,11 +704,13 @@ def schedule_invoker_role_policy(scope: TeamScope) -> PolicyDocument:
     arns = scope.arns
     return policy_document(
         [
-            # The Lambda orchestrators of the team (`<base>-orchestrator`, qualifiers included).
+            # The Lambda orchestrators of the team (`<base>-orchestrator`), by the unqualified
+            # ARN the schedule targets; `function:<team>-<env>-*` would also reach the gate
+            # functions (`<base>-model-gate`), which only the state machine invokes.
             allow(
                 "InvokeTeamOrchestratorFunctions",
                 ["lambda:InvokeFunction"],
-                [arns.lambda_function(scope.pattern)],
+                [scope.orchestrator_functions_arn],
             ),
             # The Step Functions orchestrators of the team.
             allow(

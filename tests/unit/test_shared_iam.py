@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from offline_plan.authorization.engine import iam_data_action, iam_data_condition_keys
 from policy_sentry.querying.actions import get_action_data
-from retraining_shared import iam
+from retraining_shared import iam, naming
 from retraining_shared.arns import ArnBuilder
 from retraining_shared.iam import PolicyDocument, PolicyError
 
@@ -332,8 +332,14 @@ def test_schedule_invoker_reaches_only_team_orchestrators_and_queues() -> None:
         "sqs:SendMessage",
     }
     assert iam.resources_for(document, "lambda:InvokeFunction") == {
-        "arn:aws:lambda:us-east-1:123456789012:function:fraud-dev-*"
+        "arn:aws:lambda:us-east-1:123456789012:function:fraud-dev-*-orchestrator"
     }
+    # The grant reaches the orchestrators, not the gate functions of the same models.
+    orchestrator = naming.orchestrator_function_name("fraud", "scoring", "dev")
+    gate = naming.model_gate_function_name("fraud", "scoring", "dev")
+    (granted,) = iam.resources_for(document, "lambda:InvokeFunction")
+    assert fnmatchcase(ARNS.lambda_function(orchestrator), granted)
+    assert not fnmatchcase(ARNS.lambda_function(gate), granted)
 
 
 def test_sagemaker_role_scopes_network_by_tag_and_metrics_by_namespace() -> None:

@@ -194,6 +194,11 @@ SFN_INVOKES_LAMBDA = Fact(
     "a lambda:invoke task calls lambda:InvokeFunction on the function (unqualified or "
     "qualified ARN) as the state machine's role",
 )
+ORCHESTRATORS_ONLY = Fact(
+    "docs/architecture.md (naming; the schedule-invoker role)",
+    "the schedule-invoker role invokes function:<team>-<env>-*-orchestrator, the functions its "
+    "schedules target, never <base>-model-gate",
+)
 ISOLATION = Fact(
     "docs/architecture.md (naming)",
     "every team resource is named <team>-<env>-…; IAM patterns <team>-<env>-* never reach "
@@ -1254,6 +1259,20 @@ def _model_gate_edges(b: _Builder, stack: RetrainingStack, other_team: str | Non
                 gate_function,
                 SFN_INVOKES_LAMBDA,
                 identity=b.identity(machine_role),
+            )
+        )
+        # Only the state machine runs the gate: whoever holds the schedule-invoker role must
+        # not have any completed job of the environment judged and registered.
+        invoker = str(docs.teams[team]["schedule_invoker_role_arn"])
+        b.add(
+            Edge(
+                f"{name}: the schedule-invoker role invokes the gate function",
+                "deny",
+                invoker,
+                "lambda:InvokeFunction",
+                gate_function,
+                ORCHESTRATORS_ONLY,
+                identity=b.identity(invoker),
             )
         )
         if other_team:
