@@ -218,6 +218,34 @@ def test_missing_metric_is_a_clear_rejection(sagemaker: Any) -> None:
     assert versions(sagemaker) == []
 
 
+def test_a_job_trained_with_an_algorithm_resource_is_a_clear_rejection(sagemaker: Any) -> None:
+    # A spec may name AlgorithmName instead of TrainingImage (invocation.REQUIRED_SPEC_KEYS):
+    # the gate has no inference image to register, so it rejects, saying why (no KeyError that
+    # would dead-letter the report without a message).
+    name = contract.training_job_name(JOB_NAME_PREFIX, OCCURRENCE)
+    spec = training_spec()
+    spec.pop("Tags")
+    spec["AlgorithmSpecification"] = {
+        "AlgorithmName": "fraud-dev-xgboost-algorithm",
+        "TrainingInputMode": "File",
+    }
+    sagemaker.create_training_job(TrainingJobName=name, **spec)
+    report_final_metrics(name, {METRIC: 0.91})
+    described = sagemaker.describe_training_job(TrainingJobName=name)
+    assert "TrainingImage" not in described["AlgorithmSpecification"]
+
+    outcome = gate(sagemaker, name)
+
+    assert outcome.status == contract.OutcomeStatus.REJECTED
+    assert outcome.reason == (
+        "the job trained with the algorithm resource fraud-dev-xgboost-algorithm "
+        "(AlgorithmName), not a TrainingImage; the quality gate registers the training image as "
+        "the inference container, so use training.image (TrainingImage) with qualityGate; "
+        "nothing registered"
+    )
+    assert versions(sagemaker) == []
+
+
 def test_baseline_without_the_metric_cannot_be_judged(sagemaker: Any) -> None:
     approve_baseline(sagemaker, 0.90, OCCURRENCE - dt.timedelta(days=1))
     name = completed_job(sagemaker, OCCURRENCE, {"validation:f1": 0.99})

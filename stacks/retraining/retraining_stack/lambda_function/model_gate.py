@@ -17,7 +17,8 @@ The decision, in this order (the first that fails rejects, and nothing is regist
 5. with `minImprovement`: it improves on the latest *Approved* version of the group by at least
    that much; no approved version yet = no baseline (the first version passes on the threshold);
    an approved version without a recorded value for this metric cannot be compared: rejected;
-6. CreateModelPackage in the group: the training image and `ModelDataUrl` as the inference
+6. the job trained a TrainingImage (not an algorithm resource, AlgorithmName: rejected);
+7. CreateModelPackage in the group: the training image and `ModelDataUrl` as the inference
    container, the channels' content types, `ModelApprovalStatus` from `approval`, and the
    decision's facts as `CustomerMetadataProperties` (`contract.METADATA_*`).
 
@@ -380,6 +381,25 @@ def _metric_rejection(gate: QualityGate, job: Mapping[str, Any], value: float | 
     return None
 
 
+def _registration_rejection(job: Mapping[str, Any]) -> str | None:
+    """Why a model that passed cannot be registered by the gate, or None. The gate registers the
+    job's TrainingImage as the inference container (`register`). A spec may name an algorithm
+    resource instead (AlgorithmSpecification.AlgorithmName, `invocation.REQUIRED_SPEC_KEYS`):
+    CreateModelPackage would then take SourceAlgorithmSpecification (API reference, "To create
+    a model from an algorithm resource ... provide a value for SourceAlgorithmSpecification"),
+    which needs access to that algorithm resource the team roles are not given: a clear
+    rejection, never a crash of the report path."""
+    algorithm = job.get("AlgorithmSpecification") or {}
+    if algorithm.get("TrainingImage"):
+        return None
+    name = algorithm.get("AlgorithmName") or "none"
+    return (
+        f"the job trained with the algorithm resource {name} (AlgorithmName), not a "
+        "TrainingImage; the quality gate registers the training image as the inference "
+        "container, so use training.image (TrainingImage) with qualityGate"
+    )
+
+
 def _improvement_rejection(
     gate: QualityGate, group_name: str, value: float, baseline: Baseline | None
 ) -> str | None:
@@ -419,6 +439,8 @@ def judge_and_register(
     if rejection is None and value is not None:
         baseline = latest_approved(sagemaker, group_name, gate.metric)
         rejection = _improvement_rejection(gate, group_name, value, baseline)
+    if rejection is None:
+        rejection = _registration_rejection(job)
     if rejection is not None or value is None:
         return _rejected(job_name, rejection or "no metric")
     package = register(
