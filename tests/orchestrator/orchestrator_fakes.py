@@ -143,6 +143,7 @@ class AwsLikeSageMaker:
         "DescribeTrainingJob": "describe_training_job",
         "ListModelPackages": "list_model_packages",
         "CreateModelPackage": "create_model_package",
+        "AddTags": "add_tags",
     }
 
     def fail_next(self, operation: str, *errors: Exception) -> None:

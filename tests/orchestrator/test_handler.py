@@ -413,6 +413,53 @@ def test_a_duplicate_after_the_dedup_window_is_skipped_by_the_reported_tag(
     assert lambda_aws.account.notifications() == []
 
 
+def _reported_tags(world: LambdaAccount) -> list[dict[str, str]]:
+    arn = world.account.sagemaker.describe_training_job(TrainingJobName=JOB_NAME)["TrainingJobArn"]
+    tags = world.account.sagemaker.list_tags(ResourceArn=arn)["Tags"]
+    return [tag for tag in tags if tag["Key"] == contract.TAG_REPORTED_OUTCOME]
+
+
+def test_a_failed_report_publish_raises_leaves_no_tag_and_the_retry_sends_one_message(
+    lambda_aws: LambdaAccount, aws_like_sagemaker: Any
+) -> None:
+    lambda_aws.run(scheduled_event())
+    lambda_aws.job_state.deliver(job_state_change(JOB_NAME, "Failed", failure_reason="OOM"))
+    aws_like_sagemaker.fail_next("Publish", *[SnsInternalError("down")] * MAX_ATTEMPTS)
+
+    # The record stays in the queue (the poller deletes only after a normal return).
+    with pytest.raises(orchestrator.ClientError, match="InternalError"):
+        lambda_aws.job_state.poll(lambda_aws.run)
+    assert aws_like_sagemaker.backend_calls.count("Publish") == MAX_ATTEMPTS
+    assert lambda_aws.account.notifications() == []
+    assert _reported_tags(lambda_aws) == []
+
+    # Redelivered: reported once, then tagged.
+    assert lambda_aws.job_state.poll(lambda_aws.run) == [{"reported": [JOB_NAME], "skipped": []}]
+    message = only_message(lambda_aws)
+    assert_outcome(message, contract.OutcomeStatus.FAILED, JOB_NAME)
+    assert message.body["reason"] == "OOM"
+    assert _reported_tags(lambda_aws) == [{"Key": contract.TAG_REPORTED_OUTCOME, "Value": "Failed"}]
+
+
+def test_a_failed_tag_after_the_publish_is_logged_and_the_record_is_not_retried(
+    lambda_aws: LambdaAccount, aws_like_sagemaker: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The message is out: raising would make the queue repeat it. Only a duplicate event after
+    # the 5-minute deduplication window could now be reported twice (documented residual risk).
+    lambda_aws.run(scheduled_event())
+    lambda_aws.job_state.deliver(job_state_change(JOB_NAME, "Completed"))
+    aws_like_sagemaker.fail_next("AddTags", *[throttling()] * MAX_ATTEMPTS)
+
+    with caplog.at_level(logging.ERROR, logger=orchestrator.LOGGER.name):
+        assert lambda_aws.job_state.poll(lambda_aws.run) == [
+            {"reported": [JOB_NAME], "skipped": []}
+        ]
+    assert_outcome(only_message(lambda_aws), contract.OutcomeStatus.COMPLETED, JOB_NAME)
+    assert _reported_tags(lambda_aws) == []
+    assert [r.getMessage() for r in caplog.records] == ["reported-outcome tag not written"]
+    assert lambda_aws.job_state.poll(lambda_aws.run) == []  # the record was deleted
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [
