@@ -77,11 +77,19 @@ def sagemaker() -> Iterator[Any]:
         yield client
 
 
-def completed_job(client: Any, occurrence: dt.datetime, metrics: dict[str, float] | None) -> str:
-    """A Completed job of this stack that reported `metrics` as its final metrics."""
+def completed_job(
+    client: Any,
+    occurrence: dt.datetime,
+    metrics: dict[str, float] | None,
+    algorithm: dict[str, str] | None = None,
+) -> str:
+    """A Completed job of this stack that reported `metrics` as its final metrics (`algorithm`:
+    another AlgorithmSpecification than the spec's)."""
     name = contract.training_job_name(JOB_NAME_PREFIX, occurrence)
     spec = training_spec()
     spec.pop("Tags")
+    if algorithm is not None:
+        spec["AlgorithmSpecification"] = algorithm
     client.create_training_job(TrainingJobName=name, **spec)
     report_final_metrics(name, metrics or {})
     return name
@@ -222,15 +230,8 @@ def test_a_job_trained_with_an_algorithm_resource_is_a_clear_rejection(sagemaker
     # A spec may name AlgorithmName instead of TrainingImage (invocation.REQUIRED_SPEC_KEYS):
     # the gate has no inference image to register, so it rejects, saying why (no KeyError that
     # would dead-letter the report without a message).
-    name = contract.training_job_name(JOB_NAME_PREFIX, OCCURRENCE)
-    spec = training_spec()
-    spec.pop("Tags")
-    spec["AlgorithmSpecification"] = {
-        "AlgorithmName": "fraud-dev-xgboost-algorithm",
-        "TrainingInputMode": "File",
-    }
-    sagemaker.create_training_job(TrainingJobName=name, **spec)
-    report_final_metrics(name, {METRIC: 0.91})
+    algorithm = {"AlgorithmName": "fraud-dev-xgboost-algorithm", "TrainingInputMode": "File"}
+    name = completed_job(sagemaker, OCCURRENCE, {METRIC: 0.91}, algorithm)
     described = sagemaker.describe_training_job(TrainingJobName=name)
     assert "TrainingImage" not in described["AlgorithmSpecification"]
 
