@@ -327,7 +327,9 @@ def report(
     environ: Mapping[str, str],
 ) -> dict[str, list[str]]:
     """Publish the outcome of each job-state record once; raise (the record is retried, then
-    dead-lettered) if a record is malformed or the message cannot be published."""
+    dead-lettered) if a record is malformed, the quality gate's AWS calls fail (`run_gate`), or
+    the message cannot be published: nothing was published and no tag written, so the retry
+    still sends the one message."""
     reported, skipped = [], []
     for record in records:
         job = parse_report(str(record.get("body", "")), configuration.job_name_prefix)
