@@ -3,7 +3,9 @@
 Rules every document built here follows (and the builders enforce):
 - no wildcard actions in an Allow (`*`, `svc:*`, `svc:Get*`); every action is named;
 - `Resource: "*"` only for actions that accept nothing else (`ACTIONS_ONLY_ON_ALL_RESOURCES`),
-  or in a KMS key policy, where `*` means "this key";
+  for the List actions whose resource type is optional and whose evaluated ARN AWS does not
+  document (`LIST_ACTIONS_ON_ALL_RESOURCES`, the pack's fact), or in a KMS key policy, where `*`
+  means "this key";
 - `iam:PassRole` names one role and the one service it may be passed to;
 - trust policies name the exact service principal and require `aws:SourceAccount`
   (and `aws:SourceArn` where the service sets it and the source is known);
@@ -28,6 +30,7 @@ from typing import Literal, NotRequired, TypedDict
 
 from retraining_shared import naming, orchestrator_contract
 from retraining_shared.arns import ArnBuilder, service_principal
+from retraining_shared.unscopable_list_actions import LIST_ACTIONS_ON_ALL_RESOURCES
 
 POLICY_VERSION: Literal["2012-10-17"] = "2012-10-17"
 
@@ -99,7 +102,9 @@ def allow(
     if ALL_RESOURCES in resources:
         if list(resources) != [ALL_RESOURCES]:
             raise PolicyError(f"statement {sid}: '*' mixed with scoped resources")
-        scopable = sorted(set(actions) - ACTIONS_ONLY_ON_ALL_RESOURCES)
+        scopable = sorted(
+            set(actions) - ACTIONS_ONLY_ON_ALL_RESOURCES - LIST_ACTIONS_ON_ALL_RESOURCES
+        )
         if scopable:
             raise PolicyError(
                 f"statement {sid}: Resource '*' for actions that accept resource ARNs: "
@@ -289,6 +294,12 @@ class TeamScope:
         return self.arns.sagemaker_model_package(self.pattern)
 
     @property
+    def orchestrator_functions_arn(self) -> str:
+        """The team's Lambda orchestrators in this environment (`<team>-<env>-*-orchestrator`),
+        unqualified as the schedules target them; not the gate functions (`*-model-gate`)."""
+        return self.arns.lambda_function(f"{self.pattern}{naming.ORCHESTRATOR_FUNCTION_SUFFIX}")
+
+    @property
     def model_gate_function_arns(self) -> list[str]:
         """The team's gate functions (`<team>-<env>-<model>-model-gate`), unqualified and with a
         version or alias qualifier."""
@@ -327,16 +338,27 @@ associated with the model group" (CreateModelPackage API reference, Tags), and t
 Authorization Reference lists no dependent action for CreateModelPackage."""
 
 
-def _run_quality_gate(scope: TeamScope) -> Statement:
+MODEL_GATE_LIST_ACTIONS = tuple(
+    action for action in MODEL_GATE_REGISTRY_ACTIONS if action in LIST_ACTIONS_ON_ALL_RESOURCES
+)
+"""The gate's registry actions granted on "*" (see `unscopable_list_actions`)."""
+
+
+def _run_quality_gate(scope: TeamScope) -> list[Statement]:
     # The gate reads the group's latest Approved version and registers a new one. The Service
     # Authorization Reference ("Actions, resources, and condition keys for Amazon SageMaker AI")
-    # lists the `model-package` resource type, and only it, for all three actions; a version's
-    # ARN is `model-package/<group>/<version>`.
-    return allow(
-        "RunQualityGateInTeamModelRegistry",
-        list(MODEL_GATE_REGISTRY_ACTIONS),
-        [scope.model_packages_arn],
-    )
+    # lists the `model-package` resource type, and only it, for the three actions: required for
+    # DescribeModelPackage, optional for CreateModelPackage and ListModelPackages; a version's
+    # ARN is `model-package/<group>/<version>`. ListModelPackages, a read-only List action whose
+    # evaluated ARN AWS does not document, is on "*" in its own statement
+    # (`unscopable_list_actions`). CreateModelPackage stays scoped: a write is never granted on
+    # "*"; if AWS evaluated it on another ARN, the gate's AccessDenied would propagate (the
+    # record is retried, then dead-lettered; the gate function's Errors alarm fires).
+    scoped = [a for a in MODEL_GATE_REGISTRY_ACTIONS if a not in MODEL_GATE_LIST_ACTIONS]
+    return [
+        allow("ListModelPackageVersions", list(MODEL_GATE_LIST_ACTIONS), [ALL_RESOURCES]),
+        allow("RunQualityGateInTeamModelRegistry", scoped, [scope.model_packages_arn]),
+    ]
 
 
 def _pass_sagemaker_role(scope: TeamScope) -> Statement:
@@ -564,7 +586,7 @@ def lambda_orchestrator_role_policy(scope: TeamScope) -> PolicyDocument:
         # The quality gate: on the Lambda orchestrator's report path, and as the gate function
         # a Step Functions orchestrator invokes (that function runs with this role too; its log
         # group `/aws/lambda/<team>-<env>-<model>-model-gate` is covered above).
-        _run_quality_gate(scope),
+        *_run_quality_gate(scope),
         # The event source mapping polls `<base>-job-state.fifo` with the function's role: the
         # three actions of "Lambda execution role permissions" for SQS (Lambda developer guide,
         # "Using Lambda with Amazon SQS"; the AWSLambdaSQSQueueExecutionRole managed policy).
@@ -682,11 +704,13 @@ def schedule_invoker_role_policy(scope: TeamScope) -> PolicyDocument:
     arns = scope.arns
     return policy_document(
         [
-            # The Lambda orchestrators of the team (`<base>-orchestrator`, qualifiers included).
+            # The Lambda orchestrators of the team (`<base>-orchestrator`), by the unqualified
+            # ARN the schedule targets; `function:<team>-<env>-*` would also reach the gate
+            # functions (`<base>-model-gate`), which only the state machine invokes.
             allow(
                 "InvokeTeamOrchestratorFunctions",
                 ["lambda:InvokeFunction"],
-                [arns.lambda_function(scope.pattern)],
+                [scope.orchestrator_functions_arn],
             ),
             # The Step Functions orchestrators of the team.
             allow(

@@ -324,8 +324,14 @@ def base_name(team: str, model: str, environment: str) -> str:
     return f"{_team_env(team, environment)}-{validate_model(model)}"
 
 
+ORCHESTRATOR_FUNCTION_SUFFIX = "-orchestrator"
+"""The Lambda orchestrator is `<base>-orchestrator`: the schedule-invoker role may invoke only
+`function:<team>-<env>-*-orchestrator`, never the gate function `<base>-model-gate`."""
+
+
 def orchestrator_function_name(team: str, model: str, environment: str) -> str:
-    return LAMBDA_FUNCTION_NAME.check(f"{base_name(team, model, environment)}-orchestrator")
+    base = base_name(team, model, environment)
+    return LAMBDA_FUNCTION_NAME.check(f"{base}{ORCHESTRATOR_FUNCTION_SUFFIX}")
 
 
 def orchestrator_log_group_name(team: str, model: str, environment: str) -> str:

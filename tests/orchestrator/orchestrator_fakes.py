@@ -2,7 +2,9 @@
 
 - `AwsLikeSageMaker` makes moto's SageMaker answer a duplicate training job name with
   `ResourceInUse` the way AWS does (moto silently overwrites) and lets a test script faults
-  (throttling, quota, 5xx) into CreateTrainingJob, DescribeTrainingJob and SNS Publish. Faults are
+  (throttling, quota, 5xx, a 5xx after the call was carried out: `ActedThenFailed`) into
+  CreateTrainingJob, DescribeTrainingJob, the registry calls of the quality gate and SNS Publish.
+  Faults are
   raised inside moto's backend, so they travel through moto's HTTP serialization and botocore's
   parser exactly like a real error response.
 - `CallRecorder` hooks botocore's `before-call` event: it sees every request a client is about to
@@ -17,7 +19,7 @@ import dataclasses
 import json
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 from moto.core.exceptions import JsonRESTError
@@ -72,6 +74,14 @@ def service_unavailable() -> SageMakerError:
     return SageMakerError("ServiceUnavailable", "Service is unavailable.", 503)
 
 
+@dataclasses.dataclass(frozen=True)
+class ActedThenFailed(Exception):
+    """A fault for `AwsLikeSageMaker.fail_next`: the service carries out the call, then answers
+    with `error` (a 5xx after the job was created, say)."""
+
+    error: Exception
+
+
 def validation_error(message: str) -> SageMakerError:
     return SageMakerError("ValidationException", message)
 
@@ -98,14 +108,19 @@ def model_package_arn(group_name: str) -> str:
 def model_registry_request(operation: str, params: Mapping[str, Any]) -> IamRequest | None:
     """The authorization of one quality-gate registry call, or None for another operation.
     Resources as the Service Authorization Reference types them: a model-package, which for a
-    version is `model-package/<group>/<version>` (the List and Create calls name the group, so
-    they are modelled on `model-package/<group>`; the role's `model-package/<team>-<env>-*`
-    covers both forms)."""
+    version is `model-package/<group>/<version>` (the Create call names the group, so it is
+    modelled on `model-package/<group>`; the role's `model-package/<team>-<env>-*` covers both
+    forms)."""
     if operation == "DescribeModelPackage":
         return IamRequest("sagemaker:DescribeModelPackage", params["ModelPackageName"])
-    if operation in ("ListModelPackages", "CreateModelPackage"):
+    if operation == "ListModelPackages":
+        # An optional resource type, and AWS does not document the ARN a List call is evaluated
+        # on: modelled as "*", which only a grant on "*" allows (retraining_policies.iam
+        # .list_actions).
+        return IamRequest("sagemaker:ListModelPackages", "*")
+    if operation == "CreateModelPackage":
         return IamRequest(
-            f"sagemaker:{operation}", model_package_arn(params["ModelPackageGroupName"])
+            "sagemaker:CreateModelPackage", model_package_arn(params["ModelPackageGroupName"])
         )
     return None
 
@@ -118,29 +133,41 @@ class AwsLikeSageMaker:
 
     def __init__(self) -> None:
         self.faults: dict[str, list[Exception]] = {
-            "CreateTrainingJob": [],
-            "DescribeTrainingJob": [],
-            "Publish": [],
+            operation: [] for operation in ("CreateTrainingJob", "Publish", *self.PASS_THROUGH)
         }
         self.backend_calls: list[str] = []
 
+    # SageMaker operations whose faults are injected in front of moto's own behaviour
+    # (operation -> the backend method).
+    PASS_THROUGH: ClassVar[Mapping[str, str]] = {
+        "DescribeTrainingJob": "describe_training_job",
+        "ListModelPackages": "list_model_packages",
+        "CreateModelPackage": "create_model_package",
+        "AddTags": "add_tags",
+    }
+
     def fail_next(self, operation: str, *errors: Exception) -> None:
-        """The next len(errors) calls of `operation` raise these errors, in order."""
+        """The next len(errors) calls of `operation` raise these errors, in order (an
+        `ActedThenFailed` after the backend carried the call out)."""
         self.faults[operation].extend(errors)
 
-    def _maybe_fail(self, operation: str) -> None:
+    def _call(self, operation: str, original: Any, *args: Any, **kwargs: Any) -> Any:
         self.backend_calls.append(operation)
-        if self.faults[operation]:
-            raise self.faults[operation].pop(0)
+        if not self.faults[operation]:
+            return original(*args, **kwargs)
+        fault = self.faults[operation].pop(0)
+        if isinstance(fault, ActedThenFailed):
+            original(*args, **kwargs)
+            raise fault.error
+        raise fault
 
     def install(self, monkeypatch: Any) -> None:
         backend = sagemaker_models.SageMakerModelBackend
         original_create = backend.create_training_job
-        original_describe = backend.describe_training_job
         original_publish = sns_models.SNSBackend.publish
+        fake = self
 
-        def create_training_job(self_: Any, *args: Any, **kwargs: Any) -> Any:
-            fake._maybe_fail("CreateTrainingJob")
+        def create_if_new(self_: Any, *args: Any, **kwargs: Any) -> Any:
             name = kwargs["training_job_name"]
             if name in self_.training_jobs:
                 raise SageMakerError(
@@ -148,18 +175,18 @@ class AwsLikeSageMaker:
                 )
             return original_create(self_, *args, **kwargs)
 
-        def describe_training_job(self_: Any, *args: Any, **kwargs: Any) -> Any:
-            fake._maybe_fail("DescribeTrainingJob")
-            return original_describe(self_, *args, **kwargs)
+        def patched(operation: str, original: Any) -> Any:
+            def method(self_: Any, *args: Any, **kwargs: Any) -> Any:
+                return fake._call(operation, original, self_, *args, **kwargs)
 
-        def publish(self_: Any, *args: Any, **kwargs: Any) -> Any:
-            fake._maybe_fail("Publish")
-            return original_publish(self_, *args, **kwargs)
+            return method
 
-        fake = self
-        monkeypatch.setattr(backend, "create_training_job", create_training_job)
-        monkeypatch.setattr(backend, "describe_training_job", describe_training_job)
-        monkeypatch.setattr(sns_models.SNSBackend, "publish", publish)
+        monkeypatch.setattr(
+            backend, "create_training_job", patched("CreateTrainingJob", create_if_new)
+        )
+        for operation, name in self.PASS_THROUGH.items():
+            monkeypatch.setattr(backend, name, patched(operation, getattr(backend, name)))
+        monkeypatch.setattr(sns_models.SNSBackend, "publish", patched("Publish", original_publish))
 
 
 def lose_next_response(client: Any, operation: str) -> None:

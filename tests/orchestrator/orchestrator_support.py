@@ -362,7 +362,9 @@ class JobStateQueue:
         )
 
     def poll(self, invoke: Any) -> list[Any]:
-        """Lambda's poller: receive one message, invoke, delete it when the invocation returned."""
+        """Lambda's poller: receive one message, invoke, delete it when the invocation returned.
+        An invocation that raises leaves the message in the queue, visible again at once (as
+        after its visibility timeout: the next poll receives it again), and the error propagates."""
         results = []
         while True:
             messages = self.sqs.receive_message(
@@ -379,7 +381,13 @@ class JobStateQueue:
                 "eventSourceARN": self.arn,
                 "awsRegion": REGION,
             }
-            results.append(invoke({"Records": [record]}))
+            try:
+                results.append(invoke({"Records": [record]}))
+            except Exception:
+                self.sqs.change_message_visibility(
+                    QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+                )
+                raise
             self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
 
 

@@ -133,3 +133,5 @@ def test_the_gate_task_invokes_the_team_gate_function_with_the_job_name() -> Non
     }
     assert judge["Catch"][0]["ErrorEquals"] == ["States.ALL"]
     assert "Lambda.TooManyRequestsException" in judge["Retry"][0]["ErrorEquals"]
+    # An AWS error of the gate's own calls is retried before the Catch reports "could not run".
+    assert [contract.GATE_AWS_ERROR] in [retry["ErrorEquals"] for retry in judge["Retry"]]

@@ -17,10 +17,12 @@ from typing import Any
 
 import pytest
 from orchestrator_fakes import (
+    ActedThenFailed,
     SnsInternalError,
     internal_failure,
     lose_next_response,
     resource_limit_exceeded,
+    service_unavailable,
     throttling,
     validation_error,
 )
@@ -154,6 +156,36 @@ def test_errors_still_failing_after_botocore_retries_send_one_not_started(
     assert message.body["reason"] == "CreateTrainingJob failed: ThrottlingException: Rate exceeded"
 
 
+def test_a_server_error_after_the_job_was_created_is_found_and_stays_quiet(
+    lambda_aws: LambdaAccount, aws_like_sagemaker: Any
+) -> None:
+    # botocore's last attempt created the job but answered 500: the job exists, its end is
+    # reported by the job-state route, so no NotStarted.
+    aws_like_sagemaker.fail_next(
+        "CreateTrainingJob",
+        *[throttling()] * (MAX_ATTEMPTS - 1),
+        ActedThenFailed(internal_failure()),
+    )
+    assert lambda_aws.run(scheduled_event())["outcome"] == "AlreadyStarted"
+    assert aws_like_sagemaker.backend_calls == ["CreateTrainingJob"] * MAX_ATTEMPTS + [
+        "DescribeTrainingJob"
+    ]
+    assert lambda_aws.account.training_job_names() == [JOB_NAME]
+    assert lambda_aws.account.notifications() == []
+
+
+def test_a_server_error_without_a_job_sends_one_not_started(
+    lambda_aws: LambdaAccount, aws_like_sagemaker: Any
+) -> None:
+    aws_like_sagemaker.fail_next("CreateTrainingJob", *[service_unavailable()] * MAX_ATTEMPTS)
+    assert lambda_aws.run(scheduled_event())["outcome"] == "NotStarted"
+    assert aws_like_sagemaker.backend_calls == ["CreateTrainingJob"] * MAX_ATTEMPTS + [
+        "DescribeTrainingJob",
+        "Publish",
+    ]
+    assert "ServiceUnavailable" in only_message(lambda_aws).body["reason"]
+
+
 def test_quota_skips_the_occurrence_at_once_with_one_message(
     lambda_aws: LambdaAccount, aws_like_sagemaker: Any
 ) -> None:
@@ -261,15 +293,55 @@ def test_an_unpublishable_not_started_raises_for_the_errors_alarm(
     assert aws_like_sagemaker.backend_calls.count("Publish") == MAX_ATTEMPTS
 
 
-def test_logs_are_records_with_the_job_name_for_the_json_log_format(
-    lambda_aws: LambdaAccount, caplog: pytest.LogCaptureFixture
+# The LogRecord attributes the runtime's JsonFormatter leaves out; every other attribute of the
+# record, each `extra` key included, becomes a field of the JSON object it writes with a plain
+# `json.JSONEncoder` (no `default`: a value JSON cannot encode fails the log line). awslambdaric
+# lambda_runtime_log_utils.py, `_RESERVED_FIELDS` and `JsonFormatter.format`.
+RUNTIME_RESERVED_FIELDS = frozenset(
+    {
+        "name", "msg", "args", "levelname", "levelno", "pathname", "filename", "module",
+        "exc_info", "exc_text", "stack_info", "lineno", "funcName", "created", "msecs",
+        "relativeCreated", "thread", "threadName", "processName", "process", "aws_request_id",
+        "tenant_id", "_frame_type",
+    }
+)  # fmt: skip
+
+
+def as_lambda_json(record: logging.LogRecord) -> dict[str, Any]:
+    """The record as the runtime's JSON log format writes it (its fields, encoded, parsed)."""
+    fields = {
+        "level": record.levelname,
+        "message": record.getMessage(),
+        "logger": record.name,
+    } | {
+        key: value
+        for key, value in record.__dict__.items()
+        if key not in RUNTIME_RESERVED_FIELDS and key not in ("message",)
+    }
+    encoded: dict[str, Any] = json.loads(json.JSONEncoder(ensure_ascii=False).encode(fields))
+    return encoded
+
+
+def test_logs_serialise_as_json_with_the_job_name_for_the_json_log_format(
+    lambda_aws: LambdaAccount, aws_like_sagemaker: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
+    aws_like_sagemaker.fail_next("CreateTrainingJob", validation_error("image not found"))
     with caplog.at_level(logging.INFO, logger=orchestrator.LOGGER.name):
-        lambda_aws.run(scheduled_event())
-    (started,) = [r for r in caplog.records if r.getMessage() == "training job started"]
-    # Lambda's JSON format writes `extra` keys as fields of the record's JSON object.
-    assert started.__dict__["trainingJobName"] == JOB_NAME
-    assert started.__dict__["trainingJobArn"].endswith(f"training-job/{JOB_NAME}")
+        lambda_aws.run(scheduled_event())  # not started: an error record and a publish record
+        lambda_aws.run(scheduled_event())  # started
+        lambda_aws.job_state.deliver(job_state_change(JOB_NAME, "Completed"))
+        lambda_aws.job_state.poll(lambda_aws.run)  # reported
+    logged = [as_lambda_json(record) for record in caplog.records]
+    started = [line for line in logged if line["message"] == "training job started"]
+    assert [(line["trainingJobName"], line["level"]) for line in started] == [(JOB_NAME, "INFO")]
+    assert started[0]["trainingJobArn"].endswith(f"training-job/{JOB_NAME}")
+    not_started = [line for line in logged if line["message"] == "training job not started"]
+    assert [line["error"] for line in not_started] == [["ValidationException", "image not found"]]
+    published = [line for line in logged if line["message"] == "outcome published"]
+    assert [(line["status"], line["trainingJobName"]) for line in published] == [
+        ("NotStarted", JOB_NAME),
+        ("Completed", JOB_NAME),
+    ]
 
 
 def test_the_lambda_entry_point_reads_the_environment(
@@ -339,6 +411,53 @@ def test_a_duplicate_after_the_dedup_window_is_skipped_by_the_reported_tag(
     lambda_aws.job_state.deliver(job_state_change(JOB_NAME, "Completed", event_id="late"))
     assert lambda_aws.job_state.poll(lambda_aws.run) == [{"reported": [], "skipped": [JOB_NAME]}]
     assert lambda_aws.account.notifications() == []
+
+
+def _reported_tags(world: LambdaAccount) -> list[dict[str, str]]:
+    arn = world.account.sagemaker.describe_training_job(TrainingJobName=JOB_NAME)["TrainingJobArn"]
+    tags = world.account.sagemaker.list_tags(ResourceArn=arn)["Tags"]
+    return [tag for tag in tags if tag["Key"] == contract.TAG_REPORTED_OUTCOME]
+
+
+def test_a_failed_report_publish_raises_leaves_no_tag_and_the_retry_sends_one_message(
+    lambda_aws: LambdaAccount, aws_like_sagemaker: Any
+) -> None:
+    lambda_aws.run(scheduled_event())
+    lambda_aws.job_state.deliver(job_state_change(JOB_NAME, "Failed", failure_reason="OOM"))
+    aws_like_sagemaker.fail_next("Publish", *[SnsInternalError("down")] * MAX_ATTEMPTS)
+
+    # The record stays in the queue (the poller deletes only after a normal return).
+    with pytest.raises(orchestrator.ClientError, match="InternalError"):
+        lambda_aws.job_state.poll(lambda_aws.run)
+    assert aws_like_sagemaker.backend_calls.count("Publish") == MAX_ATTEMPTS
+    assert lambda_aws.account.notifications() == []
+    assert _reported_tags(lambda_aws) == []
+
+    # Redelivered: reported once, then tagged.
+    assert lambda_aws.job_state.poll(lambda_aws.run) == [{"reported": [JOB_NAME], "skipped": []}]
+    message = only_message(lambda_aws)
+    assert_outcome(message, contract.OutcomeStatus.FAILED, JOB_NAME)
+    assert message.body["reason"] == "OOM"
+    assert _reported_tags(lambda_aws) == [{"Key": contract.TAG_REPORTED_OUTCOME, "Value": "Failed"}]
+
+
+def test_a_failed_tag_after_the_publish_is_logged_and_the_record_is_not_retried(
+    lambda_aws: LambdaAccount, aws_like_sagemaker: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The message is out: raising would make the queue repeat it. Only a duplicate event after
+    # the 5-minute deduplication window could now be reported twice (documented residual risk).
+    lambda_aws.run(scheduled_event())
+    lambda_aws.job_state.deliver(job_state_change(JOB_NAME, "Completed"))
+    aws_like_sagemaker.fail_next("AddTags", *[throttling()] * MAX_ATTEMPTS)
+
+    with caplog.at_level(logging.ERROR, logger=orchestrator.LOGGER.name):
+        assert lambda_aws.job_state.poll(lambda_aws.run) == [
+            {"reported": [JOB_NAME], "skipped": []}
+        ]
+    assert_outcome(only_message(lambda_aws), contract.OutcomeStatus.COMPLETED, JOB_NAME)
+    assert _reported_tags(lambda_aws) == []
+    assert [r.getMessage() for r in caplog.records] == ["reported-outcome tag not written"]
+    assert lambda_aws.job_state.poll(lambda_aws.run) == []  # the record was deleted
 
 
 @pytest.mark.parametrize(

@@ -14,11 +14,14 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 from moto.sagemaker.models import sagemaker_backends
 from orchestrator_fakes import (
     ACCOUNT_ID,
     REGION,
+    ActedThenFailed,
     AwsLikeSageMaker,
+    internal_failure,
     report_final_metrics,
     resource_limit_exceeded,
     throttling,
@@ -75,6 +78,17 @@ def start_failure_transient_persistent(world: LambdaAccount, fake: AwsLikeSageMa
     world.run(scheduled_event())
 
 
+def created_but_server_error(world: LambdaAccount, fake: AwsLikeSageMaker) -> None:
+    # botocore's last attempt created the job and answered 500: no NotStarted, the job's end.
+    fake.fail_next(
+        "CreateTrainingJob",
+        *[throttling()] * (MAX_ATTEMPTS - 1),
+        ActedThenFailed(internal_failure()),
+    )
+    world.run(scheduled_event())
+    _job_ends(world, job_state_change(JOB_NAME, "Completed"))
+
+
 def start_failure_permanent(world: LambdaAccount, fake: AwsLikeSageMaker) -> None:
     fake.fail_next("CreateTrainingJob", validation_error("image not found"))
     world.run(scheduled_event())
@@ -121,6 +135,7 @@ ROWS = [
         Status.NOT_STARTED,
         lambda reason: "ThrottlingException" in reason,
     ),
+    Row(created_but_server_error, Status.COMPLETED, lambda reason: reason == ""),
     Row(
         start_failure_permanent, Status.NOT_STARTED, lambda reason: "ValidationException" in reason
     ),
@@ -297,3 +312,60 @@ def test_gated_lambda_outcome_sends_exactly_one_message(
     job = gated_lambda_aws.account.sagemaker.describe_training_job(TrainingJobName=JOB_NAME)
     tags = gated_lambda_aws.account.sagemaker.list_tags(ResourceArn=job["TrainingJobArn"])["Tags"]
     assert {"Key": contract.TAG_REPORTED_OUTCOME, "Value": row.status.value} in tags
+
+
+# --- Gated stacks: an AWS error of the gate is retried through the queue, never a Rejected -------
+
+
+def _gated_job_completes(world: LambdaAccount) -> None:
+    world.run(scheduled_event())
+    report_final_metrics(JOB_NAME, {METRIC: 0.91})
+    world.job_state.deliver(job_state_change(JOB_NAME, "Completed"))
+
+
+def _reported_tags(world: LambdaAccount) -> list[dict[str, str]]:
+    job = world.account.sagemaker.describe_training_job(TrainingJobName=JOB_NAME)
+    tags = world.account.sagemaker.list_tags(ResourceArn=job["TrainingJobArn"])["Tags"]
+    return [tag for tag in tags if tag["Key"] == contract.TAG_REPORTED_OUTCOME]
+
+
+@pytest.mark.parametrize(
+    ("operation", "faults"),
+    [
+        # A throttled registry lookup, still throttled after botocore's attempts.
+        ("ListModelPackages", [throttling()] * MAX_ATTEMPTS),
+        # The version was created, but every answer was a 500: the retried record must find it
+        # and register nothing twice.
+        (
+            "CreateModelPackage",
+            [ActedThenFailed(internal_failure())] + [internal_failure()] * (MAX_ATTEMPTS - 1),
+        ),
+    ],
+    ids=["list-throttled", "create-then-500"],
+)
+def test_a_gate_aws_error_retries_the_record_then_sends_one_message(
+    gated_lambda_aws: LambdaAccount,
+    aws_like_sagemaker: AwsLikeSageMaker,
+    operation: str,
+    faults: list[Exception],
+) -> None:
+    world = gated_lambda_aws
+    _gated_job_completes(world)
+    aws_like_sagemaker.fail_next(operation, *faults)
+
+    # The report raises: the queue keeps the record; nothing published, no reported tag.
+    with pytest.raises(ClientError):
+        world.job_state.poll(world.run)
+    assert world.account.notifications() == []
+    assert _reported_tags(world) == []
+
+    # The redelivered record is judged again, now that the registry answers.
+    assert world.job_state.poll(world.run) == [{"reported": [JOB_NAME], "skipped": []}]
+    [message] = world.account.notifications()
+    assert message.attributes["status"] == Status.REGISTERED.value
+    assert message.body["reason"] == FIRST_VERSION_REASON
+    summaries = world.account.sagemaker.list_model_packages(ModelPackageGroupName=GROUP)[
+        "ModelPackageSummaryList"
+    ]
+    assert len(summaries) == 1
+    assert _reported_tags(world) == [{"Key": contract.TAG_REPORTED_OUTCOME, "Value": "Registered"}]

@@ -16,6 +16,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from botocore.stub import ANY, Stubber
 from moto import mock_aws
 from orchestrator_fakes import (
@@ -76,11 +77,19 @@ def sagemaker() -> Iterator[Any]:
         yield client
 
 
-def completed_job(client: Any, occurrence: dt.datetime, metrics: dict[str, float] | None) -> str:
-    """A Completed job of this stack that reported `metrics` as its final metrics."""
+def completed_job(
+    client: Any,
+    occurrence: dt.datetime,
+    metrics: dict[str, float] | None,
+    algorithm: dict[str, str] | None = None,
+) -> str:
+    """A Completed job of this stack that reported `metrics` as its final metrics (`algorithm`:
+    another AlgorithmSpecification than the spec's)."""
     name = contract.training_job_name(JOB_NAME_PREFIX, occurrence)
     spec = training_spec()
     spec.pop("Tags")
+    if algorithm is not None:
+        spec["AlgorithmSpecification"] = algorithm
     client.create_training_job(TrainingJobName=name, **spec)
     report_final_metrics(name, metrics or {})
     return name
@@ -217,6 +226,27 @@ def test_missing_metric_is_a_clear_rejection(sagemaker: Any) -> None:
     assert versions(sagemaker) == []
 
 
+def test_a_job_trained_with_an_algorithm_resource_is_a_clear_rejection(sagemaker: Any) -> None:
+    # A spec may name AlgorithmName instead of TrainingImage (invocation.REQUIRED_SPEC_KEYS):
+    # the gate has no inference image to register, so it rejects, saying why (no KeyError that
+    # would dead-letter the report without a message).
+    algorithm = {"AlgorithmName": "fraud-dev-xgboost-algorithm", "TrainingInputMode": "File"}
+    name = completed_job(sagemaker, OCCURRENCE, {METRIC: 0.91}, algorithm)
+    described = sagemaker.describe_training_job(TrainingJobName=name)
+    assert "TrainingImage" not in described["AlgorithmSpecification"]
+
+    outcome = gate(sagemaker, name)
+
+    assert outcome.status == contract.OutcomeStatus.REJECTED
+    assert outcome.reason == (
+        "the job trained with the algorithm resource fraud-dev-xgboost-algorithm "
+        "(AlgorithmName), not a TrainingImage; the quality gate registers the training image as "
+        "the inference container, so use training.image (TrainingImage) with qualityGate; "
+        "nothing registered"
+    )
+    assert versions(sagemaker) == []
+
+
 def test_baseline_without_the_metric_cannot_be_judged(sagemaker: Any) -> None:
     approve_baseline(sagemaker, 0.90, OCCURRENCE - dt.timedelta(days=1))
     name = completed_job(sagemaker, OCCURRENCE, {"validation:f1": 0.99})
@@ -279,16 +309,30 @@ def test_misconfigured_gate_is_a_rejection_naming_every_problem(sagemaker: Any) 
     assert versions(sagemaker) == []
 
 
-def test_an_aws_error_is_a_rejection_not_a_silent_pass(sagemaker: Any) -> None:
+def test_an_aws_error_propagates_to_be_retried_not_a_final_rejection(sagemaker: Any) -> None:
+    # An AWS error may pass (a throttle, a 5xx): the report path's record is redelivered, and a
+    # permanent one ends in the dead-letter queue (alarmed); never a tagged, final Rejected.
     name = completed_job(sagemaker, OCCURRENCE, {METRIC: 0.91})
     environment = environ()
     environment[contract.ENV_MODEL_PACKAGE_GROUP] = "no-such-group"
 
-    outcome = model_gate.run_gate(name, environment, sagemaker)
+    with pytest.raises(ClientError):
+        model_gate.run_gate(name, environment, sagemaker)
+    assert versions(sagemaker) == []
 
-    assert outcome is not None
-    assert outcome.status == contract.OutcomeStatus.REJECTED
-    assert outcome.reason.startswith("the quality gate could not run: ")
+
+def test_step_functions_task_raises_the_error_name_its_retry_matches(
+    sagemaker: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = completed_job(sagemaker, OCCURRENCE, {METRIC: 0.91})
+    for key, value in environ().items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv(contract.ENV_MODEL_PACKAGE_GROUP, "no-such-group")
+
+    with pytest.raises(model_gate.GateAwsError, match=f"quality gate of {name} could not run"):
+        model_gate.lambda_handler({"TrainingJobName": name}, object(), sagemaker)
+    # Lambda reports the exception's class name as the error; the JudgeModel Retry names it.
+    assert model_gate.GateAwsError.__name__ == contract.GATE_AWS_ERROR
 
 
 def test_create_request_is_a_versioned_package_with_a_stable_client_token() -> None:

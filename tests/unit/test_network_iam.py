@@ -373,7 +373,9 @@ def test_no_role_policy_has_a_wildcard_action_or_an_unscoped_resource(deployed: 
                 assert re.fullmatch(r"[a-z0-9-]+:[A-Za-z0-9]+", action), f"{name}: {action}"
             if "*" in statement["Resource"]:
                 assert statement["Resource"] == ["*"]
-                assert set(statement["Action"]) <= iam.ACTIONS_ONLY_ON_ALL_RESOURCES, name
+                assert set(statement["Action"]) <= (
+                    iam.ACTIONS_ONLY_ON_ALL_RESOURCES | iam.LIST_ACTIONS_ON_ALL_RESOURCES
+                ), name
 
 
 def test_role_policies_name_only_their_own_team(deployed: StackRun) -> None:

@@ -457,6 +457,10 @@ def test_lambda_orchestrator_runs_the_repository_handler_with_the_training_spec(
         f"lambda_function/{source.name}": source for source in package.glob("*.py")
     }
     assert function["loggingConfig"]["logFormat"] == "JSON"
+    # Explicit levels: without an application level the runtime leaves the root logger at
+    # WARNING and the handler's INFO records ("training job started") are dropped.
+    assert function["loggingConfig"]["applicationLogLevel"] == "INFO"
+    assert function["loggingConfig"]["systemLogLevel"] == "INFO"
 
     log_group = resource(run, LOG_GROUP, f"/aws/lambda/{BASE}-orchestrator")
     assert log_group.inputs["name"] == f"/aws/lambda/{BASE}-orchestrator"
@@ -1159,6 +1163,8 @@ def test_a_gated_step_functions_stack_invokes_its_gate_function_after_sync_succe
     assert gate["loggingConfig"] == {
         "logFormat": "JSON",
         "logGroup": f"/aws/lambda/{GATE_FUNCTION}",
+        "applicationLogLevel": "INFO",
+        "systemLogLevel": "INFO",
     }
     assert set(gate["code"]["assets"]) == set(lambda_function.ARCHIVE_FILES)
     variables = gate["environment"]["variables"]

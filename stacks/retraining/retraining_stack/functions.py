@@ -36,6 +36,10 @@ from retraining_stack.lambda_function import (
 
 LOG_RETENTION_DAYS = 90
 FUNCTION_MEMORY_MB = 256
+# Lambda log-level filtering (LoggingConfig: ApplicationLogLevel TRACE..FATAL, SystemLogLevel
+# DEBUG | INFO | WARN); see `package_function`.
+APPLICATION_LOG_LEVEL = "INFO"
+SYSTEM_LOG_LEVEL = "INFO"
 
 LAMBDA_RUNTIME = aws.lambda_.Runtime.PYTHON3D13
 """Pinned: a provider upgrade must never change the runtime the handler runs on. python3.13 is
@@ -77,9 +81,20 @@ def package_function(
         reserved_concurrent_executions=reserved_concurrency,
         environment=aws.lambda_.FunctionEnvironmentArgs(variables=dict(variables)),
         # JSON: the runtime renders each `logging` record as one JSON object, `extra` keys
-        # included ("Working with Lambda function logs in Python", JSON log format).
+        # included ("Working with Lambda function logs in Python", JSON log format). The levels
+        # are explicit ("Configuring advanced logging controls for Lambda functions", log-level
+        # filtering; LoggingConfig API reference): with an application level Lambda sets
+        # AWS_LAMBDA_LOG_LEVEL and the Python runtime sets the root logger to it (awslambdaric
+        # bootstrap.py `_setup_logging`: `if log_level in logging._nameToLevel:
+        # logger.setLevel(log_level)`); without one the root logger stays at WARNING and every
+        # `LOGGER.info` ("training job started", "outcome published") would be dropped. System
+        # INFO keeps START/END/REPORT, whose request id ties a record to its invocation; a
+        # handful of invocations a day.
         logging_config=aws.lambda_.FunctionLoggingConfigArgs(
-            log_format="JSON", log_group=log_group_name
+            log_format="JSON",
+            log_group=log_group_name,
+            application_log_level=APPLICATION_LOG_LEVEL,
+            system_log_level=SYSTEM_LOG_LEVEL,
         ),
         tags=context.tags(),
         opts=pulumi.ResourceOptions(depends_on=[log_group]),
@@ -131,9 +146,10 @@ def model_gate_function(context: StackContext, topic_arn: str) -> GateFunction |
     alarm = AlarmSpec(
         "model-gate-errors",
         health.describe(
-            f"the quality-gate function {names.model_gate_function} raised errors; the "
-            "occurrences it judged were reported Rejected (the gate could not run): read its "
-            f"log group {names.model_gate_log_group}"
+            f"the quality-gate function {names.model_gate_function} raised errors (an AWS "
+            "call failing after botocore's retries, or a crash); the state machine retries it, "
+            "and an occurrence whose gate still cannot run is reported Rejected (the gate could "
+            f"not run): read its log group {names.model_gate_log_group}"
         ),
         "AWS/Lambda",
         "Errors",

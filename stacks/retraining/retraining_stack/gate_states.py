@@ -10,12 +10,15 @@ outcome (`docs/architecture.md`, "The quality gate and the Model Registry").
   Lambda's transient service errors, as the Step Functions guide recommends ("Handle Lambda
   service exceptions": `Lambda.ClientExecutionTimeoutException`, `Lambda.ServiceException`,
   `Lambda.AWSLambdaException`, `Lambda.SdkClientException`, and
-  `Lambda.TooManyRequestsException` when Lambda throttles); anything else is caught.
+  `Lambda.TooManyRequestsException` when Lambda throttles), and on the function's own
+  `contract.GATE_AWS_ERROR` (an AWS call of the gate still failing after botocore's retries: a
+  Lambda task's error name is the raised exception's class name, "Handling error conditions using
+  a Step Functions state machine"); anything else is caught.
 - `ReportGateOutcome`: publishes the message the function built (Registered / Rejected).
-- `ReportGateNotRun`: the function could not be invoked at all (retries exhausted, throttled,
-  timed out): one `Rejected` message with Lambda's error and cause — the job's model was not
-  judged, so it must never read as a pass. (The function itself never fails on a bad environment
-  or an AWS error: it reports them as `Rejected`.)
+- `ReportGateNotRun`: the function could not run (retries exhausted, throttled, timed out, an AWS
+  error that outlasted the retries): one `Rejected` message with the error and cause — the job's
+  model was not judged, so it must never read as a pass. (A bad environment is not an error of
+  the function: it returns it as a `Rejected` decision.)
 
 The definition stays known at preview: the function ARN is built from its deterministic name, the
 topic ARN is the team topic's, and every value of the messages is static or a JSONPath.
@@ -97,7 +100,14 @@ def gate_states(
                     "IntervalSeconds": 2,
                     "MaxAttempts": 6,
                     "BackoffRate": 2,
-                }
+                },
+                # Each invocation already ran botocore's retries: a few spaced attempts more.
+                {
+                    "ErrorEquals": [contract.GATE_AWS_ERROR],
+                    "IntervalSeconds": 30,
+                    "MaxAttempts": 3,
+                    "BackoffRate": 2,
+                },
             ],
             "Catch": [
                 {

@@ -109,6 +109,17 @@ NON_COMPLIANT: list[Case] = [
         INVOKER_ROLE,
         allow("Invoke", ["lambda:InvokeFunction"], [arn("lambda", f"function:{TEAM}-prod-*")]),
     ),
+    # The List exception is this action only: the gate's write and describe stay scoped.
+    _scoped(
+        "registering on every model package",
+        LAMBDA_ROLE,
+        allow("Register", ["sagemaker:CreateModelPackage"], ["*"]),
+    ),
+    _scoped(
+        "the List exception carrying a write along",
+        LAMBDA_ROLE,
+        allow("Gate", ["sagemaker:ListModelPackages", "sagemaker:DescribeModelPackage"], ["*"]),
+    ),
 ]
 COMPLIANT: list[Case] = [
     _scoped(
@@ -142,6 +153,13 @@ COMPLIANT: list[Case] = [
             ["sagemaker:CreateTrainingJob"],
             [arn("sagemaker", f"training-job/{TEAM}-{ENV}-scoring-*")],
         ),
+    ),
+    # A read-only List action whose resource type is optional and whose evaluated ARN AWS does
+    # not document (retraining_policies.iam.list_actions).
+    _scoped(
+        "the model packages a List call reads",
+        LAMBDA_ROLE,
+        allow("ListVersions", ["sagemaker:ListModelPackages"], ["*"]),
     ),
     _scoped(
         "network interfaces SageMaker names",

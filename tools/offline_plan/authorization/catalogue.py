@@ -184,10 +184,20 @@ MODEL_REGISTRY = Fact(
     "CreateModelPackage, ListModelPackages and DescribeModelPackage act on the model-package "
     "resource type; a version in a group is model-package/<group>/<version>",
 )
+MODEL_REGISTRY_LIST = Fact(
+    "Actions, resources, and condition keys for Amazon SageMaker AI",
+    "ListModelPackages is a List action whose model-package resource type is optional; which "
+    "ARN it is evaluated on is not documented, so the request is modelled on *",
+)
 SFN_INVOKES_LAMBDA = Fact(
     "IAM policies for invoking AWS Lambda with Step Functions",
     "a lambda:invoke task calls lambda:InvokeFunction on the function (unqualified or "
     "qualified ARN) as the state machine's role",
+)
+ORCHESTRATORS_ONLY = Fact(
+    "docs/architecture.md (naming; the schedule-invoker role)",
+    "the schedule-invoker role invokes function:<team>-<env>-*-orchestrator, the functions its "
+    "schedules target, never <base>-model-gate",
 )
 ISOLATION = Fact(
     "docs/architecture.md (naming)",
@@ -1251,6 +1261,20 @@ def _model_gate_edges(b: _Builder, stack: RetrainingStack, other_team: str | Non
                 identity=b.identity(machine_role),
             )
         )
+        # Only the state machine runs the gate: whoever holds the schedule-invoker role must
+        # not have any completed job of the environment judged and registered.
+        invoker = str(docs.teams[team]["schedule_invoker_role_arn"])
+        b.add(
+            Edge(
+                f"{name}: the schedule-invoker role invokes the gate function",
+                "deny",
+                invoker,
+                "lambda:InvokeFunction",
+                gate_function,
+                ORCHESTRATORS_ONLY,
+                identity=b.identity(invoker),
+            )
+        )
         if other_team:
             other_gate = gate_function.replace(f":function:{team}-", f":function:{other_team}-")
             b.add(
@@ -1277,11 +1301,17 @@ def _model_gate_edges(b: _Builder, stack: RetrainingStack, other_team: str | Non
         )
     identity = b.identity(gate_role)
     requests = {
-        "sagemaker:ListModelPackages": docs.arn("sagemaker", f"model-package/{group}"),
-        "sagemaker:DescribeModelPackage": docs.arn("sagemaker", f"model-package/{group}/1"),
-        "sagemaker:CreateModelPackage": docs.arn("sagemaker", f"model-package/{group}"),
+        "sagemaker:ListModelPackages": ("*", MODEL_REGISTRY_LIST),
+        "sagemaker:DescribeModelPackage": (
+            docs.arn("sagemaker", f"model-package/{group}/1"),
+            MODEL_REGISTRY,
+        ),
+        "sagemaker:CreateModelPackage": (
+            docs.arn("sagemaker", f"model-package/{group}"),
+            MODEL_REGISTRY,
+        ),
     }
-    for action, resource in requests.items():
+    for action, (resource, fact) in requests.items():
         b.add(
             Edge(
                 f"{name}: the quality gate calls {action} in {group}",
@@ -1289,7 +1319,7 @@ def _model_gate_edges(b: _Builder, stack: RetrainingStack, other_team: str | Non
                 gate_role,
                 action,
                 resource,
-                MODEL_REGISTRY,
+                fact,
                 identity=identity,
             )
         )

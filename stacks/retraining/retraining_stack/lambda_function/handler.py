@@ -4,8 +4,10 @@
    `invocation.scheduler_target_input()`) -> `start`: CreateTrainingJob named after the scheduled
    minute. Started -> no message (the job's end is reported by 2.). `ResourceInUse` -> the job of
    this occurrence exists (a redelivery, or botocore's retry after a lost answer): confirmed with
-   DescribeTrainingJob, quiet. Anything else (a permanent error, the account quota, a transient
-   error still failing after botocore's retries, a malformed event or configuration) -> ONE
+   DescribeTrainingJob, quiet. A transport error or a 5xx on botocore's last attempt may hide a
+   created job: DescribeTrainingJob decides (found -> quiet). Anything else (a permanent error,
+   the account quota, a transient error still failing after botocore's retries, a malformed
+   event or configuration) -> ONE
    `NotStarted` message, and the function returns normally: a raise would make Lambda retry the
    event and repeat the message. Only an unusable topic variable raises (nowhere to report to:
    the Errors alarm and the on-failure queue are then the signal).
@@ -55,6 +57,7 @@ if TYPE_CHECKING:
 LOGGER: Final = logging.getLogger(__name__)
 RESOURCE_IN_USE: Final = "ResourceInUse"
 QUOTA_ERROR: Final = "ResourceLimitExceeded"
+HTTP_SERVER_ERROR: Final = 500
 SQS_EVENT_SOURCE: Final = "aws:sqs"
 REPORTED_STATUSES: Final[Mapping[str, contract.OutcomeStatus]] = {
     "Completed": contract.OutcomeStatus.COMPLETED,
@@ -166,6 +169,17 @@ def _job_exists(sagemaker: SageMakerClient, job_name: str) -> bool | None:
     return True
 
 
+def _may_have_created(error: ClientError | BotoCoreError) -> bool:
+    """Whether CreateTrainingJob may have created the job although its last attempt failed: a
+    transport error (the answer lost), or a 5xx, which botocore's standard mode retries
+    (botocore/retries/standard.py, `_TRANSIENT_STATUS_CODES` 500/502/503/504) but which the
+    service may answer after acting on the request. A 4xx is the service refusing the request."""
+    if not isinstance(error, ClientError):
+        return True
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    return status >= HTTP_SERVER_ERROR
+
+
 def _reason_not_started(error: Exception) -> str:
     code, message = _error_text(error)
     if code == QUOTA_ERROR:
@@ -208,8 +222,8 @@ def start(event: object, configuration: Configuration, clients: Clients) -> dict
             # reported by the job-state path. Describe only confirms it for the log.
             _job_exists(clients.sagemaker, job_name)
             return {"outcome": "AlreadyStarted", "trainingJobName": job_name}
-        if not isinstance(error, ClientError) and _job_exists(clients.sagemaker, job_name):
-            # A transport error after botocore's last attempt may hide a created job.
+        if _may_have_created(error) and _job_exists(clients.sagemaker, job_name):
+            # The job of this occurrence exists: the job-state route reports its end.
             return {"outcome": "AlreadyStarted", "trainingJobName": job_name}
         LOGGER.error(
             "training job not started",
@@ -313,7 +327,9 @@ def report(
     environ: Mapping[str, str],
 ) -> dict[str, list[str]]:
     """Publish the outcome of each job-state record once; raise (the record is retried, then
-    dead-lettered) if a record is malformed or the message cannot be published."""
+    dead-lettered) if a record is malformed, the quality gate's AWS calls fail (`run_gate`), or
+    the message cannot be published: nothing was published and no tag written, so the retry
+    still sends the one message."""
     reported, skipped = [], []
     for record in records:
         job = parse_report(str(record.get("body", "")), configuration.job_name_prefix)

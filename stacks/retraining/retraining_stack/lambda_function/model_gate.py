@@ -17,7 +17,8 @@ The decision, in this order (the first that fails rejects, and nothing is regist
 5. with `minImprovement`: it improves on the latest *Approved* version of the group by at least
    that much; no approved version yet = no baseline (the first version passes on the threshold);
    an approved version without a recorded value for this metric cannot be compared: rejected;
-6. CreateModelPackage in the group: the training image and `ModelDataUrl` as the inference
+6. the job trained a TrainingImage (not an algorithm resource, AlgorithmName: rejected);
+7. CreateModelPackage in the group: the training image and `ModelDataUrl` as the inference
    container, the channels' content types, `ModelApprovalStatus` from `approval`, and the
    decision's facts as `CustomerMetadataProperties` (`contract.METADATA_*`).
 
@@ -51,6 +52,12 @@ CLIENT_TOKEN_NAMESPACE: Final = uuid.UUID("5b0b2f4e-6d55-4c5e-9b1a-2f0e8c1d7a43"
 
 class GateConfigurationError(ValueError):
     """The gate's environment is unusable; the message lists every problem."""
+
+
+class GateAwsError(RuntimeError):
+    """An AWS call of the gate still failed after botocore's retries (a throttle, a 5xx, an
+    AccessDenied): the model was not judged. Raised by the Step Functions gate task under the
+    name `contract.GATE_AWS_ERROR`, which the task's Retry matches."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -374,6 +381,25 @@ def _metric_rejection(gate: QualityGate, job: Mapping[str, Any], value: float | 
     return None
 
 
+def _registration_rejection(job: Mapping[str, Any]) -> str | None:
+    """Why a model that passed cannot be registered by the gate, or None. The gate registers the
+    job's TrainingImage as the inference container (`register`). A spec may name an algorithm
+    resource instead (AlgorithmSpecification.AlgorithmName, `invocation.REQUIRED_SPEC_KEYS`):
+    CreateModelPackage would then take SourceAlgorithmSpecification (API reference, "To create
+    a model from an algorithm resource ... provide a value for SourceAlgorithmSpecification"),
+    which needs access to that algorithm resource the team roles are not given: a clear
+    rejection, never a crash of the report path."""
+    algorithm = job.get("AlgorithmSpecification") or {}
+    if algorithm.get("TrainingImage"):
+        return None
+    name = algorithm.get("AlgorithmName") or "none"
+    return (
+        f"the job trained with the algorithm resource {name} (AlgorithmName), not a "
+        "TrainingImage; the quality gate registers the training image as the inference "
+        "container, so use training.image (TrainingImage) with qualityGate"
+    )
+
+
 def _improvement_rejection(
     gate: QualityGate, group_name: str, value: float, baseline: Baseline | None
 ) -> str | None:
@@ -413,6 +439,8 @@ def judge_and_register(
     if rejection is None and value is not None:
         baseline = latest_approved(sagemaker, group_name, gate.metric)
         rejection = _improvement_rejection(gate, group_name, value, baseline)
+    if rejection is None:
+        rejection = _registration_rejection(job)
     if rejection is not None or value is None:
         return _rejected(job_name, rejection or "no metric")
     package = register(
@@ -444,9 +472,15 @@ def gate_from_environment(environ: Mapping[str, str]) -> tuple[QualityGate, str]
 
 def run_gate(job_name: str, environ: Mapping[str, str], sagemaker: Any) -> GateOutcome | None:
     """THE entry of the Lambda report path, for a `Completed` job: the outcome to publish (one
-    message), or None when no gate is configured (publish `Completed`). Never raises for a bad
-    environment or an AWS error: both become a `Rejected` outcome that says why, since a job
-    whose model was not judged must never read as a pass."""
+    message), or None when no gate is configured (publish `Completed`).
+
+    A bad environment is a decision: `Rejected`, saying why (it stays wrong on a retry). An AWS
+    error (ClientError / BotoCoreError, still failing after botocore's retries) propagates: it
+    may pass, and a transient error must not become a permanent, tagged `Rejected`. On the
+    report path the record is then redelivered by the queue (nothing was published or tagged;
+    the registration is idempotent: `_package_of_job`, and the ClientToken derived from the job)
+    and, after the queue's maxReceiveCount, dead-lettered (its alarm is platform health); the
+    Step Functions task retries it (`GateAwsError`)."""
     try:
         configured = gate_from_environment(environ)
     except GateConfigurationError as error:
@@ -454,11 +488,7 @@ def run_gate(job_name: str, environ: Mapping[str, str], sagemaker: Any) -> GateO
     if configured is None:
         return None
     gate, group_name = configured
-    try:
-        return judge_and_register(job_name, gate, group_name, sagemaker)
-    except (ClientError, BotoCoreError) as error:
-        LOGGER.exception("quality gate of %s could not run", job_name)
-        return _rejected(job_name, f"the quality gate could not run: {error}")
+    return judge_and_register(job_name, gate, group_name, sagemaker)
 
 
 # --- The Step Functions Lambda task -------------------------------------------------------------
@@ -524,9 +554,12 @@ def default_sagemaker_client() -> Any:
 def lambda_handler(event: object, context: object, sagemaker: Any = None) -> dict[str, Any]:
     """The state machine's gate task: input the `.sync` output, output `task_output(...)`.
 
-    Always one outcome: `Registered`, or `Rejected` with the reason (also when the input or the
-    environment is unusable, or AWS refused a call after botocore's retries). Without a
-    configured gate (the state machine then does not invoke it) the outcome is `Completed`.
+    One outcome: `Registered`, or `Rejected` with the reason (also when the input or the
+    environment is unusable). Without a configured gate (the state machine then does not invoke
+    it) the outcome is `Completed`. An AWS call still failing after botocore's retries raises
+    `GateAwsError`: the task's Retry invokes the function again, and when the retries are
+    exhausted the state machine's Catch sends the one "could not run" `Rejected` message
+    (`gate_states`); the function's Errors alarm counts each raise.
     """
     environ = os.environ
     partition, region = _partition_and_region(context)
@@ -536,7 +569,11 @@ def lambda_handler(event: object, context: object, sagemaker: Any = None) -> dic
         outcome = _rejected("", str(error))
     else:
         client = sagemaker if sagemaker is not None else default_sagemaker_client()
-        gated = run_gate(job_name, environ, client)
+        try:
+            gated = run_gate(job_name, environ, client)
+        except (ClientError, BotoCoreError) as error:
+            LOGGER.exception("quality gate of %s could not run", job_name)
+            raise GateAwsError(f"the quality gate of {job_name} could not run: {error}") from error
         outcome = gated or GateOutcome(
             status=contract.OutcomeStatus.COMPLETED,
             reason="no quality gate configured",

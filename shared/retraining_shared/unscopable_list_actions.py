@@ -1,0 +1,1 @@
+../../policy/retraining_policies/iam/list_actions.py
