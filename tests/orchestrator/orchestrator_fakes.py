@@ -76,6 +76,14 @@ def validation_error(message: str) -> SageMakerError:
     return SageMakerError("ValidationException", message)
 
 
+@dataclasses.dataclass
+class AfterActing(Exception):
+    """A fault raised after the service acted on the request: e.g. CreateTrainingJob created
+    the job and then answered 500 (the caller cannot tell it from a create that failed)."""
+
+    error: Exception
+
+
 def training_job_arn(job_name: str) -> str:
     return f"arn:{PARTITION}:sagemaker:{REGION}:{ACCOUNT_ID}:training-job/{job_name.lower()}"
 
@@ -128,10 +136,16 @@ class AwsLikeSageMaker:
         """The next len(errors) calls of `operation` raise these errors, in order."""
         self.faults[operation].extend(errors)
 
-    def _maybe_fail(self, operation: str) -> None:
+    def _maybe_fail(self, operation: str) -> Exception | None:
+        """Raises the next scripted fault of `operation`; returns an `AfterActing` one's error,
+        for the caller to raise once it has acted."""
         self.backend_calls.append(operation)
-        if self.faults[operation]:
-            raise self.faults[operation].pop(0)
+        if not self.faults[operation]:
+            return None
+        fault = self.faults[operation].pop(0)
+        if isinstance(fault, AfterActing):
+            return fault.error
+        raise fault
 
     def install(self, monkeypatch: Any) -> None:
         backend = sagemaker_models.SageMakerModelBackend
@@ -140,21 +154,30 @@ class AwsLikeSageMaker:
         original_publish = sns_models.SNSBackend.publish
 
         def create_training_job(self_: Any, *args: Any, **kwargs: Any) -> Any:
-            fake._maybe_fail("CreateTrainingJob")
+            after_creating = fake._maybe_fail("CreateTrainingJob")
             name = kwargs["training_job_name"]
             if name in self_.training_jobs:
                 raise SageMakerError(
                     "ResourceInUse", RESOURCE_IN_USE_MESSAGE.format(arn=training_job_arn(name))
                 )
-            return original_create(self_, *args, **kwargs)
+            created = original_create(self_, *args, **kwargs)
+            if after_creating is not None:
+                raise after_creating
+            return created
 
         def describe_training_job(self_: Any, *args: Any, **kwargs: Any) -> Any:
-            fake._maybe_fail("DescribeTrainingJob")
-            return original_describe(self_, *args, **kwargs)
+            after_describing = fake._maybe_fail("DescribeTrainingJob")
+            described = original_describe(self_, *args, **kwargs)
+            if after_describing is not None:
+                raise after_describing
+            return described
 
         def publish(self_: Any, *args: Any, **kwargs: Any) -> Any:
-            fake._maybe_fail("Publish")
-            return original_publish(self_, *args, **kwargs)
+            after_publishing = fake._maybe_fail("Publish")
+            published = original_publish(self_, *args, **kwargs)
+            if after_publishing is not None:
+                raise after_publishing
+            return published
 
         fake = self
         monkeypatch.setattr(backend, "create_training_job", create_training_job)
