@@ -36,22 +36,50 @@ The definition, state by state:
    Completed message; a job that ended Failed or Stopped -> one Failed (FailureReason) or
    Stopped (SecondaryStatus) message;
 5. any error -> `ClassifyStartFailure`:
-   - `States.TaskFailed` whose Cause is the job's description (JSON with TrainingJobStatus): the
-     job ran and ended; `ParseEndedJob` (`States.StringToJson`) -> `TrainingEnded` as above;
-   - ResourceInUse (named in the error or its cause): this occurrence's job exists, another
-     execution (a redelivery) owns it and reports it; `ConfirmExistingJob` (DescribeTrainingJob)
-     -> `AlreadyStartedElsewhere`, a quiet end without a message. If the confirmation itself
-     fails the execution fails: the ExecutionsFailed alarm reports a broken orchestrator;
+   - `States.TaskFailed`: the .sync job ran and ended Failed or Stopped. Its Cause is NOT read:
+     its format is not documented and TaskFailedEventDetails.cause is capped at 32,768
+     characters (Step Functions API reference), so a long description would arrive truncated
+     and `States.StringToJson` would fail the execution with an uncatchable States.Runtime.
+     `DescribeEndedJob` (AWS SDK integration `aws-sdk:sagemaker:describeTrainingJob`, the name
+     is known) -> `TrainingEnded` as above (Completed, defensively, -> the completed/gate path).
+     If the description cannot be read after the Retry, `EndedJobUnreadable` -> one Failed
+     message saying so;
+   - ResourceInUse (named in the error or its cause): this occurrence's job exists. Whose?
+     `ConfirmExistingJob` (DescribeTrainingJob: its ARN) -> `ReadJobOwner` (ListTags: the
+     describe does not return tags) -> `CompareJobOwner`: the job's
+     `contract.TAG_ORCHESTRATOR_EXECUTION` tag, set at creation to `$$.Execution.Id` ("Context
+     object"), equals this execution's ARN (`States.ArrayContains`, "Intrinsic functions")?
+     - yes: this execution created it, with an attempt whose answer was an error (a 5xx after
+       the fact: `SageMaker.AmazonSageMakerException` is retried, the retry finds the name
+       taken). Nobody else reports it, so the execution waits for it as `.sync` would have:
+       `WaitForOwnJob` -> `DescribeOwnJob` -> `OwnJobEnded` (InProgress/Stopping: again) ->
+       `TrainingEnded`. The loop is bounded by the job's StoppingCondition plus an hour
+       (`own_job_wait`: at most `OWN_JOB_MAX_POLLS` polls, within the 25,000-event history of a
+       standard execution); a job still running after that ends the execution in the Fail state
+       `OwnJobOutlivedItsLimits` (the ExecutionsFailed alarm: SageMaker did not stop it). A
+       describe that keeps failing -> `OwnJobUnreadable` -> one Failed message saying so;
+     - no: another execution (a redelivery) created it and reports it:
+       `AlreadyStartedElsewhere`, a quiet end without a message.
+     If the owner lookup itself keeps failing the execution fails: the ExecutionsFailed alarm
+     reports a broken orchestrator (whose job it is cannot be known without it);
    - quota still exceeded after the bounded retry: one NotStarted message whose reason starts
      with `contract.QUOTA_REASON_PREFIX` ("skipped: quota"); the next occurrence tries again;
    - anything else: one NotStarted message with the error and cause.
+
+The execution tag's value is the execution ARN: at most 80 characters of state machine name and
+80 of execution name plus about 60 of the rest, within SageMaker's 256-character tag value
+(CreateTrainingJob API reference, Tag). Tag values allow letters, digits, spaces and `_.:/=+-@`:
+an execution started by hand under a name with other characters (e.g. `(`) is refused by
+CreateTrainingJob and reported NotStarted; EventBridge and Scheduler name executions with ids.
+A redriven execution keeps its ARN, so it recognizes the job it created before the redrive.
 
 Every message is built by a `Report<Status>` Pass state (the keys of `contract.MESSAGE_KEYS`)
 and published by `Notify<Status>` (`Message.$: States.JsonToString($.message)`, Subject
 `contract.outcome_subject`, MessageAttributes `contract.message_attributes`); all outcomes end in
 `Reported` (Succeed): the occurrence was handled and reported. An execution therefore fails, times
 out or is aborted only when the orchestrator itself broke (a publish that kept failing, an input
-it could not even read, a confirmation it could not make), which is what the ExecutionsFailed,
+it could not even read, an owner lookup it could not make, an own job SageMaker did not stop),
+which is what the ExecutionsFailed,
 ExecutionsTimedOut and ExecutionsAborted alarms report: platform health, never a job outcome.
 
 Whoever may call states:StartExecution on the state machine chooses the subnets, security groups
