@@ -7,9 +7,16 @@ What runs where (honestly):
   followed by DescribeTrainingJob, which stands in for the final description `.sync` returns;
   every other state is the deployed one. Messages are counted where a subscriber sees them: an
   SQS queue subscribed to the team topic.
-- A job that ENDS Failed or Stopped reaches a `.sync` task as `States.TaskFailed` with the job's
-  description as Cause; those rows execute the deployed states after `StartTrainingJob` by
-  substituting it with a Pass that produces exactly that error output.
+- A job that ENDS Failed or Stopped reaches a `.sync` task as `States.TaskFailed`; those rows
+  execute the deployed states after `StartTrainingJob` by substituting it with a Pass that
+  produces that error, with a Cause nothing can parse (the machine reads the job's description
+  instead), and let moto's DescribeTrainingJob say how the job ended.
+- A create that created the job but answered 500 is scripted in moto's backend
+  (`AfterActing`); its retry, which on AWS fires on `SageMaker.AmazonSageMakerException`, is
+  made to fire on the name moto gives every SageMaker error (`retried_create`). The own-job poll
+  runs with a 0 s Wait and 1 s describe retries (`without_waiting`); everything else as deployed.
+- moto's interpreter cannot carry a whole DescribeTrainingJob (botocore datetimes) in the state;
+  `timestamps_as_sent` keeps the timestamps as SageMaker sent them, as AWS's integration does.
 - moto reports every failed service call as `States.Runtime` (AWS: `SageMaker.<Exception>`), so
   Retry on SageMaker error names never fires under moto: the transient-then-ok row is checked on
   the definition (a retrier covers the transient names; after it, the success path is the
