@@ -349,15 +349,23 @@ def test_an_ended_job_whose_description_cannot_be_read_still_sends_one_message(
 
     described = execute(ended_sync_job(), execution_input())
 
-    assert described["status"] == "SUCCEEDED", described.get("cause")
-    assert entered_states(described)[-5:-3] == [
-        state_machine.DESCRIBE_ENDED_JOB,
-        state_machine.ENDED_JOB_UNREADABLE,
-    ]
-    message = the_one_message(sfn_aws, OutcomeStatus.FAILED)
+    message = unreadable_description_reported(
+        sfn_aws, described, state_machine.DESCRIBE_ENDED_JOB, state_machine.ENDED_JOB_UNREADABLE
+    )
     assert message.body["reason"].startswith("the training job ended without completing, but")
-    assert "We encountered an internal error." in message.body["reason"]  # the service's
     assert message.body["consoleUrl"] == CONSOLE_URL
+
+
+def unreadable_description_reported(
+    account: AwsAccount, described: dict[str, Any], describe: str, unreadable: str
+) -> Notification:
+    """The execution went from `describe` to its Catch `unreadable` and sent one Failed message
+    carrying the service's error."""
+    assert described["status"] == "SUCCEEDED", described.get("cause")
+    assert entered_states(described)[-5:-3] == [describe, unreadable]
+    message = the_one_message(account, OutcomeStatus.FAILED)
+    assert "We encountered an internal error." in message.body["reason"]  # the service's
+    return message
 
 
 def retried_create() -> dict[str, Any]:
@@ -460,14 +468,10 @@ def test_an_own_job_whose_state_cannot_be_read_still_sends_one_message(
 
     described = execute(retried_create(), execution_input())
 
-    assert described["status"] == "SUCCEEDED", described.get("cause")
-    assert entered_states(described)[-5:-3] == [
-        state_machine.DESCRIBE_OWN_JOB,
-        state_machine.OWN_JOB_UNREADABLE,
-    ]
-    message = the_one_message(sfn_aws, OutcomeStatus.FAILED)
+    message = unreadable_description_reported(
+        sfn_aws, described, state_machine.DESCRIBE_OWN_JOB, state_machine.OWN_JOB_UNREADABLE
+    )
     assert message.body["reason"].startswith("the training job was started, but the orchestrator")
-    assert "We encountered an internal error." in message.body["reason"]  # the service's
 
 
 def test_a_redelivered_occurrence_sends_nothing_more(sfn_aws: AwsAccount) -> None:
