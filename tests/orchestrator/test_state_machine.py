@@ -7,9 +7,16 @@ What runs where (honestly):
   followed by DescribeTrainingJob, which stands in for the final description `.sync` returns;
   every other state is the deployed one. Messages are counted where a subscriber sees them: an
   SQS queue subscribed to the team topic.
-- A job that ENDS Failed or Stopped reaches a `.sync` task as `States.TaskFailed` with the job's
-  description as Cause; those rows execute the deployed states after `StartTrainingJob` by
-  substituting it with a Pass that produces exactly that error output.
+- A job that ENDS Failed or Stopped reaches a `.sync` task as `States.TaskFailed`; those rows
+  execute the deployed states after `StartTrainingJob` by substituting it with a Pass that
+  produces that error, with a Cause nothing can parse (the machine reads the job's description
+  instead), and let moto's DescribeTrainingJob say how the job ended.
+- A create that created the job but answered 500 is scripted in moto's backend
+  (`ActedThenFailed`); its retry, which on AWS fires on `SageMaker.AmazonSageMakerException`, is
+  made to fire on the name moto gives every SageMaker error (`retried_create`). The own-job poll
+  runs with a 0 s Wait and 1 s describe retries (`without_waiting`); everything else as deployed.
+- moto's interpreter cannot carry a whole DescribeTrainingJob (botocore datetimes) in the state;
+  `timestamps_as_sent` keeps the timestamps as SageMaker sent them, as AWS's integration does.
 - moto reports every failed service call as `States.Runtime` (AWS: `SageMaker.<Exception>`), so
   Retry on SageMaker error names never fires under moto: the transient-then-ok row is checked on
   the definition (a retrier covers the transient names; after it, the success path is the
@@ -26,13 +33,16 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import botocore.parsers
 import pytest
 from moto.sagemaker import models as sagemaker_models
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from orchestrator_fakes import (
     ACCOUNT_ID,
+    ActedThenFailed,
     AwsLikeSageMaker,
     apply_input_transformer,
+    internal_failure,
     report_final_metrics,
     resource_limit_exceeded,
     training_job_arn,
@@ -96,20 +106,55 @@ def definition(sync: bool = False, volume_kms_key: bool = True) -> dict[str, Any
     return state_machine_definition(sync=sync, volume_kms_key=volume_kms_key)
 
 
-def ended_sync_job(**description: str) -> dict[str, Any]:
+# What the Cause of a failed `.sync` task holds is not documented and is capped at 32,768
+# characters (Step Functions API reference, TaskFailedEventDetails): the machine must not read it.
+UNPARSEABLE_CAUSE = '{"TrainingJobName": "' + JOB_NAME + '", "HyperParameters": {"a": "xxxx'
+
+
+def ended_sync_job() -> dict[str, Any]:
     """The definition with `StartTrainingJob` replaced by what a `.sync` task reports when the job
-    it waited for ended Failed or Stopped: States.TaskFailed, the job's description as Cause."""
-    probe = definition()
+    it waited for ended Failed or Stopped: States.TaskFailed, with a Cause nothing can parse."""
+    probe = without_waiting(definition())
     probe["States"]["StartTrainingJob"] = {
         "Type": "Pass",
-        "Result": {
-            "Error": "States.TaskFailed",
-            "Cause": json.dumps({"TrainingJobName": JOB_NAME, **description}),
-        },
+        "Result": {"Error": "States.TaskFailed", "Cause": UNPARSEABLE_CAUSE},
         "ResultPath": "$.failure",
         "Next": state_machine.CLASSIFY_START_FAILURE,
     }
     return probe
+
+
+def jobs_end_as(monkeypatch: pytest.MonkeyPatch, *descriptions: dict[str, str]) -> None:
+    """moto's DescribeTrainingJob answers each of `descriptions` (over its own description) in
+    turn, then the last one again: a job that runs and ends as SageMaker would report it."""
+    describe = sagemaker_models.SageMakerModelBackend.describe_training_job
+    pending = list(descriptions)
+
+    def ended(self: Any, training_job_name: str) -> dict[str, Any]:
+        fields = pending.pop(0) if len(pending) > 1 else pending[0]
+        return {**describe(self, training_job_name), **fields}
+
+    monkeypatch.setattr(sagemaker_models.SageMakerModelBackend, "describe_training_job", ended)
+
+
+@pytest.fixture
+def timestamps_as_sent(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A whole DescribeTrainingJob in the state data: AWS's AWS SDK integration writes its
+    timestamps into the JSON state; moto's interpreter keeps botocore's datetime objects and
+    cannot serialize them. botocore's parsers keep the value as SageMaker sent it instead (an
+    epoch number) for the clients created during the test."""
+    monkeypatch.setattr(botocore.parsers, "DEFAULT_TIMESTAMP_PARSER", lambda value: value)
+
+
+def without_waiting(built: dict[str, Any]) -> dict[str, Any]:
+    """The deployed states, but the own-job poll does not wait a minute between describes, and
+    the describes retry at once (the same number of attempts)."""
+    built["States"][state_machine.WAIT_FOR_OWN_JOB]["Seconds"] = 0
+    for name in (state_machine.DESCRIBE_ENDED_JOB, state_machine.DESCRIBE_OWN_JOB):
+        for retrier in built["States"][name]["Retry"]:
+            retrier.update(IntervalSeconds=1, BackoffRate=1.0)
+            retrier.pop("JitterStrategy", None)
+    return built
 
 
 def the_one_message(account: AwsAccount, status: OutcomeStatus) -> Notification:
@@ -171,6 +216,7 @@ def test_success_sends_one_completed_message(sfn_aws: AwsAccount) -> None:
         *spec["Tags"],
         {"Key": contract.TAG_JOB_NAME_PREFIX, "Value": JOB_NAME_PREFIX},
         {"Key": contract.TAG_SCHEDULED_OCCURRENCE, "Value": OCCURRENCE},
+        {"Key": contract.TAG_ORCHESTRATOR_EXECUTION, "Value": described["executionArn"]},
     ]
 
 
@@ -205,14 +251,26 @@ def test_success_sends_one_completed_message(sfn_aws: AwsAccount) -> None:
     ],
     ids=["failed", "stopped-spot", "failed-mentioning-resource-in-use", "failed-without-reason"],
 )
+@pytest.mark.usefixtures("timestamps_as_sent")
 def test_a_job_that_ended_badly_sends_one_message_with_the_reason(
-    description: dict[str, str], status: OutcomeStatus, reason: str, sfn_aws: AwsAccount
+    description: dict[str, str],
+    status: OutcomeStatus,
+    reason: str,
+    sfn_aws: AwsAccount,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    described = execute(ended_sync_job(**description), execution_input())
+    # The job ran (the .sync task waited for it) and ended: its description says how.
+    sfn_aws.sagemaker.create_training_job(TrainingJobName=JOB_NAME, **training_spec())
+    jobs_end_as(monkeypatch, description)
+
+    described = execute(ended_sync_job(), execution_input())
 
     assert described["status"] == "SUCCEEDED", described.get("cause")
-    assert "ParseEndedJob" in entered_states(described)
-    assert "ConfirmExistingJob" not in entered_states(described)
+    assert entered_states(described)[-7:-4] == [
+        state_machine.CLASSIFY_START_FAILURE,
+        state_machine.DESCRIBE_ENDED_JOB,
+        state_machine.TRAINING_ENDED,
+    ]
     message = the_one_message(sfn_aws, status)
     assert message.body["reason"] == reason
     assert message.body["trainingJobName"] == JOB_NAME
@@ -282,17 +340,157 @@ def test_quota_skips_the_occurrence_with_one_message(
     assert "ResourceLimitExceeded" in message.body["reason"]
 
 
-def test_a_redelivered_occurrence_sends_nothing_more(sfn_aws: AwsAccount) -> None:
-    # The occurrence's job already exists: the first delivery's execution created it and sends
-    # its one outcome message (the rows above); this delivery must add none.
+def test_an_ended_job_whose_description_cannot_be_read_still_sends_one_message(
+    sfn_aws: AwsAccount, aws_like_sagemaker: AwsLikeSageMaker
+) -> None:
+    # DescribeTrainingJob keeps failing (every attempt of the Retry): Catch, one message.
     sfn_aws.sagemaker.create_training_job(TrainingJobName=JOB_NAME, **training_spec())
+    aws_like_sagemaker.fail_next("DescribeTrainingJob", *[internal_failure()] * 5)
 
-    described = execute(definition(), execution_input())
+    described = execute(ended_sync_job(), execution_input())
+
+    message = unreadable_description_reported(
+        sfn_aws, described, state_machine.DESCRIBE_ENDED_JOB, state_machine.ENDED_JOB_UNREADABLE
+    )
+    assert message.body["reason"].startswith("the training job ended without completing, but")
+    assert message.body["consoleUrl"] == CONSOLE_URL
+
+
+def unreadable_description_reported(
+    account: AwsAccount, described: dict[str, Any], describe: str, unreadable: str
+) -> Notification:
+    """The execution went from `describe` to its Catch `unreadable` and sent one Failed message
+    carrying the service's error."""
+    assert described["status"] == "SUCCEEDED", described.get("cause")
+    assert entered_states(described)[-5:-3] == [describe, unreadable]
+    message = the_one_message(account, OutcomeStatus.FAILED)
+    assert "We encountered an internal error." in message.body["reason"]  # the service's
+    return message
+
+
+def retried_create() -> dict[str, Any]:
+    """The deployed states; StartTrainingJob's transient retrier matches what moto names every
+    SageMaker error (States.Runtime; AWS: SageMaker.AmazonSageMakerException for a 5xx), once."""
+    built = without_waiting(definition())
+    task = built["States"][state_machine.START_TRAINING_JOB]
+    [transient] = [
+        r
+        for r in task["Retry"]
+        if r["ErrorEquals"] == list(state_machine.SAGEMAKER_TRANSIENT_ERRORS)
+    ]
+    transient.update(ErrorEquals=["States.Runtime"], IntervalSeconds=1, MaxAttempts=1)
+    transient.pop("JitterStrategy")
+    return built
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        ([{"TrainingJobStatus": "Completed"}], OutcomeStatus.COMPLETED, "", 1),
+        (
+            [
+                {"TrainingJobStatus": "InProgress", "SecondaryStatus": "Training"},
+                {"TrainingJobStatus": "Stopping", "SecondaryStatus": "Stopping"},
+                {
+                    "TrainingJobStatus": "Failed",
+                    "SecondaryStatus": "Failed",
+                    "FailureReason": "AlgorithmError: out of memory",
+                },
+            ],
+            OutcomeStatus.FAILED,
+            "AlgorithmError: out of memory",
+            3,
+        ),
+        (
+            [
+                {"TrainingJobStatus": "InProgress", "SecondaryStatus": "Training"},
+                {"TrainingJobStatus": "Stopped", "SecondaryStatus": "MaxRuntimeExceeded"},
+            ],
+            OutcomeStatus.STOPPED,
+            "MaxRuntimeExceeded",
+            2,
+        ),
+    ],
+    ids=["completed", "failed-after-polls", "stopped-after-a-poll"],
+)
+@pytest.mark.usefixtures("timestamps_as_sent")
+def test_a_create_that_answered_an_error_after_creating_reports_its_job_once(
+    row: tuple[list[dict[str, str]], OutcomeStatus, str, int],
+    sfn_aws: AwsAccount,
+    aws_like_sagemaker: AwsLikeSageMaker,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`row`: what each poll's description says, the outcome, its reason, how many polls."""
+    descriptions, status, reason, polls = row
+    # CreateTrainingJob creates the job and answers 500; the retry answers ResourceInUse. The job
+    # carries this execution's tag: the execution waits for it and sends its one message.
+    aws_like_sagemaker.fail_next("CreateTrainingJob", ActedThenFailed(internal_failure()))
+    jobs_end_as(monkeypatch, {}, *descriptions)  # ConfirmExistingJob, then the polls
+
+    described = execute(retried_create(), execution_input())
 
     assert described["status"] == "SUCCEEDED", described.get("cause")
-    assert entered_states(described)[-3:] == [
+    assert aws_like_sagemaker.backend_calls.count("CreateTrainingJob") == 2
+    entered = entered_states(described)
+    assert entered[entered.index(state_machine.CLASSIFY_START_FAILURE) :][:5] == [
         state_machine.CLASSIFY_START_FAILURE,
-        "ConfirmExistingJob",
+        state_machine.CONFIRM_EXISTING_JOB,
+        state_machine.READ_JOB_OWNER,
+        state_machine.COMPARE_JOB_OWNER,
+        state_machine.IS_OWN_JOB,
+    ]
+    assert entered.count(state_machine.DESCRIBE_OWN_JOB) == polls
+    assert entered.count(state_machine.COUNT_OWN_JOB_POLL) == polls - 1
+    assert state_machine.TRAINING_ENDED in entered
+    message = the_one_message(sfn_aws, status)
+    assert message.body["reason"] == reason
+    assert message.body["trainingJobName"] == JOB_NAME
+    assert sfn_aws.training_job_names() == [JOB_NAME]
+
+
+def test_an_own_job_whose_state_cannot_be_read_still_sends_one_message(
+    sfn_aws: AwsAccount, aws_like_sagemaker: AwsLikeSageMaker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    aws_like_sagemaker.fail_next("CreateTrainingJob", ActedThenFailed(internal_failure()))
+    describe = sagemaker_models.SageMakerModelBackend.describe_training_job
+    calls: list[str] = []
+
+    def readable_once(self: Any, training_job_name: str) -> dict[str, Any]:
+        # ConfirmExistingJob reads the job; every attempt of the poll's describe fails.
+        calls.append(training_job_name)
+        if len(calls) > 1:
+            raise internal_failure()
+        return dict(describe(self, training_job_name))
+
+    monkeypatch.setattr(
+        sagemaker_models.SageMakerModelBackend, "describe_training_job", readable_once
+    )
+
+    described = execute(retried_create(), execution_input())
+
+    message = unreadable_description_reported(
+        sfn_aws, described, state_machine.DESCRIBE_OWN_JOB, state_machine.OWN_JOB_UNREADABLE
+    )
+    assert message.body["reason"].startswith("the training job was started, but the orchestrator")
+
+
+def test_a_redelivered_occurrence_sends_nothing_more(sfn_aws: AwsAccount) -> None:
+    # The occurrence's job already exists, tagged by the execution of the first delivery, which
+    # sends its one outcome message (the rows above); this delivery must add none.
+    first = f"arn:aws:states:{REGION}:{ACCOUNT_ID}:execution:fraud-dev-scoring-orchestrator:first"
+    spec = training_spec()
+    spec["Tags"] = [*spec["Tags"], {"Key": contract.TAG_ORCHESTRATOR_EXECUTION, "Value": first}]
+    sfn_aws.sagemaker.create_training_job(TrainingJobName=JOB_NAME, **spec)
+
+    described = execute(without_waiting(definition()), execution_input())
+
+    assert described["status"] == "SUCCEEDED", described.get("cause")
+    assert entered_states(described)[-6:] == [
+        state_machine.CLASSIFY_START_FAILURE,
+        state_machine.CONFIRM_EXISTING_JOB,
+        state_machine.READ_JOB_OWNER,
+        state_machine.COMPARE_JOB_OWNER,
+        state_machine.IS_OWN_JOB,
         state_machine.ALREADY_STARTED_ELSEWHERE,
     ]
     assert json.loads(described["output"])["existingTrainingJob"] == {
@@ -571,11 +769,24 @@ def _successors(state: dict[str, Any]) -> list[str]:
     return [name for name in nexts if isinstance(name, str)]
 
 
+# The one loop of the definition: the poll for an own job after a lost create answer.
+OWN_JOB_LOOP = (
+    state_machine.WAIT_FOR_OWN_JOB,
+    state_machine.DESCRIBE_OWN_JOB,
+    state_machine.OWN_JOB_ENDED,
+    state_machine.COUNT_OWN_JOB_POLL,
+)
+
+
 def _paths(
     states: dict[str, Any], name: str, path: tuple[str, ...] = ()
 ) -> Iterator[tuple[str, ...]]:
-    """Every path from `name` to an end (the definition has no loops: a cycle fails here)."""
-    assert name not in path, f"loop through {name}"
+    """Every path from `name` to an end, the own-job poll loop entered once (it holds no
+    publish: test_the_only_loop_is_the_bounded_own_job_poll); any other cycle fails here."""
+    if name in path:
+        assert name == state_machine.WAIT_FOR_OWN_JOB, f"loop through {name}"
+        assert path[-1] == state_machine.COUNT_OWN_JOB_POLL, path
+        return
     path = (*path, name)
     successors = _successors(states[name])
     if not successors:
@@ -598,18 +809,71 @@ def test_no_path_publishes_twice(gated: bool) -> None:
         publishes = [name for name in path if _is_publish(states[name])]
         assert len(publishes) <= 1, path
         ends.setdefault(path[-1], set()).add(len(publishes))
-    # Every outcome ends in Reported after exactly one publish; only the duplicate ends quietly.
-    assert ends == {state_machine.REPORTED: {1}, state_machine.ALREADY_STARTED_ELSEWHERE: {0}}
+    # Every outcome ends in Reported after exactly one publish; only another execution's job
+    # ends quietly, and an own job SageMaker failed to stop fails the execution (an alarm).
+    assert ends == {
+        state_machine.REPORTED: {1},
+        state_machine.ALREADY_STARTED_ELSEWHERE: {0},
+        state_machine.OWN_JOB_OUTLIVED_ITS_LIMITS: {0},
+    }
+    assert states[state_machine.OWN_JOB_OUTLIVED_ITS_LIMITS]["Type"] == "Fail"
     reached = {name for path in paths for name in path}
-    assert reached == set(states)  # nothing unreachable
+    # Nothing unreachable (the poll count only leads back into the loop; executed above).
+    assert reached | {state_machine.COUNT_OWN_JOB_POLL} == set(states)
     # A Task without a Catch can only fail the execution (ExecutionsFailed alarm), never skip or
-    # repeat a message: the publishes themselves and the duplicate's confirmation.
+    # repeat a message: the publishes themselves and the ResourceInUse owner lookup (whose job
+    # it is cannot be known without it).
     uncaught = {n for n, s in states.items() if s["Type"] == "Task" and not s.get("Catch")}
     notified = set(state_machine.BASE_OUTCOMES) - ({OutcomeStatus.COMPLETED} if gated else set())
     gate_publishes = {gate_states.REPORT_GATE_OUTCOME, gate_states.REPORT_GATE_NOT_RUN}
-    assert uncaught == {f"Notify{status.value}" for status in notified} | {"ConfirmExistingJob"} | (
+    owner_lookup = {state_machine.CONFIRM_EXISTING_JOB, state_machine.READ_JOB_OWNER}
+    assert uncaught == {f"Notify{status.value}" for status in notified} | owner_lookup | (
         gate_publishes if gated else set()
     )
+    # The job's end is read from its description after States.TaskFailed, never from the Cause.
+    assert "StringToJson" not in json.dumps(states)
+    [task_failed] = [
+        choice
+        for choice in states[state_machine.CLASSIFY_START_FAILURE]["Choices"]
+        if choice.get("StringEquals") == "States.TaskFailed"
+    ]
+    assert task_failed["Next"] == state_machine.DESCRIBE_ENDED_JOB
+
+
+def test_the_only_loop_is_the_bounded_own_job_poll() -> None:
+    states = definition(sync=True)["States"]
+    for name in OWN_JOB_LOOP:
+        assert not _is_publish(states[name]), name
+    assert _successors(states[state_machine.COUNT_OWN_JOB_POLL]) == [state_machine.WAIT_FOR_OWN_JOB]
+    # The poll count bound: the only way round the loop is below it.
+    [keep_polling, outlived] = states[state_machine.OWN_JOB_ENDED]["Choices"]
+    assert keep_polling["Next"] == state_machine.COUNT_OWN_JOB_POLL
+    assert {"Variable": "$.jobOwner.polls", "NumericLessThan": 180} in keep_polling["And"]
+    assert outlived["Next"] == state_machine.OWN_JOB_OUTLIVED_ITS_LIMITS
+    # The spec stops the job after 3600 s (spot: 7200 s): 7200 s + 1 h grace, polls a minute
+    # apart would be 180; they are spread so that no limit exceeds 1000 polls.
+    assert states[state_machine.WAIT_FOR_OWN_JOB]["Seconds"] == 60
+    wait = state_machine.own_job_wait({"MaxRuntimeInSeconds": 3600, "MaxWaitTimeInSeconds": 7200})
+    assert wait == state_machine.OwnJobWait(seconds=60, max_polls=180)
+    longest = state_machine.own_job_wait({"MaxRuntimeInSeconds": 28 * 24 * 3600})
+    assert longest.max_polls <= state_machine.OWN_JOB_MAX_POLLS
+    assert longest.seconds * longest.max_polls >= 28 * 24 * 3600 + 3600
+
+
+def test_the_own_job_poll_bound_follows_the_spec() -> None:
+    spec = training_spec()
+    spec["StoppingCondition"] = {"MaxRuntimeInSeconds": 86400}
+    states = state_machine_definition(spec, sync=True)["States"]
+    assert states[state_machine.WAIT_FOR_OWN_JOB]["Seconds"] == 90  # (86400 + 3600) / 1000
+    [keep_polling, _] = states[state_machine.OWN_JOB_ENDED]["Choices"]
+    assert {"Variable": "$.jobOwner.polls", "NumericLessThan": 1000} in keep_polling["And"]
+    spec["StoppingCondition"] = {"MaxRuntimeInSeconds": "1 day", "MaxWaitTimeInSeconds": 0}
+    with pytest.raises(state_machine.StateMachineDefinitionError) as raised:
+        state_machine_definition(spec, sync=True)
+    assert [problem.field for problem in raised.value.problems] == [
+        "training_spec.StoppingCondition.MaxRuntimeInSeconds",
+        "training_spec.StoppingCondition.MaxWaitTimeInSeconds",
+    ]
 
 
 def test_each_publish_sends_its_status_built_from_the_contract() -> None:
@@ -735,6 +999,7 @@ def test_deployed_definition_uses_sync_and_carries_the_spec_as_parameters() -> N
         *spec.pop("Tags"),
         {"Key": "training-job-name-prefix", "Value": JOB_NAME_PREFIX},
         {"Key": "scheduled-occurrence", "Value.$": "$.scheduledOccurrence"},
+        {"Key": "retraining-execution", "Value.$": "$$.Execution.Id"},
     ]
     assert parameters.pop("VpcConfig") == {
         "Subnets.$": "$.trainingInfrastructure.subnetIds",
@@ -845,6 +1110,7 @@ def test_required_iam_actions_follow_the_integrations_used() -> None:
     assert state_machine.required_iam_actions(definition(sync=False)) == {
         "sagemaker:CreateTrainingJob",
         "sagemaker:DescribeTrainingJob",
+        "sagemaker:ListTags",  # whose job it is, after ResourceInUse
         "sagemaker:AddTags",
         "iam:PassRole",
         "sns:Publish",

@@ -20,7 +20,7 @@ from retraining_stack.config import (  # noqa: E402
     TrainingSettings,
     s3_prefix_problem,
 )
-from retraining_stack.lambda_function import invocation  # noqa: E402
+from retraining_stack.lambda_function import contract, invocation  # noqa: E402
 from retraining_stack.training_spec import (  # noqa: E402
     TrainingNetwork,
     TrainingTargets,
@@ -191,6 +191,8 @@ def test_the_handler_and_the_state_machine_send_the_same_request(
             security_group_ids=network.security_group_ids,
             kms_key_arn=network.kms_key_arn,
         ),
+        # The context object: `$$.Execution.Id` (the execution tag) resolves as `$$` + path.
+        "$$": {"Execution": {"Id": f"{EXECUTION_ARN_PREFIX}:fraud-dev-scoring-orchestrator:x"}},
     }
     parameters = definition["States"]["StartTrainingJob"]["Parameters"]
     state_machine_request = _resolve_paths(parameters, state)
@@ -198,6 +200,15 @@ def test_the_handler_and_the_state_machine_send_the_same_request(
         k: v for k, v in lambda_request.items() if k != "Tags"
     }
     assert ("VolumeKmsKeyId" in state_machine_request["ResourceConfig"]) is volume_key
+    # The same tags, plus the execution that created the job (Step Functions mode only).
+    execution_tag = {
+        "Key": contract.TAG_ORCHESTRATOR_EXECUTION,
+        "Value": state["$$"]["Execution"]["Id"],
+    }
+    assert state_machine_request["Tags"] == [*lambda_request["Tags"], execution_tag]
+
+
+EXECUTION_ARN_PREFIX = "arn:aws:states:us-east-1:123456789012:execution"
 
 
 def _resolve_paths(template: Any, state: dict[str, Any]) -> Any:

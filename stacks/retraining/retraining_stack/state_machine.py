@@ -36,22 +36,50 @@ The definition, state by state:
    Completed message; a job that ended Failed or Stopped -> one Failed (FailureReason) or
    Stopped (SecondaryStatus) message;
 5. any error -> `ClassifyStartFailure`:
-   - `States.TaskFailed` whose Cause is the job's description (JSON with TrainingJobStatus): the
-     job ran and ended; `ParseEndedJob` (`States.StringToJson`) -> `TrainingEnded` as above;
-   - ResourceInUse (named in the error or its cause): this occurrence's job exists, another
-     execution (a redelivery) owns it and reports it; `ConfirmExistingJob` (DescribeTrainingJob)
-     -> `AlreadyStartedElsewhere`, a quiet end without a message. If the confirmation itself
-     fails the execution fails: the ExecutionsFailed alarm reports a broken orchestrator;
+   - `States.TaskFailed`: the .sync job ran and ended Failed or Stopped. Its Cause is NOT read:
+     its format is not documented and TaskFailedEventDetails.cause is capped at 32,768
+     characters (Step Functions API reference), so a long description would arrive truncated
+     and `States.StringToJson` would fail the execution with an uncatchable States.Runtime.
+     `DescribeEndedJob` (AWS SDK integration `aws-sdk:sagemaker:describeTrainingJob`, the name
+     is known) -> `TrainingEnded` as above (Completed, defensively, -> the completed/gate path).
+     If the description cannot be read after the Retry, `EndedJobUnreadable` -> one Failed
+     message saying so;
+   - ResourceInUse (named in the error or its cause): this occurrence's job exists. Whose?
+     `ConfirmExistingJob` (DescribeTrainingJob: its ARN) -> `ReadJobOwner` (ListTags: the
+     describe does not return tags) -> `CompareJobOwner`: the job's
+     `contract.TAG_ORCHESTRATOR_EXECUTION` tag, set at creation to `$$.Execution.Id` ("Context
+     object"), equals this execution's ARN (`States.ArrayContains`, "Intrinsic functions")?
+     - yes: this execution created it, with an attempt whose answer was an error (a 5xx after
+       the fact: `SageMaker.AmazonSageMakerException` is retried, the retry finds the name
+       taken). Nobody else reports it, so the execution waits for it as `.sync` would have:
+       `WaitForOwnJob` -> `DescribeOwnJob` -> `OwnJobEnded` (InProgress/Stopping: again) ->
+       `TrainingEnded`. The loop is bounded by the job's StoppingCondition plus an hour
+       (`own_job_wait`: at most `OWN_JOB_MAX_POLLS` polls, within the 25,000-event history of a
+       standard execution); a job still running after that ends the execution in the Fail state
+       `OwnJobOutlivedItsLimits` (the ExecutionsFailed alarm: SageMaker did not stop it). A
+       describe that keeps failing -> `OwnJobUnreadable` -> one Failed message saying so;
+     - no: another execution (a redelivery) created it and reports it:
+       `AlreadyStartedElsewhere`, a quiet end without a message.
+     If the owner lookup itself keeps failing the execution fails: the ExecutionsFailed alarm
+     reports a broken orchestrator (whose job it is cannot be known without it);
    - quota still exceeded after the bounded retry: one NotStarted message whose reason starts
      with `contract.QUOTA_REASON_PREFIX` ("skipped: quota"); the next occurrence tries again;
    - anything else: one NotStarted message with the error and cause.
+
+The execution tag's value is the execution ARN: at most 80 characters of state machine name and
+80 of execution name plus about 60 of the rest, within SageMaker's 256-character tag value
+(CreateTrainingJob API reference, Tag). Tag values allow letters, digits, spaces and `_.:/=+-@`:
+an execution started by hand under a name with other characters (e.g. `(`) is refused by
+CreateTrainingJob and reported NotStarted; EventBridge and Scheduler name executions with ids.
+A redriven execution keeps its ARN, so it recognizes the job it created before the redrive.
 
 Every message is built by a `Report<Status>` Pass state (the keys of `contract.MESSAGE_KEYS`)
 and published by `Notify<Status>` (`Message.$: States.JsonToString($.message)`, Subject
 `contract.outcome_subject`, MessageAttributes `contract.message_attributes`); all outcomes end in
 `Reported` (Succeed): the occurrence was handled and reported. An execution therefore fails, times
 out or is aborted only when the orchestrator itself broke (a publish that kept failing, an input
-it could not even read, a confirmation it could not make), which is what the ExecutionsFailed,
+it could not even read, an owner lookup it could not make, an own job SageMaker did not stop),
+which is what the ExecutionsFailed,
 ExecutionsTimedOut and ExecutionsAborted alarms report: platform health, never a job outcome.
 
 Whoever may call states:StartExecution on the state machine chooses the subnets, security groups
@@ -138,12 +166,75 @@ TRANSIENT_RETRY: Final[Mapping[str, Any]] = {
     "JitterStrategy": "FULL",
 }
 
+# A create whose answer was an error although it created the job (a 5xx after the fact) is retried
+# and answers ResourceInUse; when the job carries this execution's tag, the machine waits for it
+# itself (the .sync task no longer does): Wait, DescribeTrainingJob, until the job has ended. The
+# wait is bounded by what SageMaker allows the job: it stops a job at MaxRuntimeInSeconds (spot:
+# MaxWaitTimeInSeconds, which counts the wait for capacity too) ("StoppingCondition", SageMaker
+# API reference), plus a grace for starting, uploading and stopping. A standard execution holds at
+# most 25,000 history events ("Step Functions service quotas"); one poll writes 11 (Wait 2, Task 5,
+# Choice 2, Pass 2), so at most OWN_JOB_MAX_POLLS polls: 11,000 events, room for retries. Longer
+# limits poll less often.
+OWN_JOB_MIN_POLL_SECONDS: Final = 60
+OWN_JOB_MAX_POLLS: Final = 1000
+OWN_JOB_GRACE_SECONDS: Final = 3600
+STOPPING_CONDITION_KEYS: Final = ("MaxRuntimeInSeconds", "MaxWaitTimeInSeconds")
+
+
+@dataclass(frozen=True)
+class OwnJobWait:
+    """How the machine waits for the job it created when the create's answer was lost."""
+
+    seconds: int
+    """Between two DescribeTrainingJob calls."""
+    max_polls: int
+    """After this many polls of a job still running, the execution fails (platform health)."""
+
+
+def own_job_wait(stopping_condition: Mapping[str, Any]) -> OwnJobWait:
+    """The bounded poll for a job limited by `stopping_condition` (validated by the caller)."""
+    limit = OWN_JOB_GRACE_SECONDS + max(
+        int(stopping_condition.get(key, 0)) for key in STOPPING_CONDITION_KEYS
+    )
+    seconds = max(OWN_JOB_MIN_POLL_SECONDS, -(-limit // OWN_JOB_MAX_POLLS))
+    return OwnJobWait(seconds=seconds, max_polls=-(-limit // seconds))
+
+
+def _stopping_condition_problems(training_spec: Mapping[str, Any]) -> list[Problem]:
+    """The poll for an own job after a lost answer is bounded by these (positive integers)."""
+    stopping = training_spec.get("StoppingCondition")
+    if not isinstance(stopping, Mapping):
+        return []  # validate_training_spec reports it
+    return [
+        Problem(f"training_spec.StoppingCondition.{key}", stopping.get(key), "a positive integer")
+        for key in STOPPING_CONDITION_KEYS
+        if (key in stopping or key == "MaxRuntimeInSeconds")
+        and not (
+            isinstance(stopping.get(key), int)
+            and not isinstance(stopping.get(key), bool)
+            and stopping[key] > 0
+        )
+    ]
+
+
 # State names the tests, the docs and issue 12's quality gate refer to.
 START_TRAINING_JOB: Final = "StartTrainingJob"
 TRAINING_ENDED: Final = "TrainingEnded"
 GATE_INSERTION_STATE: Final = "TrainingCompleted"
 """Where a completed job goes next: the quality gate (issue 12) starts after this state."""
 CLASSIFY_START_FAILURE: Final = "ClassifyStartFailure"
+DESCRIBE_ENDED_JOB: Final = "DescribeEndedJob"
+ENDED_JOB_UNREADABLE: Final = "EndedJobUnreadable"
+CONFIRM_EXISTING_JOB: Final = "ConfirmExistingJob"
+READ_JOB_OWNER: Final = "ReadJobOwner"
+COMPARE_JOB_OWNER: Final = "CompareJobOwner"
+IS_OWN_JOB: Final = "IsOwnJob"
+WAIT_FOR_OWN_JOB: Final = "WaitForOwnJob"
+DESCRIBE_OWN_JOB: Final = "DescribeOwnJob"
+OWN_JOB_ENDED: Final = "OwnJobEnded"
+COUNT_OWN_JOB_POLL: Final = "CountOwnJobPoll"
+OWN_JOB_UNREADABLE: Final = "OwnJobUnreadable"
+OWN_JOB_OUTLIVED_ITS_LIMITS: Final = "OwnJobOutlivedItsLimits"
 ALREADY_STARTED_ELSEWHERE: Final = "AlreadyStartedElsewhere"
 REPORTED: Final = "Reported"
 # Where every state after DeriveTrainingJobName finds the job's name and scheduled occurrence
@@ -162,6 +253,7 @@ BASE_OUTCOMES: Final = (
 CREATE_TRAINING_JOB_SYNC: Final = "sagemaker:createTrainingJob.sync"
 CREATE_TRAINING_JOB: Final = "sagemaker:createTrainingJob"
 DESCRIBE_TRAINING_JOB_SDK: Final = "aws-sdk:sagemaker:describeTrainingJob"
+LIST_TAGS_SDK: Final = "aws-sdk:sagemaker:listTags"
 SNS_PUBLISH: Final = "sns:publish"
 # A quality gate's Lambda task (gate_states.JUDGE_MODEL) invokes the gate function.
 LAMBDA_INVOKE: Final = "lambda:invoke"
@@ -187,6 +279,9 @@ INTEGRATION_IAM_ACTIONS: Final[Mapping[str, frozenset[str]]] = {
     ),
     CREATE_TRAINING_JOB: frozenset({"sagemaker:CreateTrainingJob", "iam:PassRole"}),
     DESCRIBE_TRAINING_JOB_SDK: frozenset({"sagemaker:DescribeTrainingJob"}),
+    # AWS SDK integrations need the IAM action of the API they call ("Integrating services with
+    # AWS SDK integrations": the role needs the permissions of the called API).
+    LIST_TAGS_SDK: frozenset({"sagemaker:ListTags"}),
     SNS_PUBLISH: frozenset({"sns:Publish"}),
     # "IAM policies for invoking AWS Lambda with Step Functions" (Step Functions guide).
     LAMBDA_INVOKE: frozenset({"lambda:InvokeFunction"}),
@@ -435,8 +530,156 @@ def _names_error(code: str, error_name: str | None = None) -> dict[str, Any]:
     }
 
 
+def _describe_job(partition: str, next_state: str, unreadable: str) -> dict[str, Any]:
+    """DescribeTrainingJob of this occurrence's job into `$.trainingJob`, whole: the same
+    description a `.sync` task returns on success (a ResultSelector cannot pick FailureReason,
+    which only failed jobs have: a path that matches nothing is a States.Runtime error)."""
+    return {
+        "Type": "Task",
+        "Resource": _integration(partition, DESCRIBE_TRAINING_JOB_SDK),
+        "Parameters": {"TrainingJobName.$": JOB_NAME_PATH},
+        "ResultPath": "$.trainingJob",
+        "Retry": transient_task_retry(),
+        "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.failure", "Next": unreadable}],
+        "Next": next_state,
+    }
+
+
+def _own_job_states(partition: str, wait: OwnJobWait) -> dict[str, Any]:
+    """ResourceInUse: whose job is it? This execution's (its create created the job but answered
+    an error, and the retry found the name taken): wait for it and report how it ended. Another
+    execution's (a redelivered occurrence): that execution reports it; end quietly."""
+    job_status = "$.trainingJob.TrainingJobStatus"
+    running = {
+        "Or": [
+            {"Variable": job_status, "StringEquals": "InProgress"},
+            {"Variable": job_status, "StringEquals": "Stopping"},
+        ]
+    }
+    return {
+        CONFIRM_EXISTING_JOB: {
+            "Type": "Task",
+            "Comment": (
+                "ResourceInUse: the job exists; its ARN for ListTags. If this (or ReadJobOwner) "
+                "keeps failing the execution fails and the ExecutionsFailed alarm reports a "
+                "broken orchestrator: whose job it is cannot be known."
+            ),
+            "Resource": _integration(partition, DESCRIBE_TRAINING_JOB_SDK),
+            "Parameters": {"TrainingJobName.$": JOB_NAME_PATH},
+            "ResultSelector": {
+                "TrainingJobArn.$": "$.TrainingJobArn",
+                "TrainingJobStatus.$": "$.TrainingJobStatus",
+            },
+            "ResultPath": "$.existingTrainingJob",
+            "Retry": transient_task_retry(),
+            "Next": READ_JOB_OWNER,
+        },
+        READ_JOB_OWNER: {
+            "Type": "Task",
+            "Comment": (
+                "DescribeTrainingJob does not return tags: ListTags. A job has at most 50 tags "
+                "(CreateTrainingJob API reference, Tags) and MaxResults is at least 50: one page."
+            ),
+            "Resource": _integration(partition, LIST_TAGS_SDK),
+            "Parameters": {
+                "ResourceArn.$": "$.existingTrainingJob.TrainingJobArn",
+                "MaxResults": 50,
+            },
+            # `[*]` always yields an array (an indefinite path). Only the execution tag can hold
+            # this execution's ARN: user tag values are fixed in the stack config before any
+            # execution exists.
+            "ResultSelector": {"tagValues.$": "$.Tags[*].Value"},
+            "ResultPath": "$.jobOwner",
+            "Retry": transient_task_retry(),
+            "Next": COMPARE_JOB_OWNER,
+        },
+        COMPARE_JOB_OWNER: {
+            "Type": "Pass",
+            "Comment": f"Tagged {contract.TAG_ORCHESTRATOR_EXECUTION} = this execution's ARN?",
+            "Parameters": {
+                "isThisExecution.$": "States.ArrayContains($.jobOwner.tagValues, $$.Execution.Id)",
+                "polls": 0,
+            },
+            "ResultPath": "$.jobOwner",
+            "Next": IS_OWN_JOB,
+        },
+        IS_OWN_JOB: {
+            "Type": "Choice",
+            "Choices": [
+                {
+                    "Variable": "$.jobOwner.isThisExecution",
+                    "BooleanEquals": True,
+                    "Next": WAIT_FOR_OWN_JOB,
+                }
+            ],
+            "Default": ALREADY_STARTED_ELSEWHERE,
+        },
+        WAIT_FOR_OWN_JOB: {
+            "Type": "Wait",
+            "Comment": (
+                "This execution created the job: wait for it as .sync would have "
+                f"(at most {wait.max_polls} polls, {wait.seconds} s apart: the job's "
+                "StoppingCondition plus a grace)."
+            ),
+            "Seconds": wait.seconds,
+            "Next": DESCRIBE_OWN_JOB,
+        },
+        DESCRIBE_OWN_JOB: _describe_job(partition, OWN_JOB_ENDED, OWN_JOB_UNREADABLE),
+        OWN_JOB_ENDED: {
+            "Type": "Choice",
+            "Choices": [
+                {
+                    "And": [
+                        running,
+                        {
+                            "Variable": "$.jobOwner.polls",
+                            "NumericLessThan": wait.max_polls,
+                        },
+                    ],
+                    "Next": COUNT_OWN_JOB_POLL,
+                },
+                {**running, "Next": OWN_JOB_OUTLIVED_ITS_LIMITS},
+            ],
+            "Default": TRAINING_ENDED,
+        },
+        COUNT_OWN_JOB_POLL: {
+            "Type": "Pass",
+            "Parameters": {
+                "isThisExecution.$": "$.jobOwner.isThisExecution",
+                "polls.$": "States.MathAdd($.jobOwner.polls, 1)",
+            },
+            "ResultPath": "$.jobOwner",
+            "Next": WAIT_FOR_OWN_JOB,
+        },
+        OWN_JOB_UNREADABLE: _reason(
+            "States.Format('the training job was started, but the orchestrator could not read "
+            "its state while waiting for it, so how it ends is not reported here; look at the "
+            "job in the console: {}', States.JsonToString($.failure))",
+            report_state(OutcomeStatus.FAILED),
+            "DescribeTrainingJob kept failing: one message, never a silent end.",
+        ),
+        OWN_JOB_OUTLIVED_ITS_LIMITS: {
+            "Type": "Fail",
+            "Comment": (
+                "SageMaker should have stopped the job by now (StoppingCondition): not a job "
+                "outcome but a platform problem, reported by the ExecutionsFailed alarm."
+            ),
+            "Error": "Retraining.OwnJobOutlivedItsLimits",
+            "Cause": (
+                f"the training job was still running after {wait.max_polls} polls "
+                f"{wait.seconds} s apart, longer than its StoppingCondition allows"
+            ),
+        },
+    }
+
+
 def _training_states(
-    partition: str, parameters: dict[str, Any], *, sync: bool, gate: QualityGate | None
+    partition: str,
+    parameters: dict[str, Any],
+    *,
+    sync: bool,
+    gate: QualityGate | None,
+    wait: OwnJobWait,
 ) -> dict[str, Any]:
     """From the start of the job to the outcome it ended in (or the start failure)."""
     job_status = "$.trainingJob.TrainingJobStatus"
@@ -508,19 +751,17 @@ def _training_states(
         CLASSIFY_START_FAILURE: {
             "Type": "Choice",
             "Comment": (
-                "States.TaskFailed with the job's description as cause: the .sync job ran and "
-                "ended. Otherwise CreateTrainingJob itself failed: ResourceInUse (this "
-                "occurrence's job exists), quota, or anything else."
+                "States.TaskFailed: the .sync job ran and ended Failed or Stopped; read how "
+                "from its description (not from the Cause). Otherwise CreateTrainingJob itself "
+                "failed: ResourceInUse (this occurrence's job exists), quota, or anything else."
             ),
             "Choices": [
                 {
-                    "And": [
-                        {"Variable": "$.failure.Error", "StringEquals": TASK_FAILED},
-                        *_string_matching("$.failure.Cause", '{*"TrainingJobStatus"*}'),
-                    ],
-                    "Next": "ParseEndedJob",
+                    "Variable": "$.failure.Error",
+                    "StringEquals": TASK_FAILED,
+                    "Next": DESCRIBE_ENDED_JOB,
                 },
-                {**_names_error(RESOURCE_IN_USE), "Next": "ConfirmExistingJob"},
+                {**_names_error(RESOURCE_IN_USE), "Next": CONFIRM_EXISTING_JOB},
                 {
                     **_names_error(RESOURCE_LIMIT_EXCEEDED, SAGEMAKER_QUOTA_ERROR),
                     "Next": "SkippedForQuota",
@@ -528,33 +769,15 @@ def _training_states(
             ],
             "Default": "StartFailed",
         },
-        "ParseEndedJob": {
-            "Type": "Pass",
-            "Comment": "A failed .sync job's Cause is its description as a JSON string.",
-            "Parameters": {
-                "trainingJobName.$": "$.trainingJobName",
-                "scheduledOccurrence.$": "$.scheduledOccurrence",
-                "trainingJob.$": "States.StringToJson($.failure.Cause)",
-            },
-            "Next": TRAINING_ENDED,
-        },
-        "ConfirmExistingJob": {
-            "Type": "Task",
-            "Comment": (
-                "ResourceInUse: confirm the job exists. If this fails, the execution fails and "
-                "the ExecutionsFailed alarm reports a broken orchestrator; no outcome message, "
-                "since the execution that created the job reports it."
-            ),
-            "Resource": _integration(partition, DESCRIBE_TRAINING_JOB_SDK),
-            "Parameters": {"TrainingJobName.$": "$.trainingJobName"},
-            "ResultSelector": {
-                "TrainingJobArn.$": "$.TrainingJobArn",
-                "TrainingJobStatus.$": "$.TrainingJobStatus",
-            },
-            "ResultPath": "$.existingTrainingJob",
-            "Retry": transient_task_retry(),
-            "Next": ALREADY_STARTED_ELSEWHERE,
-        },
+        DESCRIBE_ENDED_JOB: _describe_job(partition, TRAINING_ENDED, ENDED_JOB_UNREADABLE),
+        ENDED_JOB_UNREADABLE: _reason(
+            "States.Format('the training job ended without completing, but its description "
+            "could not be read; look at the job in the console: {}', "
+            "States.JsonToString($.failure))",
+            report_state(OutcomeStatus.FAILED),
+            "DescribeTrainingJob kept failing: one message, never a silent end.",
+        ),
+        **_own_job_states(partition, wait),
         ALREADY_STARTED_ELSEWHERE: {
             "Type": "Pass",
             "Comment": "A redelivered occurrence: the execution that started the job reports it.",
@@ -616,6 +839,8 @@ def _training_parameters(
         *parameters.get("Tags", []),
         {"Key": contract.TAG_JOB_NAME_PREFIX, "Value": job_name_prefix},
         {"Key": contract.TAG_SCHEDULED_OCCURRENCE, "Value.$": "$.scheduledOccurrence"},
+        # Whose job it is, for a retried create that answers ResourceInUse (`_own_job_states`).
+        {"Key": contract.TAG_ORCHESTRATOR_EXECUTION, "Value.$": "$$.Execution.Id"},
     ]
     return parameters
 
@@ -647,6 +872,7 @@ def build_definition(
     ]
     if isinstance(training_spec, dict):
         problems.extend(_infrastructure_problems(training_spec))
+        problems.extend(_stopping_condition_problems(training_spec))
     if problems:
         raise StateMachineDefinitionError(problems)
     topic = TOPIC_ARN_PATTERN.fullmatch(topic_arn)
@@ -714,6 +940,7 @@ def build_definition(
             _training_parameters(training_spec, job_name_prefix, volume_kms_key=volume_kms_key),
             sync=sync,
             gate=quality_gate,
+            wait=own_job_wait(training_spec["StoppingCondition"]),
         ),
     }
     outcomes = BASE_OUTCOMES + (quality_gate.outcomes if quality_gate else ())

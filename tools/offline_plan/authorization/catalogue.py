@@ -146,6 +146,13 @@ REPORTED_OUTCOME_TAG = Fact(
     "Actions, resources, and condition keys for Amazon SageMaker AI",
     "ListTags and AddTags act on the training-job resource (the reported-outcome tag)",
 )
+SFN_JOB_OWNER_TAG = Fact(
+    "Actions, resources, and condition keys for Amazon SageMaker AI; AWS SDK integrations "
+    "(AWS Step Functions developer guide)",
+    "after ResourceInUse the state machine reads the job's tags (aws-sdk:sagemaker:listTags, "
+    "sagemaker:ListTags on the training-job resource) to tell its own job from a redelivery's; "
+    ".sync reads them too",
+)
 LAMBDA_DESTINATION = Fact(
     "Capturing records of Lambda asynchronous invocations (destinations)",
     "Lambda sends on-failure records to an SQS destination with the function's execution role",
@@ -555,8 +562,8 @@ def _orchestrator_edges(b: _Builder, stack: RetrainingStack, orchestrator_arn: s
         fact = SFN_SAGEMAKER_SYNC
         if action == "sagemaker:AddTags":
             fact = TAG_ON_CREATE
-        elif is_lambda and action == "sagemaker:ListTags":
-            fact = REPORTED_OUTCOME_TAG
+        elif action == "sagemaker:ListTags":
+            fact = REPORTED_OUTCOME_TAG if is_lambda else SFN_JOB_OWNER_TAG
         b.add(
             Edge(
                 f"{name}: orchestrator calls {action} on its job",

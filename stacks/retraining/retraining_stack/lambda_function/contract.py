@@ -89,8 +89,19 @@ TAG_SCHEDULED_OCCURRENCE: Final = "scheduled-occurrence"
 # Lambda mode: the outcome already reported for a job (AddTags after the message), so a
 # job-state event redelivered after the FIFO queue's 5-minute deduplication window is skipped.
 TAG_REPORTED_OUTCOME: Final = "retraining-reported-outcome"
+# Step Functions mode: the execution that created the job (`$$.Execution.Id`, the execution ARN,
+# at most 80 + 80 characters of state machine and execution name plus ~80 of the rest, within
+# SageMaker's 256-character tag value). A retried create that answers ResourceInUse reads it back
+# (ListTags) to tell its own job, created by an attempt whose answer was an error, from a
+# redelivery's.
+TAG_ORCHESTRATOR_EXECUTION: Final = "retraining-execution"
 ORCHESTRATOR_TAG_KEYS: Final = frozenset(
-    {TAG_JOB_NAME_PREFIX, TAG_SCHEDULED_OCCURRENCE, TAG_REPORTED_OUTCOME}
+    {
+        TAG_JOB_NAME_PREFIX,
+        TAG_SCHEDULED_OCCURRENCE,
+        TAG_REPORTED_OUTCOME,
+        TAG_ORCHESTRATOR_EXECUTION,
+    }
 )
 
 # Lambda mode: the job-state rule's InputTransformer renders each SageMaker "Training Job State
