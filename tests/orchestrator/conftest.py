@@ -14,9 +14,11 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Iterator
+from types import SimpleNamespace
 
 import pytest
 from moto.sagemaker.models import sagemaker_backends
+from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from orchestrator_fakes import ACCOUNT_ID, AwsLikeSageMaker, CallRecorder
 from orchestrator_support import (
     GOLDEN_ACTIONS_FILE,
@@ -52,10 +54,16 @@ def aws(aws_like_sagemaker: AwsLikeSageMaker) -> Iterator[AwsAccount]:
 
 
 @pytest.fixture
-def sfn_aws(aws_like_sagemaker: AwsLikeSageMaker) -> Iterator[AwsAccount]:
+def sfn_aws(
+    aws_like_sagemaker: AwsLikeSageMaker, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[AwsAccount]:
     """The same account where Step Functions really executes state machines (moto's ASL
     interpreter). moto 5.2 can run one execution per account and region: a second
-    StartExecution deep-copies the backend, threads of the first execution included, and fails."""
+    StartExecution deep-copies the backend, threads of the first execution included, and fails.
+
+    A Retry still makes every attempt, but moto's retrier does not sleep its interval (its only
+    use of `time` is that sleep): the intervals are judged on the definition, not by waiting."""
+    monkeypatch.setattr(retrier_decl, "time", SimpleNamespace(sleep=lambda _seconds: None))
     with moto_account({"stepfunctions": {"execute_state_machine": True}}) as account:
         yield account
 
