@@ -65,7 +65,7 @@ LAMBDA_TESTS = (
 
 @nox.session(name="lambda-runtime", python=LAMBDA_PYTHONS)
 def lambda_runtime(session: nox.Session) -> None:
-    """The Lambda orchestrator's tests on the runtime's Python versions (not CI: needs them)."""
+    """The Lambda orchestrator's tests on the runtime's Python versions (.ci/run runs it)."""
     _install(session)
     session.run("pytest", "-q", "-p", "no:cacheprovider", *(session.posargs or LAMBDA_TESTS))
 
