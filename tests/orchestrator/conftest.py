@@ -15,7 +15,9 @@ import contextlib
 import json
 from collections.abc import Iterator
 from types import SimpleNamespace
+from typing import Any
 
+import botocore.loaders
 import pytest
 from moto.sagemaker.models import sagemaker_backends
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
@@ -31,6 +33,26 @@ from orchestrator_support import (
     moto_account,
     orchestrator,
 )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _service_models_parsed_once() -> Iterator[None]:
+    """botocore parses a service model's JSON again for every new session (its Loader caches
+    per instance), and moto plus these tests create a session per account: the SageMaker model
+    alone was parsed several times per test. One parse per file and process instead: botocore
+    already shares a loaded model between every client of a session (`instance_cache`) and
+    never writes to it, so sharing it between sessions changes no behaviour."""
+    parsed: dict[str, Any] = {}
+    original = botocore.loaders.JSONFileLoader.load_file
+
+    def load_file_once(self: botocore.loaders.JSONFileLoader, file_path: str) -> Any:
+        if file_path not in parsed:
+            parsed[file_path] = original(self, file_path)
+        return parsed[file_path]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(botocore.loaders.JSONFileLoader, "load_file", load_file_once)
+        yield
 
 
 @pytest.fixture(autouse=True)
