@@ -7,6 +7,7 @@ retraining.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -41,9 +42,18 @@ def _install_authorization_engine(session: nox.Session) -> None:
     if shutil.which("npm") is None:
         session.warn(f"npm not found: cannot install {AUTHORIZATION_ENGINE} (needs Node.js 20+)")
         return
+    # `npm ci` deletes node_modules and installs again on every run (~2 s); a warm run whose
+    # lockfile is the one the last `npm ci` here installed keeps that tree.
+    engine = REPO / AUTHORIZATION_ENGINE
+    lock_digest = hashlib.sha256((engine / "package-lock.json").read_bytes()).hexdigest()
+    stamp = engine / "node_modules" / ".installed-from-lock-sha256"
+    if stamp.is_file() and stamp.read_text(encoding="utf-8") == lock_digest:
+        session.log(f"{AUTHORIZATION_ENGINE}: installed from this package-lock.json already")
+        return
     session.run(
         "npm", "ci", "--prefix", AUTHORIZATION_ENGINE, "--no-audit", "--no-fund", external=True
     )
+    stamp.write_text(lock_digest, encoding="utf-8")
 
 
 @nox.session(python=PYTHON)
