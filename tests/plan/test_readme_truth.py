@@ -14,6 +14,7 @@ blocks whose first line names a stack file are merged into a copy of that file a
 from __future__ import annotations
 
 import ast
+import os
 import re
 import shlex
 import shutil
@@ -327,15 +328,20 @@ def test_the_onboarding_snippets_plan_cleanly(tmp_path: Path) -> None:
 
 
 def test_no_comment_cites_a_document_outside_the_repository() -> None:
-    tracked = [
-        path
-        for pattern in ("**/*.py", "**/*.md", "**/*.yaml", "**/*.yml", "**/*.json")
-        for path in REPOSITORY.glob(pattern)
-        if not any(
-            part.startswith(".") or part in {"venv", "build"}
-            for part in path.relative_to(REPOSITORY).parts
+    tracked: list[Path] = []
+    for directory, subdirectories, names in os.walk(REPOSITORY):
+        # Not the repository's own text: hidden folders (.git, .nox), virtualenvs, builds and
+        # the authorization engine's installed npm packages (pruned, not walked).
+        subdirectories[:] = [
+            name
+            for name in subdirectories
+            if not name.startswith(".") and name not in {"venv", "build", "node_modules"}
+        ]
+        tracked.extend(
+            Path(directory) / name
+            for name in names
+            if name.endswith((".py", ".md", ".yaml", ".yml", ".json"))
         )
-    ]
     offenders = [
         str(path.relative_to(REPOSITORY))
         for path in tracked
