@@ -215,6 +215,31 @@ def outcome_message(
     }
 
 
+def job_outcome_message(
+    *,
+    status: OutcomeStatus,
+    team: str,
+    model: str,
+    environment: str,
+    training_job_name: str,
+    reason: str,
+    partition: str,
+    region: str,
+) -> dict[str, str]:
+    """`outcome_message` of a job this contract named: the occurrence read back from the job
+    name, the console link from the partition and region ("" where there is none)."""
+    return outcome_message(
+        status=status,
+        team=team,
+        model=model,
+        environment=environment,
+        scheduled_occurrence=occurrence_text_of_job_name(training_job_name),
+        training_job_name=training_job_name,
+        reason=reason,
+        console_link=console_url(partition, region, training_job_name),
+    )
+
+
 def message_attributes(
     status: OutcomeStatus, team: str, model: str, environment: str
 ) -> dict[str, dict[str, str]]:

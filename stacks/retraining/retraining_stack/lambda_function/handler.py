@@ -108,27 +108,21 @@ def publish(clients: Clients, configuration: Configuration, outcome: Outcome) ->
         configuration.model or "unknown",
         configuration.environment or "unknown",
     )
-    partition_region = TOPIC_ARN_PATTERN.fullmatch(configuration.topic_arn)
-    link = (
-        ""
-        if partition_region is None
-        else contract.console_url(
-            partition_region["partition"], partition_region["region"], outcome.job_name
-        )
-    )
-    body = contract.outcome_message(
+    topic = TOPIC_ARN_PATTERN.fullmatch(configuration.topic_arn)
+    body = contract.job_outcome_message(
         status=outcome.status,
         team=names[0],
         model=names[1],
         environment=names[2],
-        scheduled_occurrence=contract.occurrence_text_of_job_name(outcome.job_name),
         training_job_name=outcome.job_name,
         reason=outcome.reason,
-        console_link=link,
+        # No link when the topic ARN does not say where (console_url has none for "").
+        partition=topic["partition"] if topic else "",
+        region=topic["region"] if topic else "",
     )
     clients.sns.publish(
         TopicArn=configuration.topic_arn,
-        Subject=contract.outcome_subject(outcome.status, *names),
+        Subject=body["subject"],
         Message=json.dumps(body, indent=2),
         MessageAttributes=contract.message_attributes(outcome.status, *names),  # type: ignore[arg-type]
     )

@@ -523,15 +523,15 @@ def task_output(
     team = environ.get(contract.ENV_TEAM, "")
     model = environ.get(contract.ENV_MODEL, "")
     environment = environ.get(contract.ENV_ENVIRONMENT, "")
-    message = contract.outcome_message(
+    message = contract.job_outcome_message(
         status=outcome.status,
         team=team,
         model=model,
         environment=environment,
-        scheduled_occurrence=outcome.scheduled_occurrence,
         training_job_name=outcome.training_job_name,
         reason=outcome.reason,
-        console_link=contract.console_url(partition, region, outcome.training_job_name),
+        partition=partition,
+        region=region,
     )
     return {
         **outcome.fields(),
