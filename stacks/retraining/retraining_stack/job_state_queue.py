@@ -65,8 +65,8 @@ INPUT_TEMPLATE: Final = (
 
 @dataclass(frozen=True)
 class JobStateRoute:
-    """The rule and target that carry job-state events to the function (stack exports; the
-    same fields as the orchestrator-kind interface's job-state reporting)."""
+    """The rule and target that carry job-state events to the function: the Lambda kind's
+    `Orchestrator.job_state` (the stack exports their names)."""
 
     rule_name: str
     rule_arn: str

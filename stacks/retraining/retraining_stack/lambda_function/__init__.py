@@ -67,7 +67,6 @@ FUNCTION_TIMEOUT_SECONDS: Final = CALL_BUDGET.timeout_seconds()
 # The gate function (Step Functions mode) makes only the gate's calls.
 GATE_CALL_BUDGET: Final = dataclasses.replace(CALL_BUDGET, calls_per_invocation=GATE_CALLS)
 GATE_FUNCTION_TIMEOUT_SECONDS: Final = GATE_CALL_BUDGET.timeout_seconds()
-RECOMMENDED_TIMEOUT_SECONDS: Final = FUNCTION_TIMEOUT_SECONDS
 
 __all__ = [
     "ARCHIVE_FILES",
@@ -78,7 +77,6 @@ __all__ = [
     "GATE_FUNCTION_TIMEOUT_SECONDS",
     "GATE_HANDLER_ENTRYPOINT",
     "HANDLER_ENTRYPOINT",
-    "RECOMMENDED_TIMEOUT_SECONDS",
     "CallBudget",
     "scheduler_target_input",
 ]
