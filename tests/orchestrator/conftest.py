@@ -7,17 +7,19 @@ there, never from this file: see that module's docstring).
 The Lambda handler's account is module-scoped (`lambda_account`: moto, the topic, the inbox, the
 job-state FIFO queue and the handler's clients are created once per module) and reset before each
 test (`lambda_aws`: no training jobs, empty queues); creating them per test cost ~1.5 s each.
+What botocore and moto redo for every new account (listing and parsing botocore's data, building
+client classes, parsing a state machine definition, an SNS signing key) is done once per process
+(`process_caches`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import SimpleNamespace
-from typing import Any
 
-import botocore.loaders
+import process_caches
 import pytest
 from moto.sagemaker.models import sagemaker_backends
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
@@ -36,22 +38,10 @@ from orchestrator_support import (
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _service_models_parsed_once() -> Iterator[None]:
-    """botocore parses a service model's JSON again for every new session (its Loader caches
-    per instance), and moto plus these tests create a session per account: the SageMaker model
-    alone was parsed several times per test. One parse per file and process instead: botocore
-    already shares a loaded model between every client of a session (`instance_cache`) and
-    never writes to it, so sharing it between sessions changes no behaviour."""
-    parsed: dict[str, Any] = {}
-    original = botocore.loaders.JSONFileLoader.load_file
-
-    def load_file_once(self: botocore.loaders.JSONFileLoader, file_path: str) -> Any:
-        if file_path not in parsed:
-            parsed[file_path] = original(self, file_path)
-        return parsed[file_path]
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(botocore.loaders.JSONFileLoader, "load_file", load_file_once)
+def _read_once_per_process() -> Iterator[None]:
+    """What botocore and moto would redo for every moto account, once per process
+    (`process_caches` says what each cache holds and why it changes no behaviour)."""
+    with process_caches.installed():
         yield
 
 
@@ -76,17 +66,26 @@ def aws(aws_like_sagemaker: AwsLikeSageMaker) -> Iterator[AwsAccount]:
 
 
 @pytest.fixture
-def sfn_aws(
+def new_sfn_account(
     aws_like_sagemaker: AwsLikeSageMaker, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[AwsAccount]:
-    """The same account where Step Functions really executes state machines (moto's ASL
-    interpreter). moto 5.2 can run one execution per account and region: a second
-    StartExecution deep-copies the backend, threads of the first execution included, and fails.
+) -> Callable[[], contextlib.AbstractContextManager[AwsAccount]]:
+    """Opens the same account where Step Functions really executes state machines (moto's ASL
+    interpreter), one at a time. moto 5.2 can run one execution per account and region: a
+    second StartExecution deep-copies the backend, threads of the first execution included, and
+    fails; a test with two executions opens two accounts.
 
     A Retry still makes every attempt, but moto's retrier does not sleep its interval (its only
     use of `time` is that sleep): the intervals are judged on the definition, not by waiting."""
     monkeypatch.setattr(retrier_decl, "time", SimpleNamespace(sleep=lambda _seconds: None))
-    with moto_account({"stepfunctions": {"execute_state_machine": True}}) as account:
+    return lambda: moto_account({"stepfunctions": {"execute_state_machine": True}})
+
+
+@pytest.fixture
+def sfn_aws(
+    new_sfn_account: Callable[[], contextlib.AbstractContextManager[AwsAccount]],
+) -> Iterator[AwsAccount]:
+    """An account where Step Functions executes state machines (`new_sfn_account`)."""
+    with new_sfn_account() as account:
         yield account
 
 

@@ -26,11 +26,12 @@ What runs where (honestly):
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import botocore.parsers
@@ -446,6 +447,31 @@ def test_a_create_that_answered_an_error_after_creating_reports_its_job_once(
     assert message.body["reason"] == reason
     assert message.body["trainingJobName"] == JOB_NAME
     assert sfn_aws.training_job_names() == [JOB_NAME]
+
+
+@pytest.mark.usefixtures("timestamps_as_sent")
+def test_one_parsed_definition_serves_every_execution_of_it(
+    new_sfn_account: Callable[[], contextlib.AbstractContextManager[AwsAccount]],
+    aws_like_sagemaker: AwsLikeSageMaker,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The tests parse each definition text once per process and execute that one program
+    (tests/orchestrator/process_caches.py): what an execution counts, such as a Retry's
+    attempts, must stay in that execution. Two executions of one definition whose retrier
+    allows a single retry: each makes its own retry, then reports its job."""
+    definition = retried_create()
+    runs = []
+    for _ in range(2):
+        with new_sfn_account() as account:
+            creates_before = aws_like_sagemaker.backend_calls.count("CreateTrainingJob")
+            aws_like_sagemaker.fail_next("CreateTrainingJob", ActedThenFailed(internal_failure()))
+            jobs_end_as(monkeypatch, {}, {"TrainingJobStatus": "Completed"})
+            described = execute(definition, execution_input())
+            creates = aws_like_sagemaker.backend_calls.count("CreateTrainingJob") - creates_before
+            the_one_message(account, OutcomeStatus.COMPLETED)
+            runs.append((described["status"], creates, entered_states(described)))
+    assert runs[0][:2] == ("SUCCEEDED", 2), "the create failed once and was retried once"
+    assert runs[1] == runs[0]
 
 
 def test_an_own_job_whose_state_cannot_be_read_still_sends_one_message(
