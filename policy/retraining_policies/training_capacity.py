@@ -25,8 +25,6 @@ from dataclasses import dataclass
 from typing import Any, Final, TypeGuard, cast
 
 WINDOW_DAYS: Final = 30
-TRAINING_SPEC_VARIABLE: Final = "TRAINING_SPEC"
-"""The Lambda orchestrator's environment variable holding the spec (docs/architecture.md)."""
 _CREATE_TRAINING_JOB: Final = re.compile(
     r"arn:[a-z-]+:states:::sagemaker:createTrainingJob(\.sync|\.waitForTaskToken)?"
 )

@@ -1,1 +1,1 @@
-../../stacks/retraining/retraining_stack/lambda_function/contract.py
+../../policy/retraining_policies/orchestrator_contract.py

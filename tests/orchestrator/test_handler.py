@@ -503,6 +503,14 @@ def test_without_a_quality_gate_a_completed_job_is_reported_completed() -> None:
 # --- The package ---------------------------------------------------------------------------------
 
 
+def test_the_zip_holds_the_contract_the_pack_owns() -> None:
+    # lambda_function/contract.py is a symlink to the pack's file (tests/policy/
+    # test_orchestrator_contract.py); the archive reads the file it points to.
+    source = lambda_function.ARCHIVE_FILES[f"{lambda_function.PACKAGE}/contract.py"]
+    assert not source.is_symlink()
+    assert source.parts[-3:] == ("policy", "retraining_policies", "orchestrator_contract.py")
+
+
 def test_the_package_zip_runs_on_its_own(tmp_path: Any) -> None:
     # The zip holds lambda_function/*.py only; relative imports make it a package of its own.
     for archive_path, source in lambda_function.ARCHIVE_FILES.items():

@@ -453,8 +453,9 @@ def test_lambda_orchestrator_runs_the_repository_handler_with_the_training_spec(
     assert function["timeout"] >= lambda_function.CALL_BUDGET.worst_case_seconds()
     assets = function["code"]["assets"]
     package = RETRAINING / "retraining_stack" / "lambda_function"
+    # Every module of the package, each as the file it is (contract.py links to the pack's).
     assert {path: Path(asset["path"]) for path, asset in assets.items()} == {
-        f"lambda_function/{source.name}": source for source in package.glob("*.py")
+        f"lambda_function/{source.name}": source.resolve() for source in package.glob("*.py")
     }
     assert function["loggingConfig"]["logFormat"] == "JSON"
     # Explicit levels: without an application level the runtime leaves the root logger at

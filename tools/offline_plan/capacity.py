@@ -25,6 +25,7 @@ from typing import Any
 
 from retraining_shared import schedule_grammar as grammar
 from retraining_shared import training_capacity as capacity
+from retraining_shared.orchestrator_contract import ENV_TRAINING_SPEC
 
 from offline_plan.mock_runtime import UNKNOWN
 from offline_plan.policy_config import PolicyConfigError, load_policy_pack_config
@@ -115,8 +116,8 @@ def _training_specs(stack: StackPlan) -> list[tuple[str, Any]]:
         if resource.type == LAMBDA_FUNCTION:
             environment = resource.inputs.get("environment")
             variables = environment.get("variables") if isinstance(environment, dict) else None
-            if isinstance(variables, dict) and capacity.TRAINING_SPEC_VARIABLE in variables:
-                specs.append((resource.name, _parsed(variables[capacity.TRAINING_SPEC_VARIABLE])))
+            if isinstance(variables, dict) and ENV_TRAINING_SPEC in variables:
+                specs.append((resource.name, _parsed(variables[ENV_TRAINING_SPEC])))
         elif resource.type == STATE_MACHINE:
             definition = _parsed(resource.inputs.get("definition"))
             specs.extend(

@@ -28,6 +28,7 @@ from retraining_policies.notifications.routes import (
     TRAINING_STATE_CHANGE,
     reaches_topic,
 )
+from retraining_policies.orchestrator_contract import ENV_JOB_NAME_PREFIX
 from retraining_policies.schedules.expressions import schedule_of
 
 
@@ -35,7 +36,7 @@ def _job_name_prefix(stack: Stack) -> str | None:
     for function in stack.of_type(types.LAMBDA_FUNCTION):
         environment = function.get("environment")
         variables = environment.get("variables") if isinstance(environment, dict) else None
-        prefix = variables.get("TRAINING_JOB_NAME_PREFIX") if isinstance(variables, dict) else None
+        prefix = variables.get(ENV_JOB_NAME_PREFIX) if isinstance(variables, dict) else None
         if isinstance(prefix, str) and prefix:
             return prefix
     return None

@@ -9,16 +9,12 @@ rule -> topic target.
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any
 
 from retraining_policies import resource_types as types
 from retraining_policies.framework import Resource, Stack
 from retraining_policies.notifications.routes import reaches_topic
-
-# The function's variable naming the topic it publishes to (the retraining stack's orchestrator
-# contract, `lambda_function/contract.py` ENV_TOPIC_ARN; the pack states it itself to stay
-# publishable alone).
-TOPIC_VARIABLE: Final = "NOTIFICATION_TOPIC_ARN"
+from retraining_policies.orchestrator_contract import ENV_TOPIC_ARN
 
 
 def _designated(stack: Stack, owner: Resource, prop: str, type_: str) -> list[Resource]:
@@ -29,7 +25,7 @@ def _designated(stack: Stack, owner: Resource, prop: str, type_: str) -> list[Re
 def _publishing_topic(function: Resource) -> Any:
     environment = function.get("environment")
     variables = environment.get("variables") if isinstance(environment, dict) else None
-    return variables.get(TOPIC_VARIABLE) if isinstance(variables, dict) else None
+    return variables.get(ENV_TOPIC_ARN) if isinstance(variables, dict) else None
 
 
 def reaches_topic_through_queue(stack: Stack, target: Resource) -> bool | None:

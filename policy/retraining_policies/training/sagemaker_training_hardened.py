@@ -22,6 +22,7 @@ from typing import Any, Final
 
 from pulumi_policy import EnforcementLevel, Severity
 
+from retraining_policies import orchestrator_contract as contract
 from retraining_policies import resource_types as types
 from retraining_policies.framework import (
     UNKNOWN,
@@ -118,7 +119,10 @@ def _network_problems(
     spec: Mapping[str, Any], variables: Mapping[str, Any], config: Mapping[str, Any]
 ) -> Iterator[str]:
     if config["requireVpc"]:
-        for key, env in (("Subnets", specs.ENV_SUBNETS), ("SecurityGroupIds", specs.ENV_GROUPS)):
+        for key, env in (
+            ("Subnets", contract.ENV_SUBNET_IDS),
+            ("SecurityGroupIds", contract.ENV_SECURITY_GROUP_IDS),
+        ):
             value = specs.spec_field(spec, "VpcConfig", key)
             if value is UNKNOWN or (isinstance(value, list) and value):
                 continue
@@ -136,7 +140,7 @@ def _network_problems(
 
 def _encryption_problems(spec: Mapping[str, Any], variables: Mapping[str, Any]) -> Iterator[str]:
     output_key = specs.spec_field(spec, "OutputDataConfig", "KmsKeyId")
-    if output_key in (None, "") and variables.get(specs.ENV_KMS) in (None, ""):
+    if output_key in (None, "") and variables.get(contract.ENV_OUTPUT_KMS_KEY) in (None, ""):
         yield (
             "OutputDataConfig.KmsKeyId is missing: model "
             "artifacts must be encrypted with the team key"
@@ -145,7 +149,7 @@ def _encryption_problems(spec: Mapping[str, Any], variables: Mapping[str, Any]) 
     if isinstance(instance_type, str) and has_local_instance_storage(instance_type):
         return  # local NVMe volumes are hardware-encrypted; AWS rejects VolumeKmsKeyId
     volume_key = specs.spec_field(spec, "ResourceConfig", "VolumeKmsKeyId")
-    if volume_key in (None, "") and variables.get(specs.ENV_VOLUME_KMS) in (None, ""):
+    if volume_key in (None, "") and variables.get(contract.ENV_VOLUME_KMS_KEY) in (None, ""):
         yield (
             "ResourceConfig.VolumeKmsKeyId is missing: the "
             "training volume must be encrypted with the team key"

@@ -16,15 +16,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
+from retraining_policies import orchestrator_contract as contract
 from retraining_policies import resource_types as types
 from retraining_policies.framework import UNKNOWN, Resource, parse_json
 from retraining_policies.training_capacity import training_tasks
 
-TRAINING_SPEC: Final = "TRAINING_SPEC"
-ENV_SUBNETS: Final = "TRAINING_SUBNET_IDS"
-ENV_GROUPS: Final = "TRAINING_SECURITY_GROUP_IDS"
-ENV_KMS: Final = "TRAINING_KMS_KEY_ARN"
-ENV_VOLUME_KMS: Final = "TRAINING_VOLUME_KMS_KEY_ARN"
 SAGEMAKER_MAX_RUNTIME_SECONDS: Final = 28 * 24 * 3600
 
 
@@ -39,16 +35,16 @@ def training_specs(resource: Resource) -> Iterator[tuple[str, Any, Mapping[str, 
         if variables is UNKNOWN:
             yield "environment.variables", UNKNOWN, {}
             return
-        if not isinstance(variables, dict) or TRAINING_SPEC not in variables:
+        if not isinstance(variables, dict) or contract.ENV_TRAINING_SPEC not in variables:
             return
-        raw = variables[TRAINING_SPEC]
+        raw = variables[contract.ENV_TRAINING_SPEC]
         if raw is UNKNOWN:
-            yield f"environment variable {TRAINING_SPEC}", UNKNOWN, variables
+            yield f"environment variable {contract.ENV_TRAINING_SPEC}", UNKNOWN, variables
             return
         spec, problem = parse_json(raw)
         yield (
-            f"environment variable {TRAINING_SPEC}",
-            spec if problem is None else f"{TRAINING_SPEC} {problem}",
+            f"environment variable {contract.ENV_TRAINING_SPEC}",
+            spec if problem is None else f"{contract.ENV_TRAINING_SPEC} {problem}",
             variables,
         )
     elif resource.type == types.STATE_MACHINE:

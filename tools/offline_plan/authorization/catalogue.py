@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from retraining_shared.orchestrator_contract import MODEL_GATE_FUNCTION_SUFFIX
+from retraining_shared.orchestrator_contract import ENV_TRAINING_SPEC, MODEL_GATE_FUNCTION_SUFFIX
 
 from offline_plan.authorization.documents import (
     EVENT_RULE,
@@ -1163,7 +1163,7 @@ def _image_repository(stack: RetrainingStack) -> str | None:
         spec: Any = None
         if resource.type == FUNCTION:
             variables = resource.inputs.get("environment", {}).get("variables", {})
-            spec = json.loads(variables.get("TRAINING_SPEC", "null"))
+            spec = json.loads(variables.get(ENV_TRAINING_SPEC, "null"))
         elif resource.type == STATE_MACHINE and isinstance(resource.inputs.get("definition"), str):
             definition = json.loads(resource.inputs["definition"])
             spec = next(

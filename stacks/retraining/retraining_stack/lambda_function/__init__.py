@@ -22,8 +22,10 @@ HANDLER_ENTRYPOINT: Final = f"{PACKAGE}.handler.handler"
 GATE_HANDLER_ENTRYPOINT: Final = f"{PACKAGE}.model_gate.lambda_handler"
 SOURCE_DIR: Final = Path(__file__).parent
 # Zip path -> source file: the package's modules, nothing else (no tests, no caches).
+# `contract.py` is a symlink to the policy pack's `orchestrator_contract.py` (the pack owns the
+# contract); the path is resolved so the zip holds that file's content whatever reads the asset.
 ARCHIVE_FILES: Final = {
-    f"{PACKAGE}/{name}": SOURCE_DIR / name
+    f"{PACKAGE}/{name}": (SOURCE_DIR / name).resolve()
     for name in ("__init__.py", "contract.py", "handler.py", "invocation.py", "model_gate.py")
 }
 
