@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import hypothesis_profiles  # noqa: F401 - loads the fast or thorough Hypothesis profile
 import pytest
+import suite_profiles  # loads the fast or the thorough profile (Hypothesis's included)
 from pulumi.runtime import mocks as pulumi_mocks
 
 
@@ -24,3 +24,13 @@ def registered_types(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(pulumi_mocks.MockMonitor, "RegisterResource", recording)
     return registered
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """In the fast profile the tests marked `thorough` are skipped, saying where they run."""
+    if suite_profiles.THOROUGH:
+        return
+    skip = pytest.mark.skip(reason=suite_profiles.SKIPPED_REASON)
+    for item in items:
+        if item.get_closest_marker("thorough") is not None:
+            item.add_marker(skip)

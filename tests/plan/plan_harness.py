@@ -48,7 +48,7 @@ def run_cli(arguments: Sequence[str], json_path: Path) -> PlanOutcome:
 
 def comparable_report(report: dict[str, Any]) -> dict[str, Any]:
     """A JSON report without timings, with what follows a program's registration order (not
-    deterministic from run to run: tests/plan/test_parallel.py) put in order."""
+    deterministic from run to run: tests/plan/test_plan_modes.py) put in order."""
     report = dict(report)
     report.pop("seconds")
     report["capacity"] = {k: v for k, v in report["capacity"].items() if k != "windowStart"}

@@ -11,7 +11,6 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from hypothesis_profiles import examples
 from policy_harness import FixtureResource, InProcessPack
 from pulumi_policy.proxy import (
     UNKNOWN_ARRAY_VALUE,
@@ -22,6 +21,7 @@ from pulumi_policy.proxy import (
 )
 from retraining_policies import resource_types as types
 from retraining_policies.catalogue import POLICIES
+from suite_profiles import examples
 
 PACK = InProcessPack()
 POLICY_NAMES = {policy.name for policy in POLICIES}

@@ -12,7 +12,6 @@ import pytest
 from aws_croniter import AwsCroniter
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from hypothesis_profiles import examples
 from retraining_policies.schedules import grammar
 from retraining_policies.schedules.grammar import (
     ScheduleExpressionError,
@@ -21,6 +20,7 @@ from retraining_policies.schedules.grammar import (
     validate_schedule_expression,
     validate_timezone,
 )
+from suite_profiles import examples
 
 UTC = dt.UTC
 JAN_2026 = dt.datetime(2026, 1, 1, tzinfo=UTC)

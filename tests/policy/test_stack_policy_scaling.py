@@ -140,6 +140,9 @@ def test_the_generated_stacks_are_distinct_retraining_stacks() -> None:
     assert len(set(names)) == len(names)
 
 
+# Policy by policy, what the whole AnalyzeStack below measures at once: it names the culprit
+# when the whole call is super-linear, and runs in the thorough profile (tests/suite_profiles.py).
+@pytest.mark.thorough
 @pytest.mark.parametrize("policy", STACK_POLICIES, ids=[p.name for p in STACK_POLICIES])
 def test_each_stack_policy_scales_linearly_up_to_two_thousand_resources(policy: Any) -> None:
     def measure(resources: list[FixtureResource]) -> Callable[[], object]:

@@ -9,9 +9,9 @@ from fnmatch import fnmatchcase
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from hypothesis_profiles import examples
 from retraining_shared import naming
 from retraining_shared.naming import NamingError
+from suite_profiles import examples
 
 TEAMS = st.from_regex(r"[a-z][a-z0-9]{1,15}", fullmatch=True)
 MODELS = st.from_regex(r"[a-z](?:[a-z0-9]|-(?=[a-z0-9])){0,22}[a-z0-9]", fullmatch=True).filter(

@@ -11,7 +11,7 @@ stack to the pack as before, in the plan's order.
 
 Determinism: results are consumed strictly in the order of `discovery.targets`, and everything
 the planner records (stacks, errors, diagnostics, outputs) is recorded while consuming, so the
-report and the output are the same whatever the number of workers (tests/plan/test_parallel.py).
+report and the output are the same whatever the number of workers (tests/plan/test_plan_modes.py).
 """
 
 from __future__ import annotations

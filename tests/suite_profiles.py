@@ -1,0 +1,30 @@
+"""The two profiles of the test suite: `fast` by default, `thorough` in CI.
+
+`nox -s tests` on a workstation runs the fast profile:
+- every Hypothesis property with a tenth of its examples (at least 10);
+- every test except those marked `thorough`: slower repetitions of what a fast test already
+  checks (the same check at a second size, or policy by policy after the whole pack).
+
+CI sets TEST_PROFILE=thorough (`.ci/run`): each property runs the example count it was tuned for
+and the `thorough` tests run too; the fast profile reports them as skipped, with this reason.
+`TEST_PROFILE=thorough nox -s tests` runs what CI runs. tests/conftest.py imports this module
+before any test module is collected.
+"""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import settings
+
+THOROUGH = os.environ.get("TEST_PROFILE") == "thorough"
+SKIPPED_REASON = "thorough profile only: CI runs it (TEST_PROFILE=thorough nox -s tests)"
+
+settings.register_profile("fast", max_examples=10)
+settings.register_profile("thorough", max_examples=100)  # hypothesis's own default
+settings.load_profile("thorough" if THOROUGH else "fast")
+
+
+def examples(thorough: int) -> int:
+    """`max_examples` for a property tuned to `thorough` examples, under the loaded profile."""
+    return thorough if THOROUGH else max(10, thorough // 10)
