@@ -62,7 +62,9 @@ def tests(session: nox.Session) -> None:
     _install(session)
     _install_authorization_engine(session)
     # pytest exits 5 when it collected nothing: that is a failure here, never a pass.
-    session.run("pytest", *(session.posargs or ["-n", "2", "-q"]))
+    # loadgroup: tests are shared out one by one, except the modules marked xdist_group, which
+    # keep their module-scoped fixtures (whole plans) on one worker instead of one per worker.
+    session.run("pytest", *(session.posargs or ["-n", "2", "--dist", "loadgroup", "-q"]))
 
 
 # The Lambda runtimes the function may run on (orchestrators.LAMBDA_RUNTIME pins python3.13).

@@ -32,6 +32,10 @@ from offline_plan.planner import PlanRequest, plan
 from offline_plan.report import EXIT_INPUT, EXIT_MANDATORY, PlanReport
 from plan_harness import PlanOutcome, run_cli
 
+# The module-scoped plans run once per test run: `nox -s tests` passes --dist loadgroup, so
+# every test of this module runs on one xdist worker.
+pytestmark = pytest.mark.xdist_group(__name__)
+
 REPOSITORY = Path(__file__).parents[2]
 STACKS = REPOSITORY / "stacks"
 

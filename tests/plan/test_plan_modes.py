@@ -35,6 +35,10 @@ from offline_plan.discovery import StackTarget
 from offline_plan.parallel import Deferred, in_order
 from plan_harness import SCHEMA, PlanOutcome, comparable_report, generated_dev_stacks, run_cli
 
+# The module-scoped plans run once per test run: `nox -s tests` passes --dist loadgroup, so
+# every test of this module runs on one xdist worker.
+pytestmark = pytest.mark.xdist_group(__name__)
+
 _SECONDS = re.compile(r"in \d+\.\d\d s")
 _TIMING = re.compile(r"\d+(\.\d+)? ?(s|ms)\b")
 _WINDOW_START = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d)?Z?")

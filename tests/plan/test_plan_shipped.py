@@ -13,6 +13,10 @@ import pytest
 from offline_plan.mock_runtime import UNKNOWN
 from plan_harness import SCHEMA, PlanOutcome, run_cli
 
+# The module-scoped plans run once per test run: `nox -s tests` passes --dist loadgroup, so
+# every test of this module runs on one xdist worker.
+pytestmark = pytest.mark.xdist_group(__name__)
+
 REPOSITORY = Path(__file__).parents[2]
 STACKS = REPOSITORY / "stacks"
 PACK = REPOSITORY / "policy"
