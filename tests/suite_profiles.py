@@ -2,8 +2,10 @@
 
 `nox -s tests` on a workstation runs the fast profile:
 - every Hypothesis property with a tenth of its examples (at least 10);
-- every test except those marked `thorough`: slower repetitions of what a fast test already
-  checks (the same check at a second size, or policy by policy after the whole pack).
+- every test except those marked `thorough`: the costliest checks that a plan comes out the
+  same when made another way (in worker processes, as 2 shards besides the 3 a fast test
+  merges, with or without the authorization proof's early requests), and the policy-by-policy
+  scaling measure (the fast profile measures the whole AnalyzeStack, every policy at once).
 
 CI sets TEST_PROFILE=thorough (`.ci/run`): each property runs the example count it was tuned for
 and the `thorough` tests run too; the fast profile reports them as skipped, with this reason.

@@ -355,6 +355,7 @@ def test_the_engine_answers_each_request_as_alone_when_deduplicated_and_split(
     assert versions["@cloud-copilot/iam-simulate"]
 
 
+@pytest.mark.thorough  # plans the environment twice more, with and without early requests
 def test_requests_sent_while_the_plan_runs_change_no_verdict_and_are_not_sent_again(
     stacks_with_producers: Path, monkeypatch: pytest.MonkeyPatch, engine_batches: list[int]
 ) -> None:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import suite_profiles
 import yaml
 from offline_plan.ci_matrix import build_matrix, main
 from offline_plan.discovery import StackSelection, discover
@@ -314,3 +315,14 @@ def test_the_offline_plan_in_ci_shows_itself_and_plans_what_a_pull_request_chang
     ).stdout.splitlines()
     assert "--github" not in outside
     assert "--changed-since" not in outside
+
+
+def test_ci_runs_the_thorough_profile_every_skipped_test_included() -> None:
+    """The fast profile of `nox -s tests` skips the tests marked `thorough`; CI must run them."""
+    commands = [
+        line.strip()
+        for line in (REPOSITORY / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+        if "nox -s tests" in line and not line.lstrip().startswith("#")
+    ]
+    assert commands == ["TEST_PROFILE=thorough nox -s tests"]
+    assert "TEST_PROFILE=thorough" in suite_profiles.SKIPPED_REASON

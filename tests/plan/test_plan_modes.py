@@ -95,6 +95,7 @@ def one_process(stacks_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> P
     return _plan(stacks_dir, tmp_path_factory.mktemp("one") / "report.json", "--jobs", "1")
 
 
+@pytest.mark.thorough  # worker processes (~2 s of CPU each to start) plan the stacks again
 def test_workers_give_the_same_report_and_output_as_one_process(
     stacks_dir: Path, one_process: PlanOutcome, tmp_path: Path
 ) -> None:

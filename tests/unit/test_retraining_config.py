@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import sys
 from pathlib import Path
 from typing import Any
@@ -558,26 +559,30 @@ def _fraud_with_padding(length: int) -> dict[str, Any]:
 
 
 def test_the_gate_variables_count_against_the_lambda_environment() -> None:
-    # The largest padding that fits without the gate: then the gate's variables overflow 4 KB.
-    without_gate = [
-        length
-        for length in range(1, 4097, 7)
-        if training_spec.lambda_environment_upper_bound(
-            TrainingSettings.model_validate(_fraud_with_padding(length)["training"]),
-            team="fraud",
-            model="scoring",
-            environment="dev",
+    def too_large_without_gate(length: int) -> bool:
+        return (
+            training_spec.lambda_environment_upper_bound(
+                TrainingSettings.model_validate(_fraud_with_padding(length)["training"]),
+                team="fraud",
+                model="scoring",
+                environment="dev",
+            )
+            > training_spec.LAMBDA_ENVIRONMENT_LIMIT_BYTES
         )
-        <= training_spec.LAMBDA_ENVIRONMENT_LIMIT_BYTES
-    ]
-    assert without_gate, "the fraud example leaves no room to test the limit"
+
+    # The largest padding that fits without the gate (the size grows with the padding, so
+    # bisection finds it): then the gate's variables overflow 4 KB.
+    lengths = range(1, 4097)
+    first_too_large = bisect.bisect_left(lengths, True, key=too_large_without_gate)
+    assert 0 < first_too_large < len(lengths), "the fraud example leaves no room to test the limit"
+    largest_fitting = lengths[first_too_large - 1]
     with pytest.raises(ValidationError) as caught:
-        RetrainingSettings.model_validate(_fraud_with_padding(max(without_gate)))
+        RetrainingSettings.model_validate(_fraud_with_padding(largest_fitting))
     [error] = caught.value.errors()
     assert error["loc"] == ("qualityGate",)
     assert "with the gate's variables the Lambda orchestrator's environment" in error["msg"]
     # The same settings with Step Functions (no orchestrator function) are fine.
-    values = _fraud_with_padding(max(without_gate)) | {"orchestrator": "stepfunctions"}
+    values = _fraud_with_padding(largest_fitting) | {"orchestrator": "stepfunctions"}
     assert RetrainingSettings.model_validate(values).quality_gate is not None
 
 
