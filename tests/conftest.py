@@ -34,3 +34,22 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.get_closest_marker("thorough") is not None:
             item.add_marker(skip)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Under `--dist loadgroup` (nox -s tests), an xdist worker whose grouped tests lost their
+    group would plan each module-scoped plan once per worker again, silently (pytest 9.2 with
+    pytest-xdist 3.8: pytest-dev/pytest-xdist#1386). Stop the run instead."""
+    if not session.config.getvalue("loadgroup"):
+        return
+    ungrouped = [
+        item.nodeid
+        for item in session.items
+        if item.get_closest_marker("xdist_group") is not None and "@" not in item.nodeid
+    ]
+    if ungrouped:
+        raise pytest.UsageError(
+            f"--dist loadgroup is not grouping ({ungrouped[0]} has no @group suffix): this "
+            "pytest and pytest-xdist do not work together (pytest-dev/pytest-xdist#1386); see "
+            "the pytest pin in requirements-dev.txt"
+        )
