@@ -40,7 +40,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     """Under `--dist loadgroup` (nox -s tests), an xdist worker whose grouped tests lost their
     group would plan each module-scoped plan once per worker again, silently (pytest 9.2 with
     pytest-xdist 3.8: pytest-dev/pytest-xdist#1386). Stop the run instead."""
-    if not session.config.getvalue("loadgroup"):
+    # xdist sets the option in its workers only (xdist/remote.py setup_config).
+    if not getattr(session.config.option, "loadgroup", False):
         return
     ungrouped = [
         item.nodeid
