@@ -36,21 +36,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
-def pytest_collection_finish(session: pytest.Session) -> None:
-    """Under `--dist loadgroup` (nox -s tests), an xdist worker whose grouped tests lost their
-    group would plan each module-scoped plan once per worker again, silently (pytest 9.2 with
-    pytest-xdist 3.8: pytest-dev/pytest-xdist#1386). Stop the run instead."""
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Under `--dist loadgroup` (nox -s tests), a grouped test that lost its group would run its
+    module's module-scoped plans once per worker again, silently (pytest 9.2 with pytest-xdist
+    3.8: pytest-dev/pytest-xdist#1386). Such a test fails instead, saying why."""
     # xdist sets the option in its workers only (xdist/remote.py setup_config).
-    if not getattr(session.config.option, "loadgroup", False):
+    if not getattr(item.config.option, "loadgroup", False):
         return
-    ungrouped = [
-        item.nodeid
-        for item in session.items
-        if item.get_closest_marker("xdist_group") is not None and "@" not in item.nodeid
-    ]
-    if ungrouped:
-        raise pytest.UsageError(
-            f"--dist loadgroup is not grouping ({ungrouped[0]} has no @group suffix): this "
-            "pytest and pytest-xdist do not work together (pytest-dev/pytest-xdist#1386); see "
-            "the pytest pin in requirements-dev.txt"
+    if item.get_closest_marker("xdist_group") is not None and "@" not in item.nodeid:
+        pytest.fail(
+            "--dist loadgroup is not grouping (this test's id has no @group suffix): this pytest "
+            "and pytest-xdist do not work together (pytest-dev/pytest-xdist#1386); see the "
+            "pytest pin in requirements-dev.txt",
+            pytrace=False,
         )
