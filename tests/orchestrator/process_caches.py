@@ -7,8 +7,13 @@ built the client classes and, in moto, parsed the same state machine definition 
 was most of the orchestrator suite's time. Each cache below holds only what cannot differ
 between sessions of one process, so no test sees a behaviour it would not see without it:
 
-- `_json_parsed_once`: a data file's JSON. botocore shares a loaded model between every client
-  of a session (`instance_cache`) and never writes to it.
+- `_service_models_loaded_once`: what a loader reads (`Loader.load_data_with_path`, a data file's
+  JSON) and what it makes of a service model (`Loader.load_service_model`, that JSON with the
+  loader's extras merged in), per kind of loader, search path and extras types: one process
+  then behaves like one long botocore session, whose loader caches both (`instance_cache`).
+  moto's own loader (`moto.core.loaders`, which merges moto's extras into its copy) is another
+  kind, so moto's and botocore's models stay apart (a cache keyed by the file alone let moto's
+  SQS extras reach every boto3 client).
 - `_data_folders_listed_once`: which services and API versions botocore's data folders hold
   (`Loader.list_available_services`, `Loader.list_api_versions`), per search path: the folders
   do not change while the tests run.
@@ -42,16 +47,28 @@ from moto.sns import models as sns_models
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 
 
-def _json_parsed_once(patch: pytest.MonkeyPatch) -> None:
-    parsed: dict[str, Any] = {}
-    original = botocore.loaders.JSONFileLoader.load_file
+def _per_loader(original: Callable[..., Any]) -> Callable[..., Any]:
+    loaded: dict[tuple[Any, ...], Any] = {}
 
-    def load_file(self: botocore.loaders.JSONFileLoader, file_path: str) -> Any:
-        if file_path not in parsed:
-            parsed[file_path] = original(self, file_path)
-        return parsed[file_path]
+    def load(self: botocore.loaders.Loader, *arguments: Any, **keywords: Any) -> Any:
+        key = (
+            type(self),
+            tuple(self.search_paths),
+            tuple(self.extras_types),
+            arguments,
+            tuple(sorted(keywords.items())),
+        )
+        if key not in loaded:
+            loaded[key] = original(self, *arguments, **keywords)
+        return loaded[key]
 
-    patch.setattr(botocore.loaders.JSONFileLoader, "load_file", load_file)
+    return load
+
+
+def _service_models_loaded_once(patch: pytest.MonkeyPatch) -> None:
+    for name in ("load_data_with_path", "load_service_model"):
+        original = getattr(botocore.loaders.Loader, name)
+        patch.setattr(botocore.loaders.Loader, name, _per_loader(original))
 
 
 def _per_search_path(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -73,7 +90,8 @@ def _data_folders_listed_once(patch: pytest.MonkeyPatch) -> None:
 
 
 def _client_classes_built_once(patch: pytest.MonkeyPatch) -> None:
-    built: dict[tuple[Any, ...], type] = {}
+    # Keyed by the model's identity: the value keeps that model alive, so its id is not reused.
+    built: dict[tuple[Any, ...], tuple[Any, type]] = {}
     original = botocore.client.ClientCreator._create_client_class
 
     def create_client_class(
@@ -84,10 +102,11 @@ def _client_classes_built_once(patch: pytest.MonkeyPatch) -> None:
             f"creating-client-class.{service_model.service_id.hyphenize()}"
         )
         handlers = tuple(aliaser._emitter._handlers.prefix_search(event))
-        key = (service_name, id(service_model._service_description), handlers)
-        if key not in built:
-            built[key] = original(self, service_name, service_model)
-        return built[key]
+        description = service_model._service_description
+        key = (service_name, id(description), handlers)
+        if key not in built or built[key][0] is not description:
+            built[key] = (description, original(self, service_name, service_model))
+        return built[key][1]
 
     patch.setattr(botocore.client.ClientCreator, "_create_client_class", create_client_class)
 
@@ -114,7 +133,7 @@ def installed() -> Iterator[None]:
     """Every cache above, for as long as the context lasts."""
     with pytest.MonkeyPatch.context() as patch:
         for install in (
-            _json_parsed_once,
+            _service_models_loaded_once,
             _data_folders_listed_once,
             _client_classes_built_once,
             _definitions_parsed_once,
