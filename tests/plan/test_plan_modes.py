@@ -3,10 +3,11 @@ shards (`--shard I/N`) that `merge` joins.
 
 The shipped dev stacks plus generated retraining stacks (as `nox -s bench` generates them; one
 of them with a schedule its program refuses), with a budget every retraining stack exceeds (the
-pack's mandatory diagnostics, and prices, to compare), are planned once in one process; the
-same plan with `--jobs 2`, and as 2 and as 3 shards merged, must give the same JSON report
-except timings, and the same printed plan. The one difference by design: each shard starts its
-own pack, so a merged report's `processes_started` is their sum.
+pack's mandatory diagnostics, and prices, to compare), are planned once in one process. The
+same plan with `--jobs 2` must give the same JSON report except timings, and the same printed
+plan; as 2 and as 3 shards merged, the same JSON report except timings and the same summary
+line. The one difference by design: each shard starts its own pack, so a merged report's
+`processes_started` is their sum.
 
 One thing is not the same from run to run, with or without workers: the order in which one
 program registers its resources. The SDK registers them from asyncio tasks as their inputs

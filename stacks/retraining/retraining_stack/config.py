@@ -28,6 +28,7 @@ from retraining_shared.config import (
     load_config,
     setting,
 )
+from retraining_shared.orchestrator_contract import ENV_TRAINING_SPEC
 from retraining_shared.stack_outputs import with_upstream_stack_names
 
 PROJECT = "retraining"
@@ -589,7 +590,7 @@ class RetrainingSettings(ConfigModel):
         if size > LAMBDA_ENVIRONMENT_LIMIT_BYTES:
             raise invalid(
                 f"the Lambda orchestrator's environment variables would take up to {size} bytes "
-                f"(TRAINING_SPEC plus the VPC and KMS variables); Lambda allows "
+                f"({ENV_TRAINING_SPEC} plus the VPC and KMS variables); Lambda allows "
                 f"{LAMBDA_ENVIRONMENT_LIMIT_BYTES} (4 KB). Shorten hyperparameters, environment "
                 "or channels, or use orchestrator: stepfunctions",
                 f"≤ {LAMBDA_ENVIRONMENT_LIMIT_BYTES} bytes of Lambda environment",

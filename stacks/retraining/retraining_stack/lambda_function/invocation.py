@@ -53,12 +53,12 @@ REQUIRED_SPEC_KEYS: Final[Mapping[str, str]] = {
 # The orchestrator roles allow CreateTrainingJob only with a VpcConfig and an output KMS key (IAM
 # `Null` conditions, retraining_shared.iam.TRAINING_JOB_GUARDRAILS): say so instead of AccessDenied.
 NEEDS_NETWORK: Final = (
-    "subnet and security group ids (or a VpcConfig in TRAINING_SPEC): the orchestrator role allows "
-    "CreateTrainingJob only inside the training network"
+    f"subnet and security group ids (or a VpcConfig in {contract.ENV_TRAINING_SPEC}): the "
+    "orchestrator role allows CreateTrainingJob only inside the training network"
 )
 NEEDS_OUTPUT_KEY: Final = (
-    "a KMS key (or OutputDataConfig.KmsKeyId in TRAINING_SPEC): the orchestrator role allows "
-    "CreateTrainingJob only with encrypted output"
+    f"a KMS key (or OutputDataConfig.KmsKeyId in {contract.ENV_TRAINING_SPEC}): the orchestrator "
+    "role allows CreateTrainingJob only with encrypted output"
 )
 
 
