@@ -100,16 +100,13 @@ def _fifo_queue(
     redrive_policy: str | None = None,
     depends_on: list[pulumi.Resource] | None = None,
 ) -> aws.sqs.Queue:
-    return aws.sqs.Queue(
+    return queues.encrypted_queue(
         name,
-        name=name,
+        tags,
         fifo_queue=True,
         content_based_deduplication=deduplicate,
         visibility_timeout_seconds=visibility_timeout_seconds,
         redrive_policy=redrive_policy,
-        sqs_managed_sse_enabled=True,
-        message_retention_seconds=queues.MESSAGE_RETENTION_SECONDS,
-        tags=dict(tags),
         opts=pulumi.ResourceOptions(depends_on=depends_on),
     )
 

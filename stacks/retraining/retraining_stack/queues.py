@@ -13,6 +13,7 @@ failure found on Monday is still there. Each queue policy admits exactly the sen
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -30,14 +31,28 @@ RETRY_MAX_EVENT_AGE_SECONDS = 3600
 RETRY_MAX_ATTEMPTS = 5
 
 
-def dead_letter_queue(name: str, resource_tags: Mapping[str, str]) -> aws.sqs.Queue:
+def encrypted_queue(
+    name: str,
+    resource_tags: Mapping[str, str],
+    *,
+    opts: pulumi.ResourceOptions | None = None,
+    **properties: Any,
+) -> aws.sqs.Queue:
+    """Every queue of the stack: SSE-SQS, 14 days of retention and the stack's tags (see above),
+    plus the queue's own `properties`."""
     return aws.sqs.Queue(
         name,
         name=name,
         sqs_managed_sse_enabled=True,
         message_retention_seconds=MESSAGE_RETENTION_SECONDS,
         tags=dict(resource_tags),
+        opts=opts,
+        **properties,
     )
+
+
+def dead_letter_queue(name: str, resource_tags: Mapping[str, str]) -> aws.sqs.Queue:
+    return encrypted_queue(name, resource_tags)
 
 
 def schedule_dead_letter_queue_policy(
