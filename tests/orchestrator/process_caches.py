@@ -15,8 +15,8 @@ between sessions of one process, so no test sees a behaviour it would not see wi
   kind, so moto's and botocore's models stay apart (a cache keyed by the file alone let moto's
   SQS extras reach every boto3 client).
 - `_data_folders_listed_once`: which services and API versions botocore's data folders hold
-  (`Loader.list_available_services`, `Loader.list_api_versions`), per search path: the folders
-  do not change while the tests run.
+  (`Loader.list_available_services`, `Loader.list_api_versions`), keyed like the models: the
+  folders do not change while the tests run.
 - `_client_classes_built_once`: the client class of a service model, per set of
   `creating-client-class` handlers (boto3 registers the same ones in every session; a session
   with other handlers gets a class of its own). The class holds only the operations' methods;
@@ -47,10 +47,12 @@ from moto.sns import models as sns_models
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 
 
-def _per_loader(original: Callable[..., Any]) -> Callable[..., Any]:
-    loaded: dict[tuple[Any, ...], Any] = {}
+def _once_per_loader_kind(original: Callable[..., Any]) -> Callable[..., Any]:
+    """`original` (a Loader method) called once per kind of loader, search path, extras types
+    and arguments: what it reads or lists cannot differ between two such loaders."""
+    results: dict[tuple[Any, ...], Any] = {}
 
-    def load(self: botocore.loaders.Loader, *arguments: Any, **keywords: Any) -> Any:
+    def once(self: botocore.loaders.Loader, *arguments: Any, **keywords: Any) -> Any:
         key = (
             type(self),
             tuple(self.search_paths),
@@ -58,35 +60,25 @@ def _per_loader(original: Callable[..., Any]) -> Callable[..., Any]:
             arguments,
             tuple(sorted(keywords.items())),
         )
-        if key not in loaded:
-            loaded[key] = original(self, *arguments, **keywords)
-        return loaded[key]
+        if key not in results:
+            results[key] = original(self, *arguments, **keywords)
+        return results[key]
 
-    return load
+    return once
+
+
+def _loader_methods_once(patch: pytest.MonkeyPatch, *names: str) -> None:
+    for name in names:
+        original = getattr(botocore.loaders.Loader, name)
+        patch.setattr(botocore.loaders.Loader, name, _once_per_loader_kind(original))
 
 
 def _service_models_loaded_once(patch: pytest.MonkeyPatch) -> None:
-    for name in ("load_data_with_path", "load_service_model"):
-        original = getattr(botocore.loaders.Loader, name)
-        patch.setattr(botocore.loaders.Loader, name, _per_loader(original))
-
-
-def _per_search_path(original: Callable[..., Any]) -> Callable[..., Any]:
-    listed: dict[tuple[Any, ...], Any] = {}
-
-    def listing(self: botocore.loaders.Loader, *arguments: str, **keywords: str) -> Any:
-        key = (tuple(self.search_paths), arguments, tuple(sorted(keywords.items())))
-        if key not in listed:
-            listed[key] = original(self, *arguments, **keywords)
-        return listed[key]
-
-    return listing
+    _loader_methods_once(patch, "load_data_with_path", "load_service_model")
 
 
 def _data_folders_listed_once(patch: pytest.MonkeyPatch) -> None:
-    for name in ("list_available_services", "list_api_versions"):
-        original = getattr(botocore.loaders.Loader, name)
-        patch.setattr(botocore.loaders.Loader, name, _per_search_path(original))
+    _loader_methods_once(patch, "list_available_services", "list_api_versions")
 
 
 def _client_classes_built_once(patch: pytest.MonkeyPatch) -> None:
