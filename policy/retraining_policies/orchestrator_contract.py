@@ -1,10 +1,11 @@
 """The orchestration contract: what every part of a retraining stack must agree on, said once.
 
 Everything that starts a job, reports on it or checks it reads these facts from here:
-- the policy pack, which owns this file: `pulumi policy publish` uploads policy/ alone (and
-  follows no symlink), so the pack holds the real file and the others link to it, as with the
-  schedule grammar. The pack reads the orchestrator's environment variable names from it
-  (`training/specs.py`, `notifications/queue_routes.py`, `notifications/notifications_required.py`);
+- the policy pack, which owns this file: the pack is published (`pulumi policy publish` uploads
+  policy/ alone) and run from its own folder, so it holds its own files, none of them a link to
+  the rest of the repository, and the others link to it, as with the schedule grammar. The pack
+  reads the orchestrator's environment variable names from it (`training/specs.py`,
+  `notifications/queue_routes.py`, `notifications/notifications_required.py`);
 - the Lambda function code: `retraining_stack/lambda_function/contract.py` is a symlink to this
   file and the function's zip holds its content (`lambda_function.ARCHIVE_FILES`), so this
   module is standard library only;

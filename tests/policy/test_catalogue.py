@@ -121,7 +121,9 @@ def test_pack_depends_only_on_itself_the_stdlib_and_its_requirements() -> None:
     resource_packages = {"tzdata"}  # read as package data through importlib.resources
     assert resource_packages <= requirements
     for path in PACK_DIR.rglob("*.py"):
-        assert not path.is_symlink(), f"{path} is a symlink: publish would not follow it"
+        assert not path.is_symlink(), (
+            f"{path} is a symlink: the pack would depend on files outside policy/"
+        )
         for module in _imports(path) - local - set(sys.stdlib_module_names):
             owners = {owner.lower().replace("_", "-") for owner in distributions.get(module, [])}
             assert owners & requirements, (

@@ -1,6 +1,7 @@
 """The orchestrator contract has one home: the pack's `orchestrator_contract.py`.
 
-`pulumi policy publish` uploads policy/ alone and follows no symlink, so the pack holds the file;
+The pack is published alone (`pulumi policy publish` uploads policy/) and links to nothing outside
+it (test_catalogue.py), so the pack holds the file;
 the Lambda package (whose zip holds the file's content) and the shared library link to it, as
 they do to the schedule grammar. No other file spells the orchestrator's environment variable
 names: the stack, the function, the state machine, the pack and the tools read them from there.
