@@ -30,8 +30,8 @@ between sessions of one process, so no test sees a behaviour it would not see wi
   never while evaluating, so one parsed program serves every execution of the same text. A
   definition with syntax errors is never kept: it raises every time.
 - `_one_sns_signing_key`: moto signs each message a subscription delivers with an RSA key it
-  generates for that subscription (`Subscription.private_key`, ~0.1 s). SNS signs with one
-  certificate per region, not one per subscription, and no test reads the signature.
+  generates for that subscription (`Subscription.private_key`, ~0.1 s). No test reads the
+  signature, so which key signed it changes nothing a test sees.
 """
 
 from __future__ import annotations
